@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/* Output formats: each is a view of the same scan records, written to a
+ * stream the caller opened. */
+#ifndef VIGIA_OUTPUT_H
+#define VIGIA_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "vigia/scan.h"
+#include "vigia/services.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Version of the NDJSON record schema (docs/schema.md). */
+#define VG_SCAN_SCHEMA "vigia.scan/1"
+
+typedef struct vg_scan_info {
+    const char *version;  /* vigia's version */
+    const char *engine;   /* "connect" */
+    const char *targets;  /* the target specs as given, joined by spaces */
+    const char *ports;    /* the port spec as given */
+    uint64_t n_targets;
+    uint64_t n_ports;
+    const vg_scan_opts *opts; /* effective options (concurrency, threads resolved) */
+    double start_time;    /* Unix time, seconds */
+} vg_scan_info;
+
+typedef struct vg_scan_end {
+    vg_scan_stats stats;
+    bool interrupted;
+    double end_time;
+} vg_scan_end;
+
+typedef struct vg_output_opts {
+    int verbose;                /* text: also list closed and filtered ports */
+    bool open_only;             /* list only open ports (counts stay complete) */
+    const vg_targets *targets;  /* to show the names users gave; may be NULL */
+    const vg_services *services;/* port names; may be NULL */
+} vg_output_opts;
+
+typedef struct vg_output vg_output;
+
+/* The vtable of one format. Callbacks return VG_OK or VG_EIO when the
+ * stream failed (closed pipe, full disk). */
+typedef struct vg_output_type {
+    const char *name;
+    const char *help;
+    size_t ctx_size; /* private state, zeroed, at vg_output.ctx */
+    int (*begin)(vg_output *o, const vg_scan_info *info);
+    /* Called for every delivered result, in the order found; res is only
+     * valid during the call. */
+    int (*result)(vg_output *o, const vg_result *res);
+    int (*end)(vg_output *o, const vg_scan_end *end);
+    void (*cleanup)(vg_output *o);
+} vg_output_type;
+
+struct vg_output {
+    const vg_output_type *type;
+    FILE *fp;                   /* not owned */
+    vg_output_opts opts;
+    void *ctx;
+};
+
+/* The registered formats, NULL-terminated. */
+const vg_output_type *const *vg_output_types(void);
+
+/* NULL with err filled for an unknown name. fp stays the caller's. */
+vg_output *vg_output_new(const char *format, FILE *fp, const vg_output_opts *opts,
+                         vg_error *err);
+int vg_output_begin(vg_output *o, const vg_scan_info *info);
+int vg_output_result(vg_output *o, const vg_result *res);
+int vg_output_end(vg_output *o, const vg_scan_end *end);
+/* Pushes buffered bytes to the stream's file; VG_EIO on failure. */
+int vg_output_flush(vg_output *o);
+void vg_output_free(vg_output *o);
+
+/* Writes s as a JSON string literal (quotes included), escaping control
+ * characters and invalid UTF-8 bytes as \u00XX. */
+void vg_json_string(FILE *fp, const char *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

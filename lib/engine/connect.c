@@ -1,0 +1,491 @@
+/* SPDX-License-Identifier: MIT */
+/* The connect engine (-sT): one non-blocking connect() per probe on the
+ * worker's epoll loop. Needs no privileges. The kernel does the handshake;
+ * we read the verdict from the socket (and, for ICMP errors, from its error
+ * queue, which names the exact ICMP message). */
+#include <errno.h>
+#include <time.h>
+#include <linux/errqueue.h>
+#include <netinet/in.h>
+#include <netinet/ip_icmp.h>
+#include <netinet/icmp6.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "engine/scan_internal.h"
+
+#define NIL UINT32_MAX
+#define STOP_CHECK_MS 100
+#define PAUSE_US 10000 /* back-off after a local resource shortage */
+
+struct cworker;
+
+struct probe {
+    vg_timer timer; /* first: a timer pointer is a probe pointer */
+    struct cworker *cw;
+    int fd;         /* -1 when the probe waits for a (re)launch */
+    uint8_t tries;  /* probes sent so far */
+    uint16_t port;
+    uint32_t next;  /* free list / retry queue link */
+    uint64_t target_idx;
+    uint64_t sent_us;
+    vg_addr addr;
+};
+
+struct cworker {
+    struct scan_worker *w;
+    struct probe *probes;
+    unsigned n;
+    uint32_t free_head;
+    uint32_t retry_head, retry_tail;
+    unsigned active;       /* probes holding a slot */
+    unsigned limit;        /* slots we allow ourselves now */
+    uint64_t pause_until;
+    bool exhausted;        /* the walk has no more positions */
+    int fatal;             /* a vg_rc that ends the worker */
+};
+
+enum launch_rc { LAUNCH_OK, LAUNCH_DEFER, LAUNCH_FATAL };
+
+static void on_io(vg_loop *loop, int fd, uint32_t events, void *ud);
+static void on_timeout(vg_loop *loop, vg_timer *t);
+
+static uint32_t probe_index(const struct cworker *cw, const struct probe *p)
+{
+    return (uint32_t)(p - cw->probes);
+}
+
+static void retry_push(struct cworker *cw, struct probe *p)
+{
+    uint32_t i = probe_index(cw, p);
+    p->next = NIL;
+    if(cw->retry_tail == NIL)
+        cw->retry_head = i;
+    else
+        cw->probes[cw->retry_tail].next = i;
+    cw->retry_tail = i;
+}
+
+static struct probe *retry_pop(struct cworker *cw)
+{
+    if(cw->retry_head == NIL)
+        return NULL;
+    struct probe *p = &cw->probes[cw->retry_head];
+    cw->retry_head = p->next;
+    if(cw->retry_head == NIL)
+        cw->retry_tail = NIL;
+    return p;
+}
+
+/* Closes the probe's socket with an abortive close: SO_LINGER 0 sends RST
+ * and skips TIME_WAIT, so local ports never run out on a big scan. */
+static void probe_close(struct cworker *cw, struct probe *p, bool connected)
+{
+    if(p->fd < 0)
+        return;
+    vg_loop_unwatch(cw->w->loop, p->fd, 0);
+    if(connected) {
+        struct linger lg = {.l_onoff = 1, .l_linger = 0};
+        setsockopt(p->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    }
+    close(p->fd);
+    p->fd = -1;
+    vg_timer_disarm(cw->w->loop, &p->timer);
+}
+
+static void probe_release(struct cworker *cw, struct probe *p)
+{
+    p->next = cw->free_head;
+    cw->free_head = probe_index(cw, p);
+    cw->active--;
+    __atomic_sub_fetch(&cw->w->scan->in_flight, 1, __ATOMIC_RELAXED);
+    /* Recover slowly from a resource shortage. */
+    if(cw->limit < cw->n)
+        cw->limit++;
+}
+
+static void finish(struct cworker *cw, struct probe *p, int state, int reason,
+                   int64_t rtt_us)
+{
+    vg_result res = {
+        .addr = p->addr,
+        .port = p->port,
+        .proto = IPPROTO_TCP,
+        .state = (uint8_t)state,
+        .reason = (uint8_t)reason,
+        .tries = p->tries,
+        .rtt_us = rtt_us,
+    };
+    if(rtt_us >= 0)
+        scan_sample(cw->w, p->target_idx, rtt_us, p->tries);
+    probe_close(cw, p, state == VG_STATE_OPEN);
+    scan_emit(cw->w, &res);
+    probe_release(cw, p);
+}
+
+/* Puts a probe back for a later launch because of a local shortage
+ * (EMFILE, EADDRNOTAVAIL, ...): not a port state, and not a try. */
+static void defer(struct cworker *cw, struct probe *p)
+{
+    probe_close(cw, p, false);
+    retry_push(cw, p);
+    __atomic_add_fetch(&cw->w->scan->deferred, 1, __ATOMIC_RELAXED);
+    unsigned in_flight = cw->active > 16 ? cw->active - 1 : 16;
+    if(cw->limit > in_flight)
+        cw->limit = in_flight;
+    cw->pause_until = vg_now_us() + PAUSE_US;
+}
+
+static int reason_from_icmp(const struct sock_extended_err *ee)
+{
+    if(ee->ee_origin == SO_EE_ORIGIN_ICMP) {
+        if(ee->ee_type == ICMP_TIME_EXCEEDED)
+            return VG_REASON_TTL_EXCEEDED;
+        if(ee->ee_type != ICMP_DEST_UNREACH)
+            return VG_REASON_NONE;
+        switch(ee->ee_code) {
+        case ICMP_NET_UNREACH:
+        case ICMP_NET_UNKNOWN:
+        case ICMP_NET_UNR_TOS:
+            return VG_REASON_NET_UNREACH;
+        case ICMP_PROT_UNREACH:
+            return VG_REASON_PROTO_UNREACH;
+        case ICMP_PORT_UNREACH:
+            return VG_REASON_PORT_UNREACH;
+        case ICMP_NET_ANO:
+        case ICMP_HOST_ANO:
+        case ICMP_PKT_FILTERED:
+            return VG_REASON_ADMIN_PROHIBITED;
+        default:
+            return VG_REASON_HOST_UNREACH;
+        }
+    }
+    if(ee->ee_origin == SO_EE_ORIGIN_ICMP6) {
+        if(ee->ee_type == ICMP6_TIME_EXCEEDED)
+            return VG_REASON_TTL_EXCEEDED;
+        if(ee->ee_type != ICMP6_DST_UNREACH)
+            return VG_REASON_NONE;
+        switch(ee->ee_code) {
+        case ICMP6_DST_UNREACH_NOROUTE:
+        case ICMP6_DST_UNREACH_BEYONDSCOPE:
+            return VG_REASON_NET_UNREACH;
+        case ICMP6_DST_UNREACH_ADMIN:
+        case 5: /* source address failed ingress/egress policy */
+        case 6: /* reject route to destination */
+            return VG_REASON_ADMIN_PROHIBITED;
+        case ICMP6_DST_UNREACH_NOPORT:
+            return VG_REASON_PORT_UNREACH;
+        default:
+            return VG_REASON_HOST_UNREACH;
+        }
+    }
+    return VG_REASON_NONE;
+}
+
+/* The ICMP message behind a connect error, from the socket's error queue
+ * (IP_RECVERR); VG_REASON_NONE when the error did not come from ICMP. */
+static int icmp_reason(int fd)
+{
+    char cbuf[512];
+    char data[64];
+    struct iovec iov = {.iov_base = data, .iov_len = sizeof(data)};
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1,
+        .msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+    };
+    int reason = VG_REASON_NONE;
+
+    if(recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+        return VG_REASON_NONE;
+    for(struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||
+           (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR)) {
+            struct sock_extended_err ee;
+            memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+            reason = reason_from_icmp(&ee);
+        }
+    }
+    return reason;
+}
+
+/* Maps a connect error to a port state; false when the error is local and
+ * the probe should be deferred instead. */
+static bool classify_error(int fd, int err, int *state, int *reason)
+{
+    int icmp;
+
+    switch(err) {
+    case ECONNREFUSED:
+        /* A RST, or an ICMP port unreachable (a reject rule): only the
+         * error queue tells them apart. */
+        icmp = fd >= 0 ? icmp_reason(fd) : VG_REASON_NONE;
+        if(icmp != VG_REASON_NONE) {
+            *state = VG_STATE_FILTERED;
+            *reason = icmp;
+        }
+        else {
+            *state = VG_STATE_CLOSED;
+            *reason = VG_REASON_CONN_REFUSED;
+        }
+        return true;
+    case ECONNRESET:
+        *state = VG_STATE_CLOSED;
+        *reason = VG_REASON_RESET;
+        return true;
+    case EHOSTUNREACH:
+    case ENETUNREACH:
+    case EACCES:
+    case EPERM:
+    case ENOPROTOOPT:
+    case EHOSTDOWN:
+    case ENONET:
+    case EPROTO:
+        icmp = fd >= 0 ? icmp_reason(fd) : VG_REASON_NONE;
+        *state = VG_STATE_FILTERED;
+        if(icmp != VG_REASON_NONE)
+            *reason = icmp;
+        else if(err == ENETUNREACH)
+            *reason = VG_REASON_NET_UNREACH;
+        else if(err == EACCES || err == EPERM)
+            *reason = VG_REASON_ADMIN_PROHIBITED;
+        else if(err == ENOPROTOOPT || err == EPROTO)
+            *reason = VG_REASON_PROTO_UNREACH;
+        else
+            *reason = VG_REASON_HOST_UNREACH;
+        return true;
+    case ETIMEDOUT:
+        *state = VG_STATE_FILTERED;
+        *reason = VG_REASON_NO_RESPONSE;
+        return true;
+    default:
+        /* EADDRNOTAVAIL, EAGAIN, ENOBUFS, ENOMEM, EMFILE, ...: local. */
+        return false;
+    }
+}
+
+/* True when the kernel connected the socket to itself: connecting to a free
+ * loopback port inside the ephemeral range can pick that very port as the
+ * source (a TCP simultaneous open). Nothing listens there. */
+static bool self_connected(int fd)
+{
+    struct sockaddr_storage a, b;
+    socklen_t la = sizeof(a), lb = sizeof(b);
+    if(getsockname(fd, (struct sockaddr *)&a, &la) < 0 ||
+       getpeername(fd, (struct sockaddr *)&b, &lb) < 0)
+        return false;
+    return la == lb && memcmp(&a, &b, la) == 0;
+}
+
+static void connected(struct cworker *cw, struct probe *p, uint64_t now)
+{
+    if(self_connected(p->fd)) {
+        /* Not evidence of anything: try again from another source port. */
+        p->tries--;
+        defer(cw, p);
+        return;
+    }
+    finish(cw, p, VG_STATE_OPEN, VG_REASON_SYN_ACK, (int64_t)(now - p->sent_us));
+}
+
+static void on_io(vg_loop *loop, int fd, uint32_t events, void *ud)
+{
+    struct probe *p = ud;
+    struct cworker *cw = p->cw;
+    uint64_t now = vg_now_us();
+    int err = 0, state, reason;
+    socklen_t len = sizeof(err);
+
+    (void)loop;
+    if(!(events & (EPOLLERR | EPOLLHUP)) && (events & EPOLLOUT)) {
+        connected(cw, p, now);
+        return;
+    }
+    if(getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+        err = errno;
+    if(!err && (events & EPOLLOUT)) {
+        connected(cw, p, now);
+        return;
+    }
+    if(!err)
+        err = ECONNRESET;
+    if(classify_error(fd, err, &state, &reason))
+        finish(cw, p, state, reason, (int64_t)(now - p->sent_us));
+    else {
+        p->tries--;
+        defer(cw, p);
+    }
+}
+
+static void on_timeout(vg_loop *loop, vg_timer *t)
+{
+    struct probe *p = (struct probe *)t;
+    struct cworker *cw = p->cw;
+    vg_rtt *r = scan_host(cw->w, p->target_idx);
+
+    (void)loop;
+    if(r)
+        vg_rtt_timeout(r);
+    probe_close(cw, p, false);
+    if(p->tries <= cw->w->scan->opts.retries) {
+        retry_push(cw, p);
+        return;
+    }
+    finish(cw, p, VG_STATE_FILTERED, VG_REASON_NO_RESPONSE, -1);
+}
+
+static enum launch_rc launch(struct cworker *cw, struct probe *p)
+{
+    struct scan_worker *w = cw->w;
+    struct sockaddr_storage ss;
+    socklen_t sslen = vg_addr_to_sockaddr(&p->addr, p->port, &ss);
+    int on = 1, rc, err, state, reason;
+    int fam = p->addr.family == AF_INET ? AF_INET : AF_INET6;
+
+    p->fd = socket(fam, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if(p->fd < 0) {
+        err = errno;
+        if(err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+            defer(cw, p);
+            return LAUNCH_DEFER;
+        }
+        w->rc = vg_error_set(&w->err, VG_ESYS, "socket: %s", strerror(err));
+        w->err.sys_errno = err;
+        return LAUNCH_FATAL;
+    }
+    /* Queue ICMP errors so an unreachable can be named precisely. */
+    if(fam == AF_INET)
+        setsockopt(p->fd, SOL_IP, IP_RECVERR, &on, sizeof(on));
+    else
+        setsockopt(p->fd, SOL_IPV6, IPV6_RECVERR, &on, sizeof(on));
+
+    p->tries++;
+    p->sent_us = vg_now_us();
+    __atomic_add_fetch(&w->scan->sent, 1, __ATOMIC_RELAXED);
+    rc = connect(p->fd, (struct sockaddr *)&ss, sslen);
+    err = rc < 0 ? errno : 0;
+    if(rc == 0) {
+        connected(cw, p, vg_now_us());
+        return LAUNCH_OK;
+    }
+    if(err == EINPROGRESS) {
+        rc = vg_loop_watch(w->loop, p->fd, EPOLLOUT, on_io, p);
+        if(rc < 0) {
+            p->tries--;
+            defer(cw, p);
+            return LAUNCH_DEFER;
+        }
+        vg_timer_arm(w->loop, &p->timer,
+                     p->sent_us + scan_timeout_us(w, p->target_idx));
+        return LAUNCH_OK;
+    }
+    if(classify_error(p->fd, err, &state, &reason)) {
+        finish(cw, p, state, reason, (int64_t)(vg_now_us() - p->sent_us));
+        return LAUNCH_OK;
+    }
+    p->tries--;
+    defer(cw, p);
+    return LAUNCH_DEFER;
+}
+
+/* The next probe to launch: a retry first, then a new position of the walk.
+ * Takes a slot for new probes. */
+static struct probe *next_probe(struct cworker *cw)
+{
+    struct probe *p = retry_pop(cw);
+    if(p)
+        return p;
+    if(cw->exhausted || cw->free_head == NIL)
+        return NULL;
+    p = &cw->probes[cw->free_head];
+    if(!scan_next_probe(cw->w, &p->target_idx, &p->addr, &p->port)) {
+        cw->exhausted = true;
+        return NULL;
+    }
+    cw->free_head = p->next;
+    cw->active++;
+    __atomic_add_fetch(&cw->w->scan->in_flight, 1, __ATOMIC_RELAXED);
+    p->tries = 0;
+    p->fd = -1;
+    return p;
+}
+
+static bool has_work(const struct cworker *cw)
+{
+    return cw->retry_head != NIL || (!cw->exhausted && cw->free_head != NIL);
+}
+
+/* Launches as many probes as the slot limit and the rate allow; returns how
+ * long the loop may sleep (ms, -1 for "until an event"). */
+static int fill(struct cworker *cw)
+{
+    uint64_t now = vg_now_us();
+    uint64_t wait_us = 0;
+
+    if(now < cw->pause_until)
+        return (int)((cw->pause_until - now + 999) / 1000);
+    while(has_work(cw) && (cw->active < cw->limit || cw->retry_head != NIL)) {
+        if(cw->retry_head == NIL && cw->active >= cw->limit)
+            break;
+        if(!scan_rate_take(cw->w, 1, now, &wait_us))
+            return (int)((wait_us + 999) / 1000);
+        struct probe *p = next_probe(cw);
+        if(!p)
+            break;
+        enum launch_rc rc = launch(cw, p);
+        if(rc == LAUNCH_FATAL) {
+            cw->fatal = VG_ESYS;
+            return 0;
+        }
+        if(rc == LAUNCH_DEFER)
+            return (int)(PAUSE_US / 1000);
+    }
+    return -1;
+}
+
+int connect_worker_run(struct scan_worker *w)
+{
+    struct cworker cw = {.w = w, .retry_head = NIL, .retry_tail = NIL};
+    int rc = VG_OK;
+
+    cw.n = w->concurrency ? w->concurrency : 1;
+    cw.limit = cw.n;
+    cw.probes = calloc(cw.n, sizeof(*cw.probes));
+    if(!cw.probes)
+        return vg_error_set(&w->err, VG_ENOMEM, "out of memory for %u probe slots", cw.n);
+    for(unsigned i = 0; i < cw.n; i++) {
+        struct probe *p = &cw.probes[i];
+        vg_timer_init(&p->timer, on_timeout);
+        p->cw = &cw;
+        p->fd = -1;
+        p->next = i + 1 < cw.n ? i + 1 : NIL;
+    }
+    cw.free_head = 0;
+
+    while(!scan_stopping(w->scan)) {
+        int wait_ms = fill(&cw);
+        if(cw.fatal) {
+            rc = w->rc;
+            break;
+        }
+        if(!cw.active && cw.exhausted && cw.retry_head == NIL)
+            break;
+        if(wait_ms < 0 || wait_ms > STOP_CHECK_MS)
+            wait_ms = STOP_CHECK_MS;
+        int n = vg_loop_run_once(w->loop, wait_ms);
+        if(n < 0) {
+            rc = vg_error_set(&w->err, VG_ESYS, "epoll_wait: %s", strerror(-n));
+            break;
+        }
+        scan_flush(w);
+    }
+    /* Stopped or done: abandon whatever is still in flight. */
+    for(unsigned i = 0; i < cw.n; i++) {
+        if(cw.probes[i].fd >= 0)
+            probe_close(&cw, &cw.probes[i], false);
+    }
+    free(cw.probes);
+    return rc;
+}

@@ -1,0 +1,483 @@
+/* SPDX-License-Identifier: MIT */
+/* The scan driver: splits the permuted walk over targets x ports between
+ * worker threads, keeps per-host timing, and hands results to the caller's
+ * thread. The probe engines (connect.c, ...) do the network part. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/scan_internal.h"
+
+#define MAX_THREADS 4
+#define MAX_AUTO_CONCURRENCY 32768u
+#define RESERVED_FDS 128u
+#define BATCH_FLUSH 256
+
+static const char *const state_names[VG_STATE__COUNT] = {
+    [VG_STATE_UNKNOWN] = "unknown",
+    [VG_STATE_OPEN] = "open",
+    [VG_STATE_CLOSED] = "closed",
+    [VG_STATE_FILTERED] = "filtered",
+    [VG_STATE_OPEN_FILTERED] = "open|filtered",
+};
+
+static const char *const reason_names[VG_REASON__COUNT] = {
+    [VG_REASON_NONE] = "none",
+    [VG_REASON_SYN_ACK] = "syn-ack",
+    [VG_REASON_CONN_REFUSED] = "conn-refused",
+    [VG_REASON_NO_RESPONSE] = "no-response",
+    [VG_REASON_HOST_UNREACH] = "host-unreach",
+    [VG_REASON_NET_UNREACH] = "net-unreach",
+    [VG_REASON_ADMIN_PROHIBITED] = "admin-prohibited",
+    [VG_REASON_PROTO_UNREACH] = "proto-unreach",
+    [VG_REASON_PORT_UNREACH] = "port-unreach",
+    [VG_REASON_TTL_EXCEEDED] = "ttl-exceeded",
+    [VG_REASON_RESET] = "reset",
+    [VG_REASON_UDP_RESPONSE] = "udp-response",
+};
+
+const char *vg_state_name(int state)
+{
+    if(state < 0 || state >= VG_STATE__COUNT)
+        return "unknown";
+    return state_names[state];
+}
+
+const char *vg_reason_name(int reason)
+{
+    if(reason < 0 || reason >= VG_REASON__COUNT)
+        return "none";
+    return reason_names[reason];
+}
+
+void vg_scan_opts_default(vg_scan_opts *opts)
+{
+    memset(opts, 0, sizeof(*opts));
+    opts->engine = VG_ENGINE_CONNECT;
+    opts->retries = 2;
+    opts->min_rtt_timeout_ms = 100;
+    opts->max_rtt_timeout_ms = 3000;
+    opts->init_rtt_timeout_ms = 1000;
+    opts->seed = 0x76696769615f7631ULL;
+}
+
+/* --- per-host timing ---------------------------------------------------- */
+
+static uint64_t hash64(uint64_t x)
+{
+    x ^= x >> 31;
+    x *= 0x7fb5d329728ea185ULL;
+    x ^= x >> 27;
+    x *= 0x81dadef4bc2dd44dULL;
+    return x ^ (x >> 33);
+}
+
+static int host_table_grow(struct host_table *t)
+{
+    size_t cap = t->cap ? t->cap * 2 : 256;
+    struct host_entry *slots = calloc(cap, sizeof(*slots));
+    if(!slots)
+        return VG_ENOMEM;
+    for(size_t i = 0; i < t->cap; i++) {
+        if(!t->slots[i].key)
+            continue;
+        size_t j = hash64(t->slots[i].key) & (cap - 1);
+        while(slots[j].key)
+            j = (j + 1) & (cap - 1);
+        slots[j] = t->slots[i];
+    }
+    free(t->slots);
+    t->slots = slots;
+    t->cap = cap;
+    return VG_OK;
+}
+
+vg_rtt *scan_host(struct scan_worker *w, uint64_t target_idx)
+{
+    struct host_table *t = &w->hosts;
+    uint64_t key = target_idx + 1;
+
+    if((t->len + 1) * 2 > t->cap && host_table_grow(t))
+        return NULL;
+    size_t j = hash64(key) & (t->cap - 1);
+    while(t->slots[j].key) {
+        if(t->slots[j].key == key)
+            return &t->slots[j].rtt;
+        j = (j + 1) & (t->cap - 1);
+    }
+    t->slots[j].key = key;
+    /* A new host starts from what the others taught us. */
+    t->slots[j].rtt = w->global_rtt;
+    t->slots[j].rtt.answered_first_try = 0;
+    t->slots[j].rtt.answered_retry = 0;
+    t->slots[j].rtt.timeouts = 0;
+    t->len++;
+    return &t->slots[j].rtt;
+}
+
+uint64_t scan_timeout_us(struct scan_worker *w, uint64_t target_idx)
+{
+    vg_rtt *r = scan_host(w, target_idx);
+    return vg_rtt_timeout_us(r ? r : &w->global_rtt, &w->lim);
+}
+
+void scan_sample(struct scan_worker *w, uint64_t target_idx, int64_t rtt_us,
+                 unsigned tries)
+{
+    vg_rtt *r = scan_host(w, target_idx);
+    if(r)
+        vg_rtt_sample(r, rtt_us, tries);
+    vg_rtt_sample(&w->global_rtt, rtt_us, tries);
+}
+
+/* --- the walk ----------------------------------------------------------- */
+
+bool scan_stopping(const vg_scan *scan)
+{
+    return __atomic_load_n(&scan->stop, __ATOMIC_RELAXED) != 0;
+}
+
+bool scan_next_probe(struct scan_worker *w, uint64_t *target_idx, vg_addr *addr,
+                     uint16_t *port)
+{
+    vg_scan *s = w->scan;
+    if(w->next_pos >= s->n_elems || scan_stopping(s))
+        return false;
+    uint64_t elem = vg_perm_at(&s->perm, w->next_pos);
+    /* Overflow-safe advance: stop at the end instead of wrapping. */
+    if(s->n_elems - w->next_pos <= w->stride)
+        w->next_pos = s->n_elems;
+    else
+        w->next_pos += w->stride;
+    *target_idx = elem / s->n_ports;
+    *port = vg_ports_get(s->ports, (size_t)(elem % s->n_ports));
+    vg_targets_get(s->targets, *target_idx, addr);
+    return true;
+}
+
+unsigned scan_rate_take(struct scan_worker *w, unsigned want, uint64_t now_us,
+                        uint64_t *wait_us)
+{
+    *wait_us = 0;
+    if(w->rate <= 0)
+        return want;
+    if(now_us > w->refill_us) {
+        w->tokens += (double)(now_us - w->refill_us) * w->rate / 1e6;
+        if(w->tokens > w->burst)
+            w->tokens = w->burst;
+        w->refill_us = now_us;
+    }
+    if(w->tokens < 1.0) {
+        *wait_us = (uint64_t)((1.0 - w->tokens) * 1e6 / w->rate) + 1;
+        return 0;
+    }
+    unsigned n = w->tokens < want ? (unsigned)w->tokens : want;
+    w->tokens -= n;
+    return n;
+}
+
+/* --- results -------------------------------------------------------------- */
+
+void scan_emit(struct scan_worker *w, const vg_result *res)
+{
+    if(w->batch_len == w->batch_cap) {
+        scan_flush(w);
+        if(w->batch_len == w->batch_cap) {
+            /* Could not hand off (out of memory): grow locally. */
+            size_t cap = w->batch_cap ? w->batch_cap * 2 : BATCH_FLUSH;
+            vg_result *b = realloc(w->batch, cap * sizeof(*b));
+            if(!b)
+                return; /* dropped; counted as not done */
+            w->batch = b;
+            w->batch_cap = cap;
+        }
+    }
+    w->batch[w->batch_len++] = *res;
+    if(res->state == VG_STATE_OPEN)
+        __atomic_add_fetch(&w->scan->n_open, 1, __ATOMIC_RELAXED);
+    else if(res->state == VG_STATE_CLOSED)
+        __atomic_add_fetch(&w->scan->n_closed, 1, __ATOMIC_RELAXED);
+    else
+        __atomic_add_fetch(&w->scan->n_filtered, 1, __ATOMIC_RELAXED);
+}
+
+void scan_flush(struct scan_worker *w)
+{
+    vg_scan *s = w->scan;
+    if(!w->batch_len)
+        return;
+    pthread_mutex_lock(&s->mu);
+    if(s->qlen + w->batch_len > s->qcap) {
+        size_t cap = s->qcap ? s->qcap : 1024;
+        while(cap < s->qlen + w->batch_len)
+            cap *= 2;
+        vg_result *q = realloc(s->queue, cap * sizeof(*q));
+        if(!q) {
+            pthread_mutex_unlock(&s->mu);
+            return;
+        }
+        s->queue = q;
+        s->qcap = cap;
+    }
+    memcpy(s->queue + s->qlen, w->batch, w->batch_len * sizeof(*w->batch));
+    s->qlen += w->batch_len;
+    w->batch_len = 0;
+    pthread_cond_signal(&s->cond);
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* --- lifecycle ------------------------------------------------------------ */
+
+static unsigned auto_concurrency(void)
+{
+    struct rlimit rl;
+    if(getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+        return 1024;
+    if(rl.rlim_cur <= RESERVED_FDS * 2)
+        return (unsigned)(rl.rlim_cur / 2);
+    rlim_t n = rl.rlim_cur - RESERVED_FDS;
+    return n > MAX_AUTO_CONCURRENCY ? MAX_AUTO_CONCURRENCY : (unsigned)n;
+}
+
+int vg_scan_new(vg_scan **out, const vg_targets *targets, const vg_ports *ports,
+                const vg_scan_opts *opts, vg_error *err)
+{
+    vg_scan *s;
+    uint64_t nt = vg_targets_count(targets);
+    uint64_t np = vg_ports_count(ports);
+
+    *out = NULL;
+    if(!nt || !np)
+        return vg_error_set(err, VG_EINVAL, "nothing to scan: %s",
+                            nt ? "no ports" : "no targets");
+    if(nt > UINT64_MAX / np)
+        return vg_error_set(err, VG_EINVAL,
+                            "too many probes: %llu targets x %llu ports does not fit in 64 bits",
+                            (unsigned long long)nt, (unsigned long long)np);
+    if(opts->engine != VG_ENGINE_CONNECT)
+        return vg_error_set(err, VG_EINVAL, "unknown scan engine %d", opts->engine);
+    if(opts->shard_count > 1 && opts->shard_index >= opts->shard_count)
+        return vg_error_set(err, VG_EINVAL, "shard %u/%u: index must be below the count",
+                            opts->shard_index, opts->shard_count);
+
+    s = calloc(1, sizeof(*s));
+    if(!s)
+        return vg_error_set(err, VG_ENOMEM, "out of memory");
+    s->targets = targets;
+    s->ports = ports;
+    s->opts = *opts;
+    s->n_ports = np;
+    s->n_elems = nt * np;
+    vg_perm_init(&s->perm, s->n_elems, opts->seed);
+
+    uint32_t scount = opts->shard_count > 1 ? opts->shard_count : 1;
+    uint32_t sidx = scount > 1 ? opts->shard_index : 0;
+    s->n_shard = s->n_elems > sidx ? (s->n_elems - sidx + scount - 1) / scount : 0;
+
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned nthreads = opts->threads ? opts->threads
+                                      : (unsigned)(ncpu < 1 ? 1 : ncpu > MAX_THREADS ? MAX_THREADS : ncpu);
+    if(nthreads > 64)
+        nthreads = 64;
+    if(nthreads > s->n_shard)
+        nthreads = s->n_shard ? (unsigned)s->n_shard : 1;
+    unsigned conc = opts->concurrency ? opts->concurrency : auto_concurrency();
+    if(conc < nthreads)
+        nthreads = conc ? conc : 1;
+    s->nthreads = nthreads;
+    s->opts.concurrency = conc;
+    s->opts.threads = nthreads;
+
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cond, NULL);
+    s->workers = calloc(nthreads, sizeof(*s->workers));
+    if(!s->workers) {
+        vg_scan_free(s);
+        return vg_error_set(err, VG_ENOMEM, "out of memory");
+    }
+    struct rlimit rl;
+    int max_fds = 65536;
+    if(getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+       rl.rlim_cur < (rlim_t)max_fds)
+        max_fds = (int)rl.rlim_cur;
+    if(max_fds < 1024)
+        max_fds = 1024;
+    for(unsigned i = 0; i < nthreads; i++) {
+        struct scan_worker *w = &s->workers[i];
+        w->scan = s;
+        w->id = i;
+        w->stride = (uint64_t)scount * nthreads;
+        w->next_pos = sidx + (uint64_t)scount * i;
+        w->concurrency = conc / nthreads + (i < conc % nthreads ? 1 : 0);
+        w->lim.min_us = (uint64_t)opts->min_rtt_timeout_ms * 1000;
+        w->lim.max_us = (uint64_t)opts->max_rtt_timeout_ms * 1000;
+        w->lim.initial_us = (uint64_t)opts->init_rtt_timeout_ms * 1000;
+        w->lim.fixed_us = (uint64_t)opts->timeout_ms * 1000;
+        if(w->lim.max_us < w->lim.min_us)
+            w->lim.max_us = w->lim.min_us;
+        vg_rtt_init(&w->global_rtt);
+        if(opts->rate > 0) {
+            w->rate = opts->rate / nthreads;
+            /* A burst of 10 ms worth keeps the rate even within a second. */
+            w->burst = w->rate / 100 < 1 ? 1 : w->rate / 100;
+            w->tokens = 1;
+        }
+        w->batch_cap = BATCH_FLUSH;
+        w->batch = malloc(w->batch_cap * sizeof(*w->batch));
+        w->loop = vg_loop_new(max_fds);
+        if(!w->batch || !w->loop) {
+            vg_scan_free(s);
+            return vg_error_set(err, VG_ENOMEM, "out of memory");
+        }
+    }
+    *out = s;
+    return VG_OK;
+}
+
+static void *worker_main(void *arg)
+{
+    struct scan_worker *w = arg;
+    vg_scan *s = w->scan;
+
+    w->refill_us = vg_now_us();
+    w->rc = connect_worker_run(w);
+    scan_flush(w);
+    pthread_mutex_lock(&s->mu);
+    s->workers_done++;
+    if(s->workers_done == s->nthreads)
+        s->end_us = vg_now_us();
+    pthread_cond_signal(&s->cond);
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+int vg_scan_start(vg_scan *s, vg_error *err)
+{
+    sigset_t all, old;
+
+    if(s->started)
+        return vg_error_set(err, VG_EINVAL, "scan already started");
+    s->started = true;
+    s->start_us = vg_now_us();
+    /* Workers inherit a full signal mask, so signals reach the caller. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    for(unsigned i = 0; i < s->nthreads; i++) {
+        int rc = pthread_create(&s->workers[i].thread, NULL, worker_main, &s->workers[i]);
+        if(rc) {
+            pthread_sigmask(SIG_SETMASK, &old, NULL);
+            vg_scan_stop(s);
+            /* Account for the threads that never started. */
+            pthread_mutex_lock(&s->mu);
+            s->workers_done += s->nthreads - i;
+            pthread_mutex_unlock(&s->mu);
+            errno = rc;
+            return vg_error_set(err, VG_ESYS, "cannot start worker thread: %s", strerror(rc));
+        }
+        s->workers[i].started = true;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return VG_OK;
+}
+
+int vg_scan_poll(vg_scan *s, int timeout_ms, vg_result_fn fn, void *ud, vg_error *err)
+{
+    vg_result *batch;
+    size_t n;
+    bool all_done;
+
+    pthread_mutex_lock(&s->mu);
+    if(!s->qlen && s->workers_done < s->nthreads && timeout_ms != 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        long ms = timeout_ms < 0 ? 1000 : timeout_ms;
+        ts.tv_sec += ms / 1000;
+        ts.tv_nsec += (ms % 1000) * 1000000L;
+        if(ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&s->cond, &s->mu, &ts);
+    }
+    /* Swap buffers so workers can keep queueing while we deliver. */
+    batch = s->queue;
+    n = s->qlen;
+    size_t bcap = s->qcap;
+    s->queue = s->spare;
+    s->qcap = s->spare_cap;
+    s->qlen = 0;
+    s->spare = batch;
+    s->spare_cap = bcap;
+    all_done = s->workers_done == s->nthreads;
+    pthread_mutex_unlock(&s->mu);
+    for(size_t i = 0; i < n; i++) {
+        s->delivered++;
+        if(fn)
+            fn(&batch[i], ud);
+    }
+    if(all_done) {
+        for(unsigned i = 0; i < s->nthreads; i++) {
+            if(s->workers[i].rc) {
+                if(err)
+                    *err = s->workers[i].err;
+                return s->workers[i].rc;
+            }
+        }
+        /* Anything queued after our swap is picked up by the next poll. */
+        pthread_mutex_lock(&s->mu);
+        bool empty = s->qlen == 0;
+        pthread_mutex_unlock(&s->mu);
+        return empty ? 1 : 0;
+    }
+    return 0;
+}
+
+void vg_scan_stop(vg_scan *s)
+{
+    __atomic_store_n(&s->stop, 1, __ATOMIC_RELAXED);
+}
+
+void vg_scan_get_stats(vg_scan *s, vg_scan_stats *st)
+{
+    memset(st, 0, sizeof(*st));
+    st->total = s->n_shard;
+    st->done = s->delivered;
+    st->sent = __atomic_load_n(&s->sent, __ATOMIC_RELAXED);
+    st->open = __atomic_load_n(&s->n_open, __ATOMIC_RELAXED);
+    st->closed = __atomic_load_n(&s->n_closed, __ATOMIC_RELAXED);
+    st->filtered = __atomic_load_n(&s->n_filtered, __ATOMIC_RELAXED);
+    st->in_flight = __atomic_load_n(&s->in_flight, __ATOMIC_RELAXED);
+    st->deferred = __atomic_load_n(&s->deferred, __ATOMIC_RELAXED);
+    st->concurrency = s->opts.concurrency;
+    st->threads = s->nthreads;
+    pthread_mutex_lock(&s->mu);
+    uint64_t end = s->workers_done == s->nthreads && s->end_us ? s->end_us : vg_now_us();
+    pthread_mutex_unlock(&s->mu);
+    st->elapsed_s = s->started ? (double)(end - s->start_us) / 1e6 : 0.0;
+}
+
+void vg_scan_free(vg_scan *s)
+{
+    if(!s)
+        return;
+    vg_scan_stop(s);
+    for(unsigned i = 0; s->workers && i < s->nthreads; i++) {
+        struct scan_worker *w = &s->workers[i];
+        if(w->started)
+            pthread_join(w->thread, NULL);
+        vg_loop_free(w->loop);
+        free(w->batch);
+        free(w->hosts.slots);
+    }
+    free(s->workers);
+    free(s->queue);
+    free(s->spare);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cond);
+    free(s);
+}

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/* What the scan driver (scan.c) shares with its probe engines: the worker,
+ * its slice of the walk, per-host timing and the result hand-off. */
+#ifndef VIGIA_SCAN_INTERNAL_H
+#define VIGIA_SCAN_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "engine/loop.h"
+#include "engine/timing.h"
+#include "vigia/permute.h"
+#include "vigia/scan.h"
+
+struct host_entry {
+    uint64_t key; /* target index + 1; 0 marks an empty slot */
+    vg_rtt rtt;
+};
+
+/* Open-addressing table of the hosts one worker has probed. */
+struct host_table {
+    struct host_entry *slots;
+    size_t cap; /* power of two */
+    size_t len;
+};
+
+struct scan_worker {
+    vg_scan *scan;
+    unsigned id;
+    pthread_t thread;
+    bool started;
+    vg_loop *loop;
+    uint64_t next_pos; /* next position of the walk this worker takes */
+    uint64_t stride;   /* distance between this worker's positions */
+    struct host_table hosts;
+    vg_rtt global_rtt; /* all hosts together: the start for a new host */
+    vg_timing_limits lim;
+    unsigned concurrency; /* this worker's share */
+    /* token bucket for --rate; rate 0 means unlimited */
+    double rate, tokens, burst;
+    uint64_t refill_us;
+    vg_result *batch;
+    size_t batch_len, batch_cap;
+    int rc;
+    vg_error err;
+};
+
+struct vg_scan {
+    const vg_targets *targets;
+    const vg_ports *ports;
+    vg_scan_opts opts;
+    vg_perm perm;
+    uint64_t n_ports;
+    uint64_t n_elems;  /* targets x ports */
+    uint64_t n_shard;  /* positions in this shard */
+    unsigned nthreads;
+    struct scan_worker *workers;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    vg_result *queue, *spare; /* guarded by mu */
+    size_t qlen, qcap, spare_cap;
+    unsigned workers_done;    /* guarded by mu */
+    uint64_t start_us;
+    uint64_t end_us;
+    bool started;
+    int stop;                 /* atomic */
+    uint64_t delivered;       /* touched by the polling thread only */
+    /* atomics, updated by workers */
+    uint64_t sent, in_flight, deferred;
+    uint64_t n_open, n_closed, n_filtered;
+};
+
+/* Takes the next (target, port) of this worker's slice; false when done. */
+bool scan_next_probe(struct scan_worker *w, uint64_t *target_idx, vg_addr *addr,
+                     uint16_t *port);
+
+/* The timing record of a host, created on first use; NULL only when out of
+ * memory. The pointer is valid until the next scan_host() call. */
+vg_rtt *scan_host(struct scan_worker *w, uint64_t target_idx);
+
+/* Timeout for the next probe to this host. */
+uint64_t scan_timeout_us(struct scan_worker *w, uint64_t target_idx);
+
+/* Records an answer (state/reason known) for timing and counters. */
+void scan_sample(struct scan_worker *w, uint64_t target_idx, int64_t rtt_us,
+                 unsigned tries);
+
+/* Queues a finished result for delivery by vg_scan_poll(). */
+void scan_emit(struct scan_worker *w, const vg_result *res);
+
+/* Hands the queued results to the polling thread. */
+void scan_flush(struct scan_worker *w);
+
+/* How many new probes the rate limit allows now (capped at want); and, when
+ * it allows none, how many microseconds until it will. */
+unsigned scan_rate_take(struct scan_worker *w, unsigned want, uint64_t now_us,
+                        uint64_t *wait_us);
+
+bool scan_stopping(const vg_scan *scan);
+
+/* The engine's worker body; returns a vg_rc (and fills w->err). */
+int connect_worker_run(struct scan_worker *w);
+
+#endif

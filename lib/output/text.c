@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: MIT */
+/* The human table: results are gathered per host while the scan runs and
+ * printed sorted at the end, like nmap's report but with the evidence
+ * (reason, RTT, tries) in columns. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "output/formats.h"
+
+struct port_row {
+    uint16_t port;
+    uint8_t proto, state, reason, tries;
+    int64_t rtt_us;
+};
+
+struct host_rec {
+    vg_addr addr;
+    uint64_t count[VG_STATE__COUNT];
+    struct port_row *rows;
+    size_t nrows, caprows;
+};
+
+struct text_ctx {
+    struct host_rec *hosts;
+    size_t nhosts, caphosts;
+    uint32_t *index;  /* open addressing: host position + 1; 0 = empty */
+    size_t index_cap; /* power of two */
+    bool oom;
+    uint64_t n_targets;
+};
+
+static uint64_t addr_hash(const vg_addr *a)
+{
+    uint64_t h = 0xcbf29ce484222325ULL ^ a->family;
+    for(int i = 0; i < 16; i++)
+        h = (h ^ a->a[i]) * 0x100000001b3ULL;
+    return h ^ a->scope_id;
+}
+
+static int index_rebuild(struct text_ctx *c, size_t cap)
+{
+    uint32_t *idx = calloc(cap, sizeof(*idx));
+    if(!idx)
+        return VG_ENOMEM;
+    for(size_t i = 0; i < c->nhosts; i++) {
+        size_t j = addr_hash(&c->hosts[i].addr) & (cap - 1);
+        while(idx[j])
+            j = (j + 1) & (cap - 1);
+        idx[j] = (uint32_t)i + 1;
+    }
+    free(c->index);
+    c->index = idx;
+    c->index_cap = cap;
+    return VG_OK;
+}
+
+static struct host_rec *host_get(struct text_ctx *c, const vg_addr *a)
+{
+    if((c->nhosts + 1) * 2 > c->index_cap &&
+       index_rebuild(c, c->index_cap ? c->index_cap * 2 : 64))
+        return NULL;
+    size_t j = addr_hash(a) & (c->index_cap - 1);
+    while(c->index[j]) {
+        struct host_rec *h = &c->hosts[c->index[j] - 1];
+        if(!vg_addr_cmp(&h->addr, a))
+            return h;
+        j = (j + 1) & (c->index_cap - 1);
+    }
+    if(c->nhosts == c->caphosts) {
+        size_t cap = c->caphosts ? c->caphosts * 2 : 16;
+        struct host_rec *hs = realloc(c->hosts, cap * sizeof(*hs));
+        if(!hs)
+            return NULL;
+        c->hosts = hs;
+        c->caphosts = cap;
+    }
+    struct host_rec *h = &c->hosts[c->nhosts];
+    memset(h, 0, sizeof(*h));
+    h->addr = *a;
+    c->index[j] = (uint32_t)++c->nhosts;
+    return h;
+}
+
+static void fmt_time(double t, char *buf, size_t len)
+{
+    time_t secs = (time_t)t;
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm);
+}
+
+static int text_begin(vg_output *o, const vg_scan_info *info)
+{
+    struct text_ctx *c = o->ctx;
+    char ts[64];
+
+    c->n_targets = info->n_targets;
+    fmt_time(info->start_time, ts, sizeof(ts));
+    fprintf(o->fp, "vigia %s %s scan, %" PRIu64 " host%s x %" PRIu64 " port%s, started %s\n",
+            info->version, info->engine, info->n_targets, info->n_targets == 1 ? "" : "s",
+            info->n_ports, info->n_ports == 1 ? "" : "s", ts);
+    return VG_OK;
+}
+
+static bool listed(const vg_output *o, int state)
+{
+    if(state == VG_STATE_OPEN)
+        return true;
+    return o->opts.verbose > 0 && !o->opts.open_only;
+}
+
+static int text_result(vg_output *o, const vg_result *r)
+{
+    struct text_ctx *c = o->ctx;
+    struct host_rec *h = host_get(c, &r->addr);
+
+    if(!h) {
+        c->oom = true;
+        return VG_OK;
+    }
+    h->count[r->state < VG_STATE__COUNT ? r->state : 0]++;
+    if(!listed(o, r->state))
+        return VG_OK;
+    if(h->nrows == h->caprows) {
+        size_t cap = h->caprows ? h->caprows * 2 : 8;
+        struct port_row *rows = realloc(h->rows, cap * sizeof(*rows));
+        if(!rows) {
+            c->oom = true;
+            return VG_OK;
+        }
+        h->rows = rows;
+        h->caprows = cap;
+    }
+    h->rows[h->nrows++] = (struct port_row){
+        .port = r->port, .proto = r->proto, .state = r->state,
+        .reason = r->reason, .tries = r->tries, .rtt_us = r->rtt_us,
+    };
+    return VG_OK;
+}
+
+static int host_cmp(const void *a, const void *b)
+{
+    return vg_addr_cmp(&((const struct host_rec *)a)->addr, &((const struct host_rec *)b)->addr);
+}
+
+static int row_cmp(const void *a, const void *b)
+{
+    const struct port_row *x = a, *y = b;
+    if(x->proto != y->proto)
+        return x->proto < y->proto ? -1 : 1;
+    return (x->port > y->port) - (x->port < y->port);
+}
+
+static void fmt_rtt(int64_t us, char *buf, size_t len)
+{
+    if(us < 0)
+        snprintf(buf, len, "-");
+    else if(us < 10000)
+        snprintf(buf, len, "%.2f ms", (double)us / 1000.0);
+    else
+        snprintf(buf, len, "%.0f ms", (double)us / 1000.0);
+}
+
+static void print_host(vg_output *o, const struct host_rec *h)
+{
+    FILE *fp = o->fp;
+    char ip[VG_ADDR_STRLEN];
+    const char *name = o->opts.targets ? vg_targets_name(o->opts.targets, &h->addr) : NULL;
+
+    vg_addr_format(&h->addr, ip, sizeof(ip));
+    if(name)
+        fprintf(fp, "\n%s (%s)\n", name, ip);
+    else
+        fprintf(fp, "\n%s\n", ip);
+    if(h->nrows) {
+        fprintf(fp, "  %-11s %-14s %-14s %-17s %-10s %s\n", "PORT", "STATE", "SERVICE",
+                "REASON", "RTT", "TRIES");
+        for(size_t i = 0; i < h->nrows; i++) {
+            const struct port_row *r = &h->rows[i];
+            char port[16], rtt[32];
+            const char *svc = vg_services_name(o->opts.services, r->port, r->proto);
+            snprintf(port, sizeof(port), "%u/%s", r->port, r->proto == 17 ? "udp" : "tcp");
+            fmt_rtt(r->rtt_us, rtt, sizeof(rtt));
+            fprintf(fp, "  %-11s %-14s %-14s %-17s %-10s %u\n", port, vg_state_name(r->state),
+                    svc ? svc : "-", vg_reason_name(r->reason), rtt, r->tries);
+        }
+    }
+    fprintf(fp, "  %" PRIu64 " open, %" PRIu64 " closed, %" PRIu64 " filtered",
+            h->count[VG_STATE_OPEN], h->count[VG_STATE_CLOSED],
+            h->count[VG_STATE_FILTERED] + h->count[VG_STATE_OPEN_FILTERED]);
+    if(!o->opts.verbose && (h->count[VG_STATE_CLOSED] || h->count[VG_STATE_FILTERED]))
+        fputs(" (-v lists them)", fp);
+    fputc('\n', fp);
+}
+
+static int text_end(vg_output *o, const vg_scan_end *e)
+{
+    struct text_ctx *c = o->ctx;
+    const vg_scan_stats *st = &e->stats;
+    uint64_t silent = 0;
+    double pps = st->elapsed_s > 0 ? (double)st->sent / st->elapsed_s : 0.0;
+
+    qsort(c->hosts, c->nhosts, sizeof(*c->hosts), host_cmp);
+    for(size_t i = 0; i < c->nhosts; i++) {
+        struct host_rec *h = &c->hosts[i];
+        /* A host that answered nothing is noise in a big scan. */
+        if(!h->count[VG_STATE_OPEN] && !h->count[VG_STATE_CLOSED] && !o->opts.verbose) {
+            silent++;
+            continue;
+        }
+        qsort(h->rows, h->nrows, sizeof(*h->rows), row_cmp);
+        print_host(o, h);
+    }
+    fputc('\n', o->fp);
+    if(silent)
+        fprintf(o->fp, "%" PRIu64 " host%s answered nothing (every port filtered; -v lists them)\n",
+                silent, silent == 1 ? "" : "s");
+    if(c->oom)
+        fputs("warning: out of memory while collecting results; the table is incomplete\n", o->fp);
+    fprintf(o->fp, "%s: %" PRIu64 " of %" PRIu64 " probes answered or timed out in %.2f s "
+            "(%.0f probes/s, %" PRIu64 " sent): %" PRIu64 " open, %" PRIu64 " closed, %" PRIu64
+            " filtered\n",
+            e->interrupted ? "Interrupted" : "Done", st->done, st->total, st->elapsed_s, pps,
+            st->sent, st->open, st->closed, st->filtered);
+    return VG_OK;
+}
+
+static void text_cleanup(vg_output *o)
+{
+    struct text_ctx *c = o->ctx;
+    for(size_t i = 0; i < c->nhosts; i++)
+        free(c->hosts[i].rows);
+    free(c->hosts);
+    free(c->index);
+}
+
+const vg_output_type vg_output_text = {
+    .name = "text",
+    .help = "a table per host, sorted, printed when the scan ends (default)",
+    .ctx_size = sizeof(struct text_ctx),
+    .begin = text_begin,
+    .result = text_result,
+    .end = text_end,
+    .cleanup = text_cleanup,
+};

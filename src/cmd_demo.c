@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/* `vigia demo`: opens a few TCP listeners on 127.0.0.1 and ::1 (on ports the
+ * kernel picks), then scans them together with the essential ports, so a
+ * new user sees real open and closed results without setting anything up. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commands.h"
+
+#define DEMO_LISTENERS 3
+
+static int listen_any(int family, uint16_t *port)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if(fd < 0)
+        return -1;
+    memset(&ss, 0, sizeof(ss));
+    if(family == AF_INET) {
+        struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+        sin->sin_family = AF_INET;
+        sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        len = sizeof(*sin);
+    }
+    else {
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+        int on = 1;
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_addr = in6addr_loopback;
+        len = sizeof(*sin6);
+    }
+    if(bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 64) < 0 ||
+       getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
+        close(fd);
+        return -1;
+    }
+    *port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+                                    : ((struct sockaddr_in6 *)&ss)->sin6_port);
+    return fd;
+}
+
+int cmd_demo(int argc, char **argv)
+{
+    int fds[DEMO_LISTENERS * 2];
+    int nfds = 0;
+    char ports[256] = "essential";
+    size_t plen = strlen(ports);
+    int status;
+
+    (void)argc;
+    (void)argv;
+    for(int i = 0; i < DEMO_LISTENERS; i++) {
+        uint16_t port;
+        int fd = listen_any(AF_INET, &port);
+        if(fd < 0)
+            continue;
+        fds[nfds++] = fd;
+        plen += (size_t)snprintf(ports + plen, sizeof(ports) - plen, ",%u", port);
+        /* The same port on ::1 when IPv6 is there. */
+        struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6, .sin6_port = htons(port),
+                                    .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+        int fd6 = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if(fd6 >= 0 && bind(fd6, (struct sockaddr *)&sin6, sizeof(sin6)) == 0 &&
+           listen(fd6, 64) == 0)
+            fds[nfds++] = fd6;
+        else if(fd6 >= 0)
+            close(fd6);
+    }
+    printf("demo: listening on 127.0.0.1 and ::1, ports %s\n", ports + strlen("essential,"));
+    printf("demo: running: vigia scan -p %s 127.0.0.1 ::1\n\n", ports);
+    fflush(stdout);
+    char *args[] = {"scan", "-p", ports, "127.0.0.1", "::1", NULL};
+    status = cmd_scan(5, args);
+    for(int i = 0; i < nfds; i++)
+        close(fds[i]);
+    return status;
+}

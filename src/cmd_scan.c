@@ -1,0 +1,561 @@
+/* SPDX-License-Identifier: MIT */
+/* `vigia scan`: parses the command line, builds targets and ports, runs the
+ * scan, feeds every output, shows progress, and maps the end to an exit
+ * status. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "vigia/output.h"
+#include "vigia/scan.h"
+#include "vigia_config.h"
+
+#define MAX_OUTPUTS 8
+
+struct out_spec {
+    vg_output *out;
+    FILE *fp;
+    bool is_stdout;
+    bool owns_fp;
+    const char *path;
+};
+
+struct scan_cli {
+    vg_targets *targets;
+    vg_ports *ports;
+    vg_scan_opts opts;
+    vg_resolve_opts ropts;
+    struct out_spec outs[MAX_OUTPUTS];
+    int nouts;
+    int verbose;
+    bool quiet;
+    bool open_only;
+    bool stdout_broken;
+    int io_error;
+    char *targets_desc;
+    size_t targets_desc_len;
+    char *ports_desc;
+    size_t ports_desc_len;
+};
+
+static void scan_usage(FILE *fp)
+{
+    fprintf(fp,
+"Usage: " PROG " scan [OPTIONS] TARGET...\n"
+"\n"
+"Reports every port of every target as open, closed or filtered, with the\n"
+"evidence: reason, round-trip time and number of tries.\n"
+"\n"
+"Targets: 198.18.0.1  2001:db8::5  fe80::1%%eth0  198.18.0.0/15  2001:db8::/120\n"
+"         198.18.0.1-20  198.18.0.1-198.18.1.5  localhost\n"
+"  -iL, --input-file FILE   read targets from FILE (one or more per line, # comments)\n"
+"  --exclude SPEC[,SPEC]    never scan these\n"
+"  --exclude-file FILE      never scan the targets listed in FILE\n"
+"  -4, -6                   resolve names to IPv4 / IPv6 only\n"
+"  --all-addresses          scan every address of a name (default: the first)\n"
+"  --dns-servers A[:P],...  resolve names with these servers, not the system's\n"
+"\n"
+"Ports:\n"
+"  -p, --ports SPEC         80  1-1024  22,80,443  ssh,http  - or all (1-65535)\n"
+"                           essential (" VG_PORTS_ESSENTIAL ")\n"
+"                           well-known (1-1023); default: well-known,essential\n"
+"\n"
+"Engine and timing:\n"
+"  -sT, --connect           TCP connect() scan, needs no privileges (default)\n"
+"  -Pn                      accepted for nmap compatibility (no host discovery yet)\n"
+"  --retries N              extra tries for unanswered probes (default 2)\n"
+"  --timeout D              fixed probe timeout (default: adaptive per host)\n"
+"  --min-rtt-timeout D      floor of the adaptive timeout (default 100ms)\n"
+"  --max-rtt-timeout D      ceiling of the adaptive timeout (default 3s)\n"
+"  --initial-rtt-timeout D  timeout before a host has answered (default 1s)\n"
+"  --rate PPS               at most PPS new probes per second\n"
+"  --concurrency N          probes in flight (default: from the open-file limit)\n"
+"  --threads N              worker threads (default: one per CPU, at most 4)\n"
+"  --seed N                 order of the walk (same seed, same order)\n"
+"  --shard I/N              scan only shard I (0-based) of N, e.g. 0/4 .. 3/4\n"
+"  Durations take units: 500ms, 2s, 1m; a bare number means seconds.\n"
+"\n"
+"Output:\n"
+"  -o, --output FMT[=FILE]  text or ndjson; repeatable; without =FILE to stdout\n"
+"                           instead of the table; FILE '-' is stdout\n"
+"  --open                   show only open ports (in every format)\n"
+"  -v, --verbose            also list closed and filtered ports\n"
+"  -q, --quiet              no progress line on stderr\n"
+"  -h, --help               this text\n"
+"\n"
+"Exit status: 0 scan completed, 1 usage error (bad target, port or option),\n"
+"2 runtime error, 130 interrupted (results found so far are written).\n");
+}
+
+enum {
+    OPT_EXCLUDE = 256, OPT_EXCLUDE_FILE, OPT_ALL_ADDR, OPT_DNS, OPT_CONNECT, OPT_PN,
+    OPT_RETRIES, OPT_TIMEOUT, OPT_MIN_RTT, OPT_MAX_RTT, OPT_INIT_RTT, OPT_RATE,
+    OPT_CONC, OPT_THREADS, OPT_SEED, OPT_SHARD, OPT_OPEN, OPT_INPUT,
+};
+
+static const struct option long_opts[] = {
+    {"input-file", required_argument, NULL, OPT_INPUT},
+    {"exclude", required_argument, NULL, OPT_EXCLUDE},
+    {"exclude-file", required_argument, NULL, OPT_EXCLUDE_FILE},
+    {"all-addresses", no_argument, NULL, OPT_ALL_ADDR},
+    {"dns-servers", required_argument, NULL, OPT_DNS},
+    {"ports", required_argument, NULL, 'p'},
+    {"connect", no_argument, NULL, OPT_CONNECT},
+    {"no-ping", no_argument, NULL, OPT_PN},
+    {"retries", required_argument, NULL, OPT_RETRIES},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"min-rtt-timeout", required_argument, NULL, OPT_MIN_RTT},
+    {"max-rtt-timeout", required_argument, NULL, OPT_MAX_RTT},
+    {"initial-rtt-timeout", required_argument, NULL, OPT_INIT_RTT},
+    {"rate", required_argument, NULL, OPT_RATE},
+    {"concurrency", required_argument, NULL, OPT_CONC},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"shard", required_argument, NULL, OPT_SHARD},
+    {"output", required_argument, NULL, 'o'},
+    {"open", no_argument, NULL, OPT_OPEN},
+    {"verbose", no_argument, NULL, 'v'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* nmap's multi-letter short options, rewritten to our long ones before
+ * getopt sees them. */
+static const char *nmap_alias(const char *arg)
+{
+    static const struct { const char *from, *to; } map[] = {
+        {"-iL", "--input-file"},
+        {"-sT", "--connect"},
+        {"-Pn", "--no-ping"},
+    };
+    for(size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+        if(!strcmp(arg, map[i].from))
+            return map[i].to;
+    }
+    return NULL;
+}
+
+__attribute__((format(printf, 1, 2)))
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, PROG " scan: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (try '" PROG " scan --help')\n");
+    return EXIT_SCAN_USAGE;
+}
+
+static int lib_error(const vg_error *err)
+{
+    fprintf(stderr, PROG " scan: %s\n", err->msg);
+    if(err->code == VG_EINVAL || err->code == VG_ERESOLVE)
+        return EXIT_SCAN_USAGE;
+    return EXIT_SCAN_RUNTIME;
+}
+
+static bool append_desc(char **buf, size_t *len, const char *s)
+{
+    size_t n = strlen(s);
+    char *b = realloc(*buf, *len + n + 2);
+    if(!b)
+        return false;
+    if(*len)
+        b[(*len)++] = ' ';
+    memcpy(b + *len, s, n + 1);
+    *len += n;
+    *buf = b;
+    return true;
+}
+
+static int add_output(struct scan_cli *c, const char *spec)
+{
+    char fmt[32];
+    const char *eq = strchr(spec, '=');
+    size_t n = eq ? (size_t)(eq - spec) : strlen(spec);
+    struct out_spec *o;
+    vg_error err = {0};
+
+    if(c->nouts == MAX_OUTPUTS)
+        return usage_error("too many outputs (at most 8): '%s'", spec);
+    if(n == 0 || n >= sizeof(fmt))
+        return usage_error("bad output '%s': expected FORMAT[=FILE]", spec);
+    memcpy(fmt, spec, n);
+    fmt[n] = '\0';
+    o = &c->outs[c->nouts];
+    o->path = eq ? eq + 1 : NULL;
+    if(o->path && !*o->path)
+        return usage_error("bad output '%s': empty file name", spec);
+    /* Create the formatter first so an unknown format is a usage error
+     * before any file is touched. */
+    vg_output_opts oo = {0};
+    o->out = vg_output_new(fmt, stdout, &oo, &err);
+    if(!o->out)
+        return lib_error(&err);
+    c->nouts++;
+    return 0;
+}
+
+static int open_outputs(struct scan_cli *c, const vg_services *svc)
+{
+    for(int i = 0; i < c->nouts; i++) {
+        struct out_spec *o = &c->outs[i];
+        if(!o->path || !strcmp(o->path, "-")) {
+            o->fp = stdout;
+            o->is_stdout = true;
+        }
+        else {
+            o->fp = fopen(o->path, "w");
+            if(!o->fp) {
+                fprintf(stderr, PROG " scan: cannot write '%s': %s\n", o->path, strerror(errno));
+                return EXIT_SCAN_RUNTIME;
+            }
+            o->owns_fp = true;
+        }
+        o->out->fp = o->fp;
+        o->out->opts.verbose = c->verbose;
+        o->out->opts.open_only = c->open_only;
+        o->out->opts.targets = c->targets;
+        o->out->opts.services = svc;
+    }
+    return 0;
+}
+
+/* A write failed: on stdout that means the reader went away (`| head`),
+ * which ends the scan quietly; on a file it is an error worth saying. */
+static void output_failed(struct scan_cli *c, struct out_spec *o)
+{
+    if(o->is_stdout)
+        c->stdout_broken = true;
+    else if(!c->io_error) {
+        fprintf(stderr, PROG " scan: writing '%s' failed: %s\n", o->path, strerror(errno));
+        c->io_error = 1;
+    }
+}
+
+static void on_result(const vg_result *res, void *ud)
+{
+    struct scan_cli *c = ud;
+    for(int i = 0; i < c->nouts; i++) {
+        struct out_spec *o = &c->outs[i];
+        if(o->is_stdout && c->stdout_broken)
+            continue;
+        if(vg_output_result(o->out, res))
+            output_failed(c, o);
+    }
+}
+
+static void flush_outputs(struct scan_cli *c)
+{
+    for(int i = 0; i < c->nouts; i++) {
+        struct out_spec *o = &c->outs[i];
+        if(o->is_stdout && c->stdout_broken)
+            continue;
+        if(vg_output_flush(o->out))
+            output_failed(c, o);
+    }
+}
+
+static void progress(const vg_scan_stats *st, bool final)
+{
+    double pct = st->total ? 100.0 * (double)st->done / (double)st->total : 100.0;
+    double pps = st->elapsed_s > 0 ? (double)st->sent / st->elapsed_s : 0;
+    double rate_done = st->elapsed_s > 0 ? (double)st->done / st->elapsed_s : 0;
+    double eta = rate_done > 0 ? (double)(st->total - st->done) / rate_done : 0;
+    if(final) {
+        fputs("\r\033[K", stderr);
+        return;
+    }
+    fprintf(stderr, "\r\033[K%5.1f%%  %" PRIu64 "/%" PRIu64 "  %.0f probes/s  %" PRIu64
+            " open  %" PRIu64 " in flight  ETA %.0fs",
+            pct, st->done, st->total, pps, st->open, st->in_flight, eta);
+}
+
+static int parse_args(struct scan_cli *c, int argc, char **argv)
+{
+    int opt, rc;
+    uint64_t v;
+    double d;
+    vg_error err = {0};
+    bool have_ports = false;
+    char where[64];
+
+    /* Rewrite nmap-style options in place; getopt permutes argv anyway. */
+    for(int i = 1; i < argc; i++) {
+        if(!strcmp(argv[i], "--"))
+            break;
+        const char *alias = nmap_alias(argv[i]);
+        if(alias)
+            argv[i] = (char *)alias;
+    }
+    optind = 1;
+    opterr = 0;
+    while((opt = getopt_long(argc, argv, ":p:o:vq46h", long_opts, NULL)) != -1) {
+        switch(opt) {
+        case 'p':
+            if(vg_ports_add(c->ports, optarg, &err))
+                return lib_error(&err);
+            if(!append_desc(&c->ports_desc, &c->ports_desc_len, optarg))
+                return EXIT_SCAN_RUNTIME;
+            have_ports = true;
+            break;
+        case 'o':
+            rc = add_output(c, optarg);
+            if(rc)
+                return rc;
+            break;
+        case 'v': c->verbose++; break;
+        case 'q': c->quiet = true; break;
+        case '4': c->ropts.family = AF_INET; break;
+        case '6': c->ropts.family = AF_INET6; break;
+        case 'h': scan_usage(stdout); return -1;
+        case OPT_INPUT:
+            if(vg_targets_add_file(c->targets, optarg, false, &err))
+                return lib_error(&err);
+            snprintf(where, sizeof(where), "-iL %s", optarg);
+            append_desc(&c->targets_desc, &c->targets_desc_len, where);
+            break;
+        case OPT_EXCLUDE: {
+            char *dup = strdup(optarg), *save = NULL;
+            if(!dup)
+                return EXIT_SCAN_RUNTIME;
+            for(char *tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+                if(vg_targets_exclude(c->targets, tok, "--exclude", &err)) {
+                    free(dup);
+                    return lib_error(&err);
+                }
+            }
+            free(dup);
+            break;
+        }
+        case OPT_EXCLUDE_FILE:
+            if(vg_targets_add_file(c->targets, optarg, true, &err))
+                return lib_error(&err);
+            break;
+        case OPT_ALL_ADDR: c->ropts.all_addresses = true; break;
+        case OPT_DNS: c->ropts.dns_servers = optarg; break;
+        case OPT_CONNECT: c->opts.engine = VG_ENGINE_CONNECT; break;
+        case OPT_PN: break;
+        case OPT_RETRIES:
+            if(!cli_parse_u64(optarg, 0, 50, &v))
+                return usage_error("--retries '%s': expected a number from 0 to 50", optarg);
+            c->opts.retries = (unsigned)v;
+            break;
+        case OPT_TIMEOUT:
+        case OPT_MIN_RTT:
+        case OPT_MAX_RTT:
+        case OPT_INIT_RTT:
+            if(!cli_parse_duration_ms(optarg, &v) || v == 0 || v > 600000)
+                return usage_error("bad duration '%s': expected e.g. 500ms, 2s (at most 10m)", optarg);
+            if(opt == OPT_TIMEOUT)
+                c->opts.timeout_ms = (uint32_t)v;
+            else if(opt == OPT_MIN_RTT)
+                c->opts.min_rtt_timeout_ms = (uint32_t)v;
+            else if(opt == OPT_MAX_RTT)
+                c->opts.max_rtt_timeout_ms = (uint32_t)v;
+            else
+                c->opts.init_rtt_timeout_ms = (uint32_t)v;
+            break;
+        case OPT_RATE:
+            if(!cli_parse_double(optarg, &d) || d < 1 || d > 1e8)
+                return usage_error("--rate '%s': expected probes per second, 1 or more", optarg);
+            c->opts.rate = d;
+            break;
+        case OPT_CONC:
+            if(!cli_parse_u64(optarg, 1, 1000000, &v))
+                return usage_error("--concurrency '%s': expected a number from 1 to 1000000", optarg);
+            c->opts.concurrency = (unsigned)v;
+            break;
+        case OPT_THREADS:
+            if(!cli_parse_u64(optarg, 1, 64, &v))
+                return usage_error("--threads '%s': expected a number from 1 to 64", optarg);
+            c->opts.threads = (unsigned)v;
+            break;
+        case OPT_SEED:
+            if(!cli_parse_u64(optarg, 0, UINT64_MAX, &v))
+                return usage_error("--seed '%s': expected a non-negative integer", optarg);
+            c->opts.seed = v;
+            break;
+        case OPT_SHARD: {
+            char *slash = strchr(optarg, '/');
+            uint64_t i, n;
+            char ibuf[32];
+            if(!slash || (size_t)(slash - optarg) >= sizeof(ibuf))
+                return usage_error("--shard '%s': expected I/N, e.g. 0/4", optarg);
+            memcpy(ibuf, optarg, (size_t)(slash - optarg));
+            ibuf[slash - optarg] = '\0';
+            if(!cli_parse_u64(ibuf, 0, UINT32_MAX, &i) || !cli_parse_u64(slash + 1, 1, UINT32_MAX, &n) || i >= n)
+                return usage_error("--shard '%s': expected I/N with 0 <= I < N, e.g. 0/4", optarg);
+            c->opts.shard_index = (uint32_t)i;
+            c->opts.shard_count = (uint32_t)n;
+            break;
+        }
+        case OPT_OPEN: c->open_only = true; break;
+        case ':':
+            return usage_error("option '%s' needs a value", argv[optind - 1]);
+        default:
+            return usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    for(int i = optind; i < argc; i++) {
+        snprintf(where, sizeof(where), "target argument %d", i - optind + 1);
+        if(vg_targets_add(c->targets, argv[i], where, &err))
+            return lib_error(&err);
+        append_desc(&c->targets_desc, &c->targets_desc_len, argv[i]);
+    }
+    if(!c->targets_desc_len) {
+        fprintf(stderr, PROG " scan: no targets given (try '" PROG " scan --help')\n");
+        return EXIT_SCAN_USAGE;
+    }
+    if(!have_ports) {
+        if(vg_ports_add(c->ports, VG_PORTS_DEFAULT, &err))
+            return lib_error(&err);
+        c->ports_desc = strdup(VG_PORTS_DEFAULT);
+    }
+    if(!c->nouts)
+        return add_output(c, "text");
+    return 0;
+}
+
+int cmd_scan(int argc, char **argv)
+{
+    struct scan_cli c = {0};
+    vg_scan *scan = NULL;
+    vg_services *svc = NULL;
+    vg_error err = {0};
+    int rc, status = EXIT_SCAN_OK;
+    bool stopped = false;
+
+    vg_scan_opts_default(&c.opts);
+    c.targets = vg_targets_new();
+    c.ports = vg_ports_new();
+    if(!c.targets || !c.ports) {
+        fprintf(stderr, PROG " scan: out of memory\n");
+        status = EXIT_SCAN_RUNTIME;
+        goto out;
+    }
+    rc = parse_args(&c, argc, argv);
+    if(rc) {
+        status = rc < 0 ? EXIT_SCAN_OK : rc;
+        goto out;
+    }
+    if(vg_targets_finalize(c.targets, &c.ropts, &err)) {
+        status = lib_error(&err);
+        goto out;
+    }
+    cli_raise_nofile();
+    if(vg_scan_new(&scan, c.targets, c.ports, &c.opts, &err)) {
+        status = lib_error(&err);
+        goto out;
+    }
+    svc = vg_services_load();
+    rc = open_outputs(&c, svc);
+    if(rc) {
+        status = rc;
+        goto out;
+    }
+
+    cli_signals_init();
+    vg_scan_stats st;
+    vg_scan_get_stats(scan, &st);
+    vg_scan_opts eff = c.opts;
+    eff.concurrency = st.concurrency;
+    eff.threads = st.threads;
+    vg_scan_info info = {
+        .version = VIGIA_VERSION,
+        .engine = "connect",
+        .targets = c.targets_desc,
+        .ports = c.ports_desc ? c.ports_desc : "",
+        .n_targets = vg_targets_count(c.targets),
+        .n_ports = vg_ports_count(c.ports),
+        .opts = &eff,
+        .start_time = cli_unix_time(),
+    };
+    for(int i = 0; i < c.nouts; i++) {
+        if(vg_output_begin(c.outs[i].out, &info))
+            output_failed(&c, &c.outs[i]);
+    }
+    flush_outputs(&c);
+    if(vg_scan_start(scan, &err)) {
+        status = lib_error(&err);
+        goto out;
+    }
+
+    bool show_progress = !c.quiet && isatty(STDERR_FILENO);
+    uint64_t last_progress = 0;
+    for(;;) {
+        rc = vg_scan_poll(scan, 100, on_result, &c, &err);
+        flush_outputs(&c);
+        if(rc < 0) {
+            if(show_progress)
+                progress(&st, true);
+            fprintf(stderr, PROG " scan: %s\n", err.msg);
+            status = EXIT_SCAN_RUNTIME;
+            break;
+        }
+        if(rc == 1)
+            break;
+        if(!stopped && (cli_interrupted || c.stdout_broken || c.io_error)) {
+            vg_scan_stop(scan);
+            stopped = true;
+        }
+        if(show_progress) {
+            uint64_t now = (uint64_t)(cli_unix_time() * 1000);
+            if(now - last_progress >= 250) {
+                vg_scan_get_stats(scan, &st);
+                progress(&st, false);
+                last_progress = now;
+            }
+        }
+    }
+    if(show_progress)
+        progress(&st, true);
+
+    vg_scan_end end = {.interrupted = stopped && cli_interrupted, .end_time = cli_unix_time()};
+    vg_scan_get_stats(scan, &end.stats);
+    for(int i = 0; i < c.nouts; i++) {
+        struct out_spec *o = &c.outs[i];
+        if(o->is_stdout && c.stdout_broken)
+            continue;
+        if(vg_output_end(o->out, &end) || vg_output_flush(o->out))
+            output_failed(&c, o);
+    }
+    if(status == EXIT_SCAN_OK) {
+        if(end.interrupted)
+            status = EXIT_INTERRUPTED;
+        else if(c.io_error)
+            status = EXIT_SCAN_RUNTIME;
+    }
+
+out:
+    vg_scan_free(scan);
+    for(int i = 0; i < c.nouts; i++) {
+        vg_output_free(c.outs[i].out);
+        if(c.outs[i].owns_fp && fclose(c.outs[i].fp) != 0 && status == EXIT_SCAN_OK) {
+            fprintf(stderr, PROG " scan: writing '%s' failed: %s\n", c.outs[i].path, strerror(errno));
+            status = EXIT_SCAN_RUNTIME;
+        }
+    }
+    vg_services_free(svc);
+    vg_targets_free(c.targets);
+    vg_ports_free(c.ports);
+    free(c.targets_desc);
+    free(c.ports_desc);
+    if(c.stdout_broken && !cli_interrupted && status == EXIT_SCAN_OK) {
+        /* Die the way a filter does when its reader goes away. */
+        signal(SIGPIPE, SIG_DFL);
+        raise(SIGPIPE);
+    }
+    return status;
+}
