@@ -26,13 +26,15 @@ asan:
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		VIGIA=$(CURDIR)/build-asan/vigia /usr/bin/python3 -m pytest -q tests/e2e
 
-test: all
+test:
 	scripts/test.sh
 
 deps:
 	scripts/deps.sh
 
-demo: all
+demo:
+	scripts/deps.sh
+	$(MAKE) all
 	./$(BUILD)/vigia demo
 
 bench: all
