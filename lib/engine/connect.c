@@ -445,7 +445,7 @@ static int fill(struct cworker *cw)
     return -1;
 }
 
-int connect_worker_run(struct scan_worker *w)
+static int connect_worker_run(struct scan_worker *w)
 {
     struct cworker cw = {.w = w, .retry_head = NIL, .retry_tail = NIL};
     int rc = VG_OK;
@@ -489,3 +489,8 @@ int connect_worker_run(struct scan_worker *w)
     free(cw.probes);
     return rc;
 }
+
+const struct scan_engine scan_engine_connect = {
+    .name = "connect",
+    .worker_run = connect_worker_run,
+};

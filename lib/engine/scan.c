@@ -18,6 +18,15 @@
 #define RESERVED_FDS 128u
 #define BATCH_FLUSH 256
 
+/* The engines, by vg_engine id. */
+static const struct {
+    int id;
+    const struct scan_engine *engine;
+} engines[] = {
+    {VG_ENGINE_CONNECT, &scan_engine_connect},
+    {0, NULL},
+};
+
 static const char *const state_names[VG_STATE__COUNT] = {
     [VG_STATE_UNKNOWN] = "unknown",
     [VG_STATE_OPEN] = "open",
@@ -259,7 +268,12 @@ int vg_scan_new(vg_scan **out, const vg_targets *targets, const vg_ports *ports,
         return vg_error_set(err, VG_EINVAL,
                             "too many probes: %llu targets x %llu ports does not fit in 64 bits",
                             (unsigned long long)nt, (unsigned long long)np);
-    if(opts->engine != VG_ENGINE_CONNECT)
+    const struct scan_engine *engine = NULL;
+    for(size_t i = 0; engines[i].engine; i++) {
+        if(engines[i].id == opts->engine)
+            engine = engines[i].engine;
+    }
+    if(!engine)
         return vg_error_set(err, VG_EINVAL, "unknown scan engine %d", opts->engine);
     if(opts->shard_count > 1 && opts->shard_index >= opts->shard_count)
         return vg_error_set(err, VG_EINVAL, "shard %u/%u: index must be below the count",
@@ -268,6 +282,7 @@ int vg_scan_new(vg_scan **out, const vg_targets *targets, const vg_ports *ports,
     s = calloc(1, sizeof(*s));
     if(!s)
         return vg_error_set(err, VG_ENOMEM, "out of memory");
+    s->engine = engine;
     s->targets = targets;
     s->ports = ports;
     s->opts = *opts;
@@ -345,7 +360,7 @@ static void *worker_main(void *arg)
     vg_scan *s = w->scan;
 
     w->refill_us = vg_now_us();
-    w->rc = connect_worker_run(w);
+    w->rc = s->engine->worker_run(w);
     scan_flush(w);
     pthread_mutex_lock(&s->mu);
     s->workers_done++;
@@ -363,6 +378,15 @@ int vg_scan_start(vg_scan *s, vg_error *err)
     if(s->started)
         return vg_error_set(err, VG_EINVAL, "scan already started");
     s->started = true;
+    if(s->engine->prepare) {
+        int rc = s->engine->prepare(s, err);
+        if(rc) {
+            /* No worker will run: the scan is over before it began. */
+            s->workers_done = s->nthreads;
+            return rc;
+        }
+        s->prepared = true;
+    }
     s->start_us = vg_now_us();
     /* Workers inherit a full signal mask, so signals reach the caller. */
     sigfillset(&all);
@@ -474,6 +498,8 @@ void vg_scan_free(vg_scan *s)
         free(w->batch);
         free(w->hosts.slots);
     }
+    if(s->prepared && s->engine->cleanup)
+        s->engine->cleanup(s);
     free(s->workers);
     free(s->queue);
     free(s->spare);

@@ -45,7 +45,24 @@ struct scan_worker {
     vg_error err;
 };
 
+/* A probe engine: the part of a scan that touches the network. One per
+ * scan kind (connect, raw SYN, ...), registered in scan.c's table. */
+struct scan_engine {
+    const char *name;
+    /* Called once before the workers start (open shared sockets, capture
+     * handles, ...); may set scan->engine_ctx. NULL when not needed. */
+    int (*prepare)(vg_scan *scan, vg_error *err);
+    /* The body of each worker thread; returns a vg_rc and fills w->err. */
+    int (*worker_run)(struct scan_worker *w);
+    /* Called once after all workers ended. NULL when not needed. */
+    void (*cleanup)(vg_scan *scan);
+};
+
+extern const struct scan_engine scan_engine_connect;
+
 struct vg_scan {
+    const struct scan_engine *engine;
+    void *engine_ctx;
     const vg_targets *targets;
     const vg_ports *ports;
     vg_scan_opts opts;
@@ -63,6 +80,7 @@ struct vg_scan {
     uint64_t start_us;
     uint64_t end_us;
     bool started;
+    bool prepared;
     int stop;                 /* atomic */
     uint64_t delivered;       /* touched by the polling thread only */
     /* atomics, updated by workers */
@@ -98,7 +116,5 @@ unsigned scan_rate_take(struct scan_worker *w, unsigned want, uint64_t now_us,
 
 bool scan_stopping(const vg_scan *scan);
 
-/* The engine's worker body; returns a vg_rc (and fills w->err). */
-int connect_worker_run(struct scan_worker *w);
 
 #endif
