@@ -79,7 +79,7 @@ static void scan_usage(FILE *fp)
 "  --initial-rtt-timeout D  timeout before a host has answered (default 1s)\n"
 "  --rate PPS               at most PPS new probes per second\n"
 "  --concurrency N          probes in flight (default: from the open-file limit)\n"
-"  --threads N              worker threads (default: one per CPU, at most 4)\n"
+"  --threads N              worker threads (default: two per CPU, at most 4)\n"
 "  --seed N                 order of the walk (same seed, same order)\n"
 "  --shard I/N              scan only shard I (0-based) of N, e.g. 0/4 .. 3/4\n"
 "  Durations take units: 500ms, 2s, 1m; a bare number means seconds.\n"

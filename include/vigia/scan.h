@@ -68,7 +68,7 @@ typedef struct vg_scan_opts {
     uint32_t init_rtt_timeout_ms;/* before any answer; default 1000 */
     double rate;                /* cap on new probes per second; 0 = none */
     unsigned concurrency;       /* probes in flight; 0 = from RLIMIT_NOFILE */
-    unsigned threads;           /* worker threads; 0 = one per CPU, at most 4 */
+    unsigned threads;           /* worker threads; 0 = two per CPU, at most 4 */
     uint64_t seed;              /* order of the walk; same seed, same order */
     uint32_t shard_index;       /* this run scans shard_index of shard_count */
     uint32_t shard_count;       /* 0 or 1: no sharding */

@@ -28,6 +28,7 @@
 #define NIL UINT32_MAX
 #define STOP_CHECK_MS 100
 #define PAUSE_US 10000 /* back-off after a local resource shortage */
+#define INITIAL_WINDOW 64
 
 struct cworker;
 
@@ -52,7 +53,8 @@ struct cworker {
     uint32_t free_head;
     uint32_t retry_head, retry_tail;
     unsigned active;       /* probes holding a slot */
-    unsigned limit;        /* slots we allow ourselves now */
+    unsigned limit;        /* the window: slots we allow ourselves now */
+    unsigned ceiling;      /* the window's maximum, lowered on shortages */
     uint64_t pause_until;
     bool exhausted;        /* the walk has no more positions */
     int fatal;             /* a vg_rc that ends the worker */
@@ -123,9 +125,6 @@ static void probe_release(struct cworker *cw, struct probe *p)
     cw->free_head = probe_index(cw, p);
     cw->active--;
     __atomic_sub_fetch(&cw->w->scan->in_flight, 1, __ATOMIC_RELAXED);
-    /* Recover slowly from a resource shortage. */
-    if(cw->limit < cw->n)
-        cw->limit++;
 }
 
 static void finish(struct cworker *cw, struct probe *p, int state, int reason,
@@ -157,6 +156,8 @@ static void defer(struct cworker *cw, struct probe *p)
     unsigned in_flight = cw->active > 16 ? cw->active - 1 : 16;
     if(cw->limit > in_flight)
         cw->limit = in_flight;
+    if(cw->ceiling > in_flight)
+        cw->ceiling = in_flight;
     cw->pause_until = vg_now_us() + PAUSE_US;
 }
 
@@ -498,7 +499,13 @@ static int connect_worker_run(struct scan_worker *w)
     int rc = VG_OK;
 
     cw.n = w->concurrency ? w->concurrency : 1;
-    cw.limit = cw.n;
+    cw.ceiling = cw.n;
+    /* The window starts small and doubles whenever the worker sat idle with
+     * a full window (waiting on the network, not on the CPU). On a fast
+     * path it stays small, which keeps the kernel's connection tables
+     * short and the measured RTTs honest; on slow or filtered paths it
+     * grows to the ceiling within a second. */
+    cw.limit = cw.n < INITIAL_WINDOW ? cw.n : INITIAL_WINDOW;
     cw.probes = calloc(cw.n, sizeof(*cw.probes));
     if(!cw.probes)
         return vg_error_set(&w->err, VG_ENOMEM, "out of memory for %u probe slots", cw.n);
@@ -521,11 +528,14 @@ static int connect_worker_run(struct scan_worker *w)
             break;
         if(wait_ms < 0 || wait_ms > STOP_CHECK_MS)
             wait_ms = STOP_CHECK_MS;
+        bool window_full = cw.active >= cw.limit && has_work(&cw);
         int n = vg_loop_run_once(w->loop, wait_ms);
         if(n < 0) {
             rc = vg_error_set(&w->err, VG_ESYS, "epoll_wait: %s", strerror(-n));
             break;
         }
+        if(n == 0 && window_full && cw.limit < cw.ceiling)
+            cw.limit = cw.limit * 2 < cw.ceiling ? cw.limit * 2 : cw.ceiling;
         scan_flush(w);
     }
     /* Stopped or done: abandon whatever is still in flight. */

@@ -294,9 +294,14 @@ int vg_scan_new(vg_scan **out, const vg_targets *targets, const vg_ports *ports,
     uint32_t sidx = scount > 1 ? opts->shard_index : 0;
     s->n_shard = s->n_elems > sidx ? (s->n_elems - sidx + scount - 1) / scount : 0;
 
+    /* Two workers per CPU: a connect() spends most of its time in the
+     * kernel, partly waiting on locks that the other CPU holds; a second
+     * worker per CPU fills those gaps (measured: docs/benchmarks.md). */
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    if(ncpu < 1)
+        ncpu = 1;
     unsigned nthreads = opts->threads ? opts->threads
-                                      : (unsigned)(ncpu < 1 ? 1 : ncpu > MAX_THREADS ? MAX_THREADS : ncpu);
+                                      : (unsigned)(2 * ncpu > MAX_THREADS ? MAX_THREADS : 2 * ncpu);
     if(nthreads > 64)
         nthreads = 64;
     if(nthreads > s->n_shard)

@@ -62,3 +62,124 @@ def listeners():
 
 def is_root():
     return os.geteuid() == 0
+
+
+# ---- helpers for the scan tests (test_scan_*.py) ----
+
+import json  # noqa: E402
+
+
+def parse_ndjson(text):
+    """Parses an NDJSON stream; every line must be one JSON object."""
+    recs = []
+    for i, line in enumerate(text.splitlines()):
+        try:
+            rec = json.loads(line)
+        except ValueError as e:
+            raise AssertionError(f"line {i + 1} is not JSON ({e}): {line!r}")
+        assert isinstance(rec, dict), f"line {i + 1} is not an object: {line!r}"
+        recs.append(rec)
+    return recs
+
+
+PORT_KEYS = {"type", "ip", "port", "proto", "state", "reason", "rtt_us", "tries", "service"}
+REASONS = {"open": {"syn-ack"},
+           "closed": {"conn-refused"},
+           "filtered": {"no-response", "host-unreach", "net-unreach", "admin-prohibited",
+                        "proto-unreach", "port-unreach", "ttl-exceeded"}}
+
+
+def check_ndjson(recs, complete=True):
+    """Checks the structure of a vigia.scan/1 stream: a scan line first, a
+    summary line last, port lines between, counts consistent. Returns
+    (scan, ports, summary)."""
+    assert len(recs) >= 2, f"too few records: {recs!r}"
+    scan, summary, ports = recs[0], recs[-1], recs[1:-1]
+    assert scan["type"] == "scan", scan
+    assert scan["schema"] == "vigia.scan/1", scan
+    assert summary["type"] == "summary", summary
+    for p in ports:
+        assert p["type"] == "port", p
+        assert PORT_KEYS <= set(p), f"missing keys in {p}"
+        assert isinstance(p["port"], int) and 1 <= p["port"] <= 65535, p
+        assert p["proto"] == "tcp", p
+        assert p["state"] in REASONS, p
+        assert p["reason"] in REASONS[p["state"]], p
+        assert isinstance(p["tries"], int) and p["tries"] >= 1, p
+        assert p["rtt_us"] is None or (isinstance(p["rtt_us"], int) and p["rtt_us"] >= 0), p
+        if p["reason"] == "no-response":
+            assert p["rtt_us"] is None, f"no answer but an RTT: {p}"
+        else:
+            assert isinstance(p["rtt_us"], int), f"answered port without rtt_us: {p}"
+        assert p["service"] is None or isinstance(p["service"], str), p
+    keys = [(p["ip"], p["port"]) for p in ports]
+    assert len(keys) == len(set(keys)), "a port is reported more than once"
+    for state in ("open", "closed", "filtered"):
+        assert summary[state] == sum(1 for p in ports if p["state"] == state), \
+            f"summary {state}={summary[state]} does not match the records"
+    assert summary["complete"] is complete, summary
+    assert summary["interrupted"] is (not complete), summary
+    return scan, ports, summary
+
+
+def states(ports):
+    """{(ip, port): (state, reason)} of the port records."""
+    return {(p["ip"], p["port"]): (p["state"], p["reason"]) for p in ports}
+
+
+class PortBlock:
+    """A block of consecutive loopback ports held by this process: every
+    port is bound (without SO_REUSEADDR, so nobody else can take it) and
+    refuses connections until open() makes it listen. That makes the
+    expected open/closed sets exact even with other tests running."""
+
+    def __init__(self, host="127.0.0.1", n=20):
+        import random
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        rnd = random.Random(os.getpid() * 7919 + n)
+        for _ in range(200):
+            base = rnd.randrange(20000, 32000 - n)
+            socks = []
+            try:
+                for port in range(base, base + n):
+                    s = socket.socket(family, socket.SOCK_STREAM)
+                    socks.append(s)
+                    if family == socket.AF_INET6:
+                        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                    s.bind((host, port))
+            except OSError:
+                for s in socks:
+                    s.close()
+                continue
+            self.host, self.base, self.socks = host, base, socks
+            self.ports = list(range(base, base + n))
+            self.spec = f"{base}-{base + n - 1}"
+            return
+        raise RuntimeError(f"no block of {n} free ports on {host}")
+
+    def open(self, port):
+        self.socks[port - self.base].listen(16)
+
+    def close(self):
+        for s in self.socks:
+            s.close()
+
+
+@pytest.fixture
+def port_block():
+    """port_block(host="127.0.0.1", n=20) -> PortBlock, closed at teardown."""
+    blocks = []
+
+    def make(host="127.0.0.1", n=20):
+        b = PortBlock(host, n)
+        blocks.append(b)
+        return b
+    yield make
+    for b in blocks:
+        b.close()
+
+
+@pytest.fixture
+def need_root():
+    if not is_root():
+        pytest.skip("needs root: creates network namespaces and nftables rules")

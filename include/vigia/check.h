@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: MIT */
+/* Service checks: given a target spec (tcp://, http(s)://, tls://, ssh://,
+ * host:port) and expectations, say whether the service is reachable and
+ * healthy, why not if not, and how long each phase took. Many checks run
+ * concurrently on one event loop owned by a vg_checker. */
+#ifndef VIGIA_CHECK_H
+#define VIGIA_CHECK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vigia/addr.h"
+#include "vigia/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Version of the check records' NDJSON schema (docs/schema.md). */
+#define VG_CHECK_SCHEMA "vigia.check/1"
+
+/* Verdicts; the numbers are the monitoring-plugin exit codes. */
+typedef enum vg_check_state {
+    VG_CHECK_OK = 0,
+    VG_CHECK_WARNING = 1,
+    VG_CHECK_CRITICAL = 2,
+    VG_CHECK_UNKNOWN = 3,
+} vg_check_state;
+
+/* "ok", "warning", "critical", "unknown". */
+const char *vg_check_state_name(int state);
+/* The reverse, case-insensitive; -1 for anything else. */
+int vg_check_state_parse(const char *s);
+/* The worse of two states: CRITICAL > WARNING > UNKNOWN > OK (the order
+ * monitoring-plugins' max_state_alt uses). */
+int vg_check_state_worst(int a, int b);
+
+/* Phases timed for every protocol. Each is a duration (not cumulative):
+ * dns = name resolution, connect = TCP handshake, tls = TLS handshake,
+ * firstbyte = from the connection being ready (after TLS) to the first byte
+ * of the answer, total = everything from the start of the attempt,
+ * resolution included. */
+typedef enum vg_phase {
+    VG_PHASE_DNS = 0,
+    VG_PHASE_CONNECT,
+    VG_PHASE_TLS,
+    VG_PHASE_FIRSTBYTE,
+    VG_PHASE_TOTAL,
+    VG_PHASE__COUNT
+} vg_phase;
+
+const char *vg_phase_name(int phase);
+int vg_phase_parse(const char *s); /* -1 when unknown */
+
+/* Why a check ended the way it did: a fixed list whose names are part of
+ * the schema (docs/check.md lists them with their meaning). */
+typedef enum vg_check_reason {
+    VG_CR_OK = 0,           /* "ok" */
+    VG_CR_DNS_NXDOMAIN,     /* "dns-nxdomain": the name does not exist / has no address */
+    VG_CR_DNS_TIMEOUT,      /* "dns-timeout" */
+    VG_CR_DNS_ERROR,        /* "dns-error": any other resolver failure */
+    VG_CR_CONN_REFUSED,     /* "conn-refused": RST to our SYN */
+    VG_CR_CONN_TIMEOUT,     /* "conn-timeout": no answer to the SYN in time */
+    VG_CR_CONN_RESET,       /* "conn-reset": RST after the connection was up */
+    VG_CR_CONN_CLOSED,      /* "conn-closed": orderly close before the expected answer */
+    VG_CR_HOST_UNREACH,     /* "host-unreach" */
+    VG_CR_NET_UNREACH,      /* "net-unreach" */
+    VG_CR_CONN_ERROR,       /* "conn-error": any other socket error */
+    VG_CR_TLS_TIMEOUT,      /* "tls-timeout": the TLS handshake did not finish in time */
+    VG_CR_TLS_HANDSHAKE,    /* "tls-handshake": the TLS handshake failed */
+    VG_CR_CERT_EXPIRED,     /* "cert-expired": a certificate of the chain has expired */
+    VG_CR_CERT_EXPIRING,    /* "cert-expiring": one expires within the warn/crit days */
+    VG_CR_CERT_NOT_YET_VALID, /* "cert-not-yet-valid" */
+    VG_CR_CERT_UNTRUSTED,   /* "cert-untrusted": the chain does not verify */
+    VG_CR_CERT_HOSTNAME,    /* "cert-hostname": the certificate does not name the host */
+    VG_CR_READ_TIMEOUT,     /* "read-timeout": connected, but the answer did not come in time */
+    VG_CR_STATUS_MISMATCH,  /* "status-mismatch": HTTP status not in the expected set */
+    VG_CR_BODY_MISMATCH,    /* "body-mismatch": HTTP body does not match the regex */
+    VG_CR_TOO_MANY_REDIRECTS, /* "too-many-redirects" */
+    VG_CR_PROTOCOL_ERROR,   /* "protocol-error": the peer does not speak the protocol */
+    VG_CR_PROXY_ERROR,      /* "proxy-error" */
+    VG_CR_HTTP_ERROR,       /* "http-error": any other HTTP transfer failure */
+    VG_CR_EXPECT_MISMATCH,  /* "expect-mismatch": --expect did not match what was read */
+    VG_CR_BANNER_MISMATCH,  /* "banner-mismatch": SSH version line does not match --expect-version */
+    VG_CR_HOSTKEY_MISMATCH, /* "hostkey-mismatch" */
+    VG_CR_SLOW_DNS,         /* "slow-dns": a phase passed its --warn/--crit limit */
+    VG_CR_SLOW_CONNECT,     /* "slow-connect" */
+    VG_CR_SLOW_TLS,         /* "slow-tls" */
+    VG_CR_SLOW_FIRSTBYTE,   /* "slow-firstbyte" */
+    VG_CR_SLOW_TOTAL,       /* "slow-total" */
+    VG_CR_RETRIED,          /* "retried": passed, but only after a retry (--retry-is-warning) */
+    VG_CR_CONFIG_ERROR,     /* "config-error": a local file or option could not be used */
+    VG_CR_INTERRUPTED,      /* "interrupted": stopped before it finished */
+    VG_CR_INTERNAL,         /* "internal-error": out of memory, out of file descriptors, ... */
+    VG_CR__COUNT
+} vg_check_reason;
+
+const char *vg_check_reason_name(int reason);
+/* True for the *-timeout reasons (what --on-timeout remaps). */
+bool vg_check_reason_is_timeout(int reason);
+
+/* A set of HTTP status codes: "200-299,401". */
+#define VG_STATUS_SET_MAX 16
+typedef struct vg_status_set {
+    unsigned n;
+    uint16_t lo[VG_STATUS_SET_MAX], hi[VG_STATUS_SET_MAX];
+} vg_status_set;
+
+/* Parses "200", "200-299", "200-299,301,401" (100..999). */
+int vg_status_set_parse(vg_status_set *set, const char *s, vg_error *err);
+bool vg_status_set_has(const vg_status_set *set, long status);
+
+/* Options of a check. All pointers are borrowed: they must outlive the
+ * checker. Zero means "default" unless noted; vg_check_opts_default() fills
+ * the defaults explicitly. The same opts may be shared by many checks. */
+typedef struct vg_check_opts {
+    uint32_t timeout_ms;        /* overall, per check, retries included; default 10000 */
+    uint32_t warn_us[VG_PHASE__COUNT]; /* per-phase WARNING limits; 0 = none */
+    uint32_t crit_us[VG_PHASE__COUNT]; /* per-phase CRITICAL limits; 0 = none */
+    unsigned retries;           /* extra attempts after a CRITICAL/UNKNOWN one */
+    uint32_t retry_delay_ms;    /* pause between attempts; default 1000 */
+    bool retry_is_warning;      /* a pass that needed a retry is WARNING */
+    int on_timeout;             /* state for *-timeout reasons; -1 = as is */
+    int on_refused;             /* state for conn-refused; -1 = as is */
+
+    /* resolution */
+    int family;                 /* 0, AF_INET or AF_INET6 */
+    const char *dns_servers;    /* "ADDR[:PORT],..." or NULL for the system's */
+    const char *const *resolve; /* "host:port:addr" overrides, like curl --resolve; NULL-terminated or NULL */
+
+    /* HTTP */
+    const char *method;         /* NULL: GET, or POST when data is set */
+    const char *data;           /* request body (may hold NULs: see data_len) or NULL */
+    size_t data_len;
+    const char *const *headers; /* "Name: value", NULL-terminated, or NULL */
+    vg_status_set expect_status;/* n == 0: 200-399 */
+    const char *expect_body;    /* POSIX extended regex or NULL */
+    bool follow;                /* follow redirects */
+    long max_redirects;         /* with follow; default 10 */
+    size_t max_body;            /* bytes of the body kept and matched; default 1 MiB */
+    const char *proxy;          /* proxy URL or NULL */
+    bool proxy_from_env;        /* honour http_proxy & co (ignored otherwise) */
+    const char *user_agent;     /* NULL: "vigia/VERSION" */
+
+    /* TLS */
+    bool insecure;              /* do not verify trust and host name */
+    const char *cacert;         /* PEM bundle of trusted CAs; NULL: the system's */
+    const char *client_cert;    /* PEM client certificate */
+    const char *client_key;     /* its key (PEM); NULL: in client_cert */
+    const char *sni;            /* server name to send and verify; NULL: the host */
+    int cert_warn_days;         /* WARNING when a chain cert expires within; 0 = off */
+    int cert_crit_days;         /* CRITICAL when within; 0 = off */
+
+    /* SSH */
+    const char *expect_version; /* regex over the SSH version line */
+    const char *const *expect_hostkey; /* "SHA256:base64", any may match; NULL-terminated or NULL */
+
+    /* generic send/expect on tcp:// and tls:// */
+    const char *send;           /* bytes to send once connected (may hold NULs) */
+    size_t send_len;
+    const char *expect;         /* regex the answer must match */
+    size_t max_read;            /* bytes read for expect/banners; default 64 KiB */
+} vg_check_opts;
+
+void vg_check_opts_default(vg_check_opts *opts);
+
+/* What a check's target spec says. */
+typedef struct vg_check_target {
+    char scheme[8];             /* "tcp", "http", "https", "tls", "ssh" */
+    char host[256];             /* name or address literal, without brackets */
+    uint16_t port;
+    char url[2048];             /* http(s): the normalized URL; else "scheme://host:port" */
+} vg_check_target;
+
+/* Parses "tcp://host:port", "http://...", "https://[::1]:8443/x",
+ * "tls://host:port", "ssh://host[:port]", "host:port", "[::1]:port".
+ * Returns VG_EINVAL with a message for anything else. */
+int vg_check_target_parse(vg_check_target *t, const char *spec, vg_error *err);
+
+/* One certificate of the chain the server presented (depth 0 = its own). */
+#define VG_CHECK_MAX_CHAIN 8
+typedef struct vg_check_cert {
+    char subject[192];          /* one line, escaped */
+    char issuer[192];
+    int64_t not_before;         /* Unix seconds */
+    int64_t not_after;
+    int days_left;              /* whole days until not_after (negative: expired) */
+} vg_check_cert;
+
+/* One check's record. Every string is printable: bytes from the wire were
+ * escaped (control characters and invalid UTF-8 as \xNN) when stored. */
+typedef struct vg_check_result {
+    size_t index;               /* order of vg_checker_add() */
+    const char *target;         /* the spec as given */
+    const char *kind;           /* "tcp", "http", "https", "tls", "ssh" */
+    const char *host;           /* from the spec */
+    uint16_t port;
+    bool have_addr;             /* addr holds the address probed */
+    vg_addr addr;
+    int state;                  /* vg_check_state */
+    int reason;                 /* vg_check_reason of the worst finding */
+    unsigned nreasons;          /* all findings, worst first */
+    uint8_t reasons[8];
+    char message[1024];         /* human: says plainly whether the service is reachable */
+    int64_t phase_us[VG_PHASE__COUNT]; /* -1: phase not reached or not applicable */
+    int64_t elapsed_us;         /* whole check: all attempts and delays */
+    unsigned attempts;
+    double start_time;          /* Unix seconds */
+
+    /* HTTP */
+    int http_status;            /* 0 when none */
+    char status_line[160];
+    uint64_t body_bytes;        /* bytes received (the kept part is capped) */
+    bool body_truncated;
+    long redirects;
+
+    /* TLS */
+    char tls_version[16];
+    char tls_cipher[64];
+    unsigned ncerts;
+    vg_check_cert certs[VG_CHECK_MAX_CHAIN];
+
+    /* tcp --expect: the first line read; SSH: the version line */
+    char banner[256];
+    uint64_t bytes_read;
+
+    /* SSH */
+    char hostkey_type[32];
+    char hostkey_fp[64];        /* "SHA256:..." as ssh-keygen -l prints it */
+    bool hostkey_verified;      /* the server proved it holds the key (KEX signature) */
+} vg_check_result;
+
+/* --- running checks ---------------------------------------------------- */
+
+typedef struct vg_checker vg_checker;
+
+typedef struct vg_checker_opts {
+    unsigned concurrency;       /* checks in flight; 0: 256 */
+    int max_fds;                /* highest fd + 1 the loop can watch; 0: RLIMIT_NOFILE */
+} vg_checker_opts;
+
+/* Called once per check, in the order the checks were added. The record is
+ * only valid during the call. */
+typedef void (*vg_check_result_fn)(const vg_check_result *res, void *ud);
+
+int vg_checker_new(vg_checker **out, const vg_checker_opts *opts, vg_error *err);
+
+/* Adds a check of spec (copied) with opts (borrowed). Bad specs and option
+ * combinations that cannot work (e.g. --expect-body on ssh://, a bad
+ * regex) are VG_EINVAL. */
+int vg_checker_add(vg_checker *c, const char *spec, const vg_check_opts *opts, vg_error *err);
+
+size_t vg_checker_count(const vg_checker *c);
+
+/* Resolves the host names of all checks (concurrently, bounded by their
+ * timeouts) and starts them. Errors only for local failures (bad
+ * --dns-servers, TLS files that cannot be loaded: VG_EINVAL). */
+int vg_checker_start(vg_checker *c, vg_error *err);
+
+/* Runs the loop for up to max_wait_ms, delivering finished checks to fn.
+ * Returns 1 when every check has been delivered, 0 while some run, or a
+ * negative vg_rc on a system failure. */
+int vg_checker_poll(vg_checker *c, int max_wait_ms, vg_check_result_fn fn, void *ud,
+                    vg_error *err);
+
+/* Ends every unfinished check now (reason "interrupted", UNKNOWN); the
+ * next vg_checker_poll delivers them. */
+void vg_checker_stop(vg_checker *c);
+
+/* Counts of finished checks. */
+void vg_checker_progress(const vg_checker *c, size_t *done, size_t *total);
+
+void vg_checker_free(vg_checker *c);
+
+/* --- output formats ------------------------------------------------------ */
+
+typedef struct vg_check_info {
+    const char *version;
+    const char *mode;           /* "once" or "wait" */
+    size_t n_checks;
+    uint32_t timeout_ms;
+    double start_time;
+} vg_check_info;
+
+typedef struct vg_check_summary {
+    size_t count[4];            /* checks per final state */
+    int exit_code;              /* what the CLI exits with */
+    bool interrupted;
+    bool timed_out;             /* --wait gave up */
+    double elapsed_s;
+    double end_time;
+} vg_check_summary;
+
+typedef struct vg_check_output vg_check_output;
+
+/* The vtable of one format. Callbacks return VG_OK or VG_EIO. */
+typedef struct vg_check_output_type {
+    const char *name;
+    const char *help;
+    size_t ctx_size;
+    int (*begin)(vg_check_output *o, const vg_check_info *info);
+    int (*result)(vg_check_output *o, const vg_check_result *res);
+    int (*end)(vg_check_output *o, const vg_check_summary *sum);
+    void (*cleanup)(vg_check_output *o);
+} vg_check_output_type;
+
+struct vg_check_output {
+    const vg_check_output_type *type;
+    FILE *fp;                   /* not owned */
+    int verbose;
+    const vg_check_opts *opts;  /* for thresholds in perfdata; may be NULL */
+    void *ctx;
+};
+
+const vg_check_output_type *const *vg_check_output_types(void);
+vg_check_output *vg_check_output_new(const char *format, FILE *fp, vg_error *err);
+int vg_check_output_begin(vg_check_output *o, const vg_check_info *info);
+int vg_check_output_result(vg_check_output *o, const vg_check_result *res);
+int vg_check_output_end(vg_check_output *o, const vg_check_summary *sum);
+int vg_check_output_flush(vg_check_output *o);
+void vg_check_output_free(vg_check_output *o);
+
+/* --- helpers other code may reuse (pure functions) ------------------------ */
+
+/* Copies len bytes of src into dst (size dstlen, always NUL-terminated)
+ * so that a terminal cannot be driven by them: printable ASCII and valid
+ * UTF-8 (except C1 controls) pass, a backslash becomes \\, other bytes
+ * \xNN; with keep_newlines false, CR/LF/TAB are escaped too. Truncates on
+ * a character boundary (adding "..." when it cut). Returns dst. */
+char *vg_escape(char *dst, size_t dstlen, const void *src, size_t len);
+
+/* Decodes \r \n \t \0 \\ \xNN escapes of a --send argument into out (capacity
+ * outcap). Returns the length, or -1 on a bad escape or overflow. */
+long vg_unescape(char *out, size_t outcap, const char *in);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
