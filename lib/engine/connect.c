@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 #include <netinet/ip_icmp.h>
 #include <netinet/icmp6.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -358,7 +359,26 @@ static void on_timeout(vg_loop *loop, vg_timer *t)
     struct cworker *cw = p->cw;
     vg_rtt *r = scan_host(cw->w, p->target_idx);
 
-    (void)loop;
+    /* The deadline follows the host's latest estimate: a probe sent before
+     * the host's first answer was armed early and is re-armed here. */
+    uint64_t due = p->sent_us + scan_timeout_us(cw->w, p->target_idx);
+    if(vg_now_us() < due) {
+        vg_timer_arm(loop, t, due);
+        return;
+    }
+    /* The answer may be waiting in epoll's ready list behind a big batch
+     * of other events: ask the socket itself before calling it lost. */
+    if(p->fd >= 0) {
+        struct pollfd pfd = {.fd = p->fd, .events = POLLOUT};
+        if(poll(&pfd, 1, 0) == 1 && pfd.revents) {
+            uint32_t ev = (pfd.revents & POLLOUT ? EPOLLOUT : 0) |
+                          (pfd.revents & POLLERR ? EPOLLERR : 0) |
+                          (pfd.revents & POLLHUP ? EPOLLHUP : 0);
+            on_io(loop, p->fd, ev, p);
+            if(!p->busy)
+                return;
+        }
+    }
     if(r)
         vg_rtt_timeout(r);
     sock_reset(cw, p);
@@ -426,8 +446,12 @@ static enum launch_rc launch(struct cworker *cw, struct probe *p)
         return LAUNCH_OK;
     }
     if(err == EINPROGRESS) {
-        vg_timer_arm(w->loop, &p->timer,
-                     p->sent_us + scan_timeout_us(w, p->target_idx));
+        /* First look at the floor; on_timeout() moves the deadline to what
+         * the host's RTT estimate says by then. */
+        uint64_t wait = scan_timeout_us(w, p->target_idx);
+        if(!w->lim.fixed_us && wait > w->lim.min_us)
+            wait = w->lim.min_us;
+        vg_timer_arm(w->loop, &p->timer, p->sent_us + wait);
         return LAUNCH_OK;
     }
     if(classify_error(p->fd, err, &state, &reason)) {

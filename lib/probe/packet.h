@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/socket.h>
+
 #include "vigia/addr.h"
 
 /* --- bounds-checked reading ------------------------------------------------ */
@@ -102,7 +104,7 @@ static inline void vg_put_be32(uint8_t *p, uint32_t v)
 
 static inline size_t vg_ip_hdr_len(int family)
 {
-    return family == 2 /* AF_INET */ ? VG_IP4_HDR : VG_IP6_HDR;
+    return family == AF_INET ? VG_IP4_HDR : VG_IP6_HDR;
 }
 
 /* Writes an IPv4 (20 bytes, with its header checksum) or IPv6 (40 bytes)

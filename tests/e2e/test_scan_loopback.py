@@ -21,7 +21,7 @@ def scan_ndjson(vigia, *args, timeout=60):
     r = scan(vigia, "-o", "ndjson", *args, timeout=timeout)
     assert r.returncode == 0, f"exit {r.returncode}: {r.stderr}"
     assert r.stderr == "", r.stderr
-    return check_ndjson(parse_ndjson(r.stdout))
+    return check_ndjson(parse_ndjson(r.stdout), open_only="--open" in args)
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "::1"])

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal to lib/check: the check-kind vtable, the per-check state the
+ * runner keeps, and the shared helpers kinds use (findings, the stream
+ * driver for socket-based protocols, TLS evaluation, the curl multi glue). */
+#ifndef VIGIA_CHECK_INTERNAL_H
+#define VIGIA_CHECK_INTERNAL_H
+
+#include <openssl/ssl.h>
+#include <stdarg.h>
+
+#include "engine/loop.h"
+#include "vigia/check.h"
+
+typedef struct vg_check vg_check;
+typedef struct vg_stream vg_stream;
+
+/* One kind of check. Kinds are stateless consts; an attempt's state lives
+ * at vg_check.kctx. The runner calls start() for every attempt; the kind
+ * ends the attempt by calling check_attempt_done() (never from inside a
+ * libcurl callback) and must not touch the check after that call. */
+typedef struct vg_check_type {
+    const char *name;           /* the scheme: "tcp" */
+    const char *label;          /* for text output: "TCP" */
+    uint16_t default_port;      /* 0: the spec must give one */
+    bool tls;                   /* the stream is wrapped in TLS */
+    /* Rejects option combinations that cannot work for this kind. */
+    int (*validate)(const vg_check_opts *opts, vg_error *err);
+    /* Starts an attempt; a non-zero return means it could not start and
+     * check_attempt_done() has already been called. */
+    int (*start)(vg_check *ck);
+    /* The overall deadline passed: add the right timeout finding and call
+     * check_attempt_done(). */
+    void (*on_timeout)(vg_check *ck);
+    /* Releases the attempt's resources (fds, handles, buffers); idempotent.
+     * Called by check_attempt_done() and when the checker stops. */
+    void (*release)(vg_check *ck);
+} vg_check_type;
+
+extern const vg_check_type vg_check_tcp;
+extern const vg_check_type vg_check_tls;
+extern const vg_check_type vg_check_http;
+extern const vg_check_type vg_check_https;
+extern const vg_check_type vg_check_ssh;
+
+enum check_phase_state {
+    CK_PENDING = 0,   /* not started */
+    CK_RUNNING,       /* an attempt is in flight */
+    CK_RETRY_WAIT,    /* between attempts */
+    CK_DONE,          /* result final, waiting to be delivered */
+    CK_DELIVERED,
+};
+
+#define CHECK_MAX_FINDINGS 8
+
+struct check_finding {
+    int state;
+    int reason;
+    char msg[256];
+};
+
+struct vg_check {
+    vg_checker *checker;
+    size_t index;
+    char *spec;
+    const vg_check_opts *opts;
+    const vg_check_type *type;
+    vg_check_target tgt;
+
+    /* resolution, done once before the first attempt */
+    vg_addr addr;
+    bool have_addr;
+    int dns_reason;             /* VG_CR_OK or a dns-* reason */
+    char dns_msg[160];
+    int64_t dns_us;             /* -1 when no lookup was needed */
+
+    int status;                 /* enum check_phase_state */
+    uint64_t start_us;          /* first attempt */
+    uint64_t deadline_us;       /* start + timeout */
+    uint64_t attempt_us;        /* this attempt's start */
+    vg_timer timer;             /* deadline while running, delay while waiting */
+    unsigned attempts;
+
+    vg_check_result res;        /* being built; reset per attempt */
+    char summary[512];          /* what went right, e.g. "200 OK, 612 bytes" */
+    struct check_finding findings[CHECK_MAX_FINDINGS];
+    unsigned nfindings;
+    int prev_reason;            /* of the failed attempt before a retry */
+
+    void *kctx;                 /* the kind's per-attempt state */
+    vg_check *next_run;         /* run queue link */
+};
+
+/* The runner's internals the kinds need. */
+vg_loop *checker_loop(vg_checker *c);
+/* The SSL_CTX for raw TLS checks with these opts (created on first use). */
+SSL_CTX *checker_ssl_ctx(vg_checker *c, const vg_check_opts *opts, vg_error *err);
+
+/* --- findings and the end of an attempt ------------------------------------ */
+
+/* Records a problem (state >= WARNING, or UNKNOWN). */
+void check_finding(vg_check *ck, int state, int reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Sets what went right; shown before the findings. */
+void check_summary(vg_check *ck, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Milliseconds with sensible precision: "0.21 ms", "12 ms", "1.5 s". */
+const char *check_fmt_us(int64_t us, char *buf, size_t len);
+/* A socket errno to a reason and a plain description. */
+int check_errno_reason(int err, bool connecting);
+/* Ends the attempt: releases the kind, then retries or finalizes. */
+void check_attempt_done(vg_check *ck);
+/* Microseconds since the attempt began. */
+int64_t check_since_attempt(const vg_check *ck);
+/* "host port N" / "[v6] port N" text of the probed address. */
+const char *check_where(const vg_check *ck, char *buf, size_t len);
+
+/* --- the stream driver: connect, optional TLS, buffered read/write ---------- */
+
+typedef struct vg_stream_ops {
+    /* Connected (and TLS done): queue data with stream_write or finish. */
+    void (*on_open)(vg_stream *s);
+    /* New bytes are at s->in (s->in_len in total). Consume with
+     * stream_consume or finish. */
+    void (*on_data)(vg_stream *s);
+    /* The peer closed (err 0) or reset (err = errno) the connection. */
+    void (*on_close)(vg_stream *s, int err);
+} vg_stream_ops;
+
+enum stream_state { ST_CONNECTING = 0, ST_TLS, ST_OPEN, ST_CLOSED };
+
+struct vg_stream {
+    vg_check *ck;
+    const vg_stream_ops *ops;
+    void *ud;
+    int fd;
+    SSL *ssl;
+    int st;                     /* enum stream_state */
+    bool tls_want_write;        /* SSL_read/SSL_write wants the other direction */
+    uint8_t *out;               /* pending bytes to send (owned) */
+    size_t out_len, out_off;
+    uint8_t *in;                /* received, not consumed; capacity in_cap */
+    size_t in_len, in_cap;
+    uint64_t total_read;
+    uint64_t t_open;            /* monotonic us when the stream became usable */
+    bool got_first;             /* firstbyte recorded */
+};
+
+/* Opens a non-blocking connection to the check's address; in_cap caps the
+ * receive buffer (the kind decides what a full buffer means). tls wraps it
+ * with the checker's SSL_CTX. Returns 0, or -1 after finishing the attempt
+ * with a finding. */
+int stream_open(vg_stream *s, vg_check *ck, const vg_stream_ops *ops, void *ud,
+                size_t in_cap, bool tls);
+/* Queues bytes to send (copied). Returns 0 or -1 (out of memory). */
+int stream_write(vg_stream *s, const void *buf, size_t len);
+/* Drops n bytes from the front of the input. */
+void stream_consume(vg_stream *s, size_t n);
+/* Closes the socket and frees buffers; idempotent. */
+void stream_close(vg_stream *s);
+/* The timeout reason for where the stream is: conn-, tls- or read-timeout. */
+int stream_timeout_reason(const vg_stream *s);
+/* Adds the timeout finding that fits the stream's state. */
+void stream_timeout_finding(vg_stream *s, const char *waiting_for);
+
+/* --- TLS evaluation, shared by tls:// and https:// ------------------------- */
+
+/* Fills res->certs from chain (leaf first) and adds the findings: verify
+ * error (unless insecure), host name (unless insecure or check_host is
+ * NULL), expired / expiring certificates (always). */
+void tls_evaluate(vg_check *ck, STACK_OF(X509) *chain, long verify_err, int verify_depth,
+                  const char *check_host);
+/* Stores TLS version and cipher of a live connection. */
+void tls_record_session(vg_check *ck, SSL *ssl);
+
+/* --- send/expect ------------------------------------------------------------- */
+
+/* Compiles the regex (extended, newline-sensitive). */
+int sendexpect_compile(void *re_out, const char *re, const char *what, vg_error *err);
+/* True when the regex matches data[0..len) (which may hold NULs). */
+bool sendexpect_match(const void *re, const void *data, size_t len);
+/* Runs the generic exchange on an open stream: on_open sends opts->send and
+ * starts reading when opts->expect is set; returns false when there is
+ * nothing to exchange (plain connect check). */
+bool sendexpect_wanted(const vg_check_opts *opts);
+extern const vg_stream_ops sendexpect_ops;
+/* Per-attempt state of the exchange (embedded by tcp and tls kinds). */
+struct sendexpect_state {
+    vg_stream stream;
+    void *re;                   /* regex_t *, compiled per attempt */
+    size_t evaluated;           /* in_len at the last match attempt */
+};
+void sendexpect_timeout(vg_check *ck, struct sendexpect_state *se);
+void sendexpect_release(struct sendexpect_state *se);
+
+/* --- libcurl multi on the checker's loop --------------------------------------- */
+
+typedef struct http_multi http_multi;
+http_multi *http_multi_new(vg_loop *loop, vg_error *err);
+void http_multi_free(http_multi *m);
+http_multi *checker_http_multi(vg_checker *c, vg_error *err);
+
+#endif
