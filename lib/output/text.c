@@ -202,7 +202,8 @@ static int text_end(vg_output *o, const vg_scan_end *e)
     uint64_t silent = 0;
     double pps = st->elapsed_s > 0 ? (double)st->sent / st->elapsed_s : 0.0;
 
-    qsort(c->hosts, c->nhosts, sizeof(*c->hosts), host_cmp);
+    if(c->nhosts)
+        qsort(c->hosts, c->nhosts, sizeof(*c->hosts), host_cmp);
     for(size_t i = 0; i < c->nhosts; i++) {
         struct host_rec *h = &c->hosts[i];
         /* A host that answered nothing is noise in a big scan. */
@@ -210,7 +211,8 @@ static int text_end(vg_output *o, const vg_scan_end *e)
             silent++;
             continue;
         }
-        qsort(h->rows, h->nrows, sizeof(*h->rows), row_cmp);
+        if(h->nrows)
+            qsort(h->rows, h->nrows, sizeof(*h->rows), row_cmp);
         print_host(o, h);
     }
     fputc('\n', o->fp);
@@ -219,9 +221,8 @@ static int text_end(vg_output *o, const vg_scan_end *e)
                 silent, silent == 1 ? "" : "s");
     if(c->oom)
         fputs("warning: out of memory while collecting results; the table is incomplete\n", o->fp);
-    fprintf(o->fp, "%s: %" PRIu64 " of %" PRIu64 " probes answered or timed out in %.2f s "
-            "(%.0f probes/s, %" PRIu64 " sent): %" PRIu64 " open, %" PRIu64 " closed, %" PRIu64
-            " filtered\n",
+    fprintf(o->fp, "%s: %" PRIu64 "/%" PRIu64 " ports scanned in %.2f s, %.0f probes/s (%" PRIu64
+            " sent): %" PRIu64 " open, %" PRIu64 " closed, %" PRIu64 " filtered\n",
             e->interrupted ? "Interrupted" : "Done", st->done, st->total, st->elapsed_s, pps,
             st->sent, st->open, st->closed, st->filtered);
     return VG_OK;

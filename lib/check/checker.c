@@ -1,0 +1,785 @@
+/* SPDX-License-Identifier: MIT */
+/* The check runner: owns the event loop, resolves the checks' host names,
+ * starts checks up to the concurrency limit, enforces each check's overall
+ * deadline, retries failed attempts, turns findings into the final verdict
+ * and delivers the records in the order the checks were added. */
+#include <ares.h>
+#include <errno.h>
+#include <netdb.h>
+#include <openssl/err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check/check_internal.h"
+#include "target/resolve.h"
+
+#define CHECKER_DEFAULT_CONCURRENCY 256
+
+struct ssl_ctx_entry {
+    const vg_check_opts *opts;
+    SSL_CTX *ctx;
+    struct ssl_ctx_entry *next;
+};
+
+struct vg_checker {
+    vg_checker_opts opts;
+    vg_loop *loop;
+    vg_check **checks;
+    size_t n, cap;
+    size_t next_start;    /* first check not started yet */
+    size_t active;        /* running or waiting to retry */
+    size_t next_deliver;
+    size_t ndone;
+    bool started;
+    bool stopped;
+    http_multi *http;
+    struct ssl_ctx_entry *ssl_ctxs;
+};
+
+static const vg_check_type *const check_types[] = {
+    &vg_check_tcp, &vg_check_tls, &vg_check_http, &vg_check_https, &vg_check_ssh, NULL,
+};
+
+void vg_check_opts_default(vg_check_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->timeout_ms = 10000;
+    o->retry_delay_ms = 1000;
+    o->on_timeout = -1;
+    o->on_refused = -1;
+    o->max_redirects = 10;
+    o->max_body = 1 << 20;
+    o->max_read = 64 << 10;
+}
+
+vg_loop *checker_loop(vg_checker *c)
+{
+    return c->loop;
+}
+
+http_multi *checker_http_multi(vg_checker *c, vg_error *err)
+{
+    if(!c->http)
+        c->http = http_multi_new(c->loop, err);
+    return c->http;
+}
+
+static void ssl_err_text(char *buf, size_t len)
+{
+    unsigned long e = ERR_get_error();
+    if(e)
+        ERR_error_string_n(e, buf, len);
+    else
+        snprintf(buf, len, "unknown error");
+    ERR_clear_error();
+}
+
+SSL_CTX *checker_ssl_ctx(vg_checker *c, const vg_check_opts *o, vg_error *err)
+{
+    struct ssl_ctx_entry *e;
+    SSL_CTX *ctx;
+    char ebuf[256];
+
+    for(e = c->ssl_ctxs; e; e = e->next)
+        if(e->opts == o)
+            return e->ctx;
+    ctx = SSL_CTX_new(TLS_client_method());
+    if(!ctx) {
+        vg_error_set(err, VG_ENOMEM, "cannot create a TLS context");
+        return NULL;
+    }
+    /* We evaluate the chain ourselves after the handshake (tls_evaluate),
+     * so the handshake itself never fails on verification. */
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    if(o->cacert) {
+        if(SSL_CTX_load_verify_locations(ctx, o->cacert, NULL) != 1) {
+            ssl_err_text(ebuf, sizeof(ebuf));
+            vg_error_set(err, VG_EINVAL, "--cacert '%s': %s", o->cacert, ebuf);
+            goto fail;
+        }
+    }
+    else
+        SSL_CTX_set_default_verify_paths(ctx);
+    if(o->client_cert) {
+        const char *key = o->client_key ? o->client_key : o->client_cert;
+        if(SSL_CTX_use_certificate_chain_file(ctx, o->client_cert) != 1) {
+            ssl_err_text(ebuf, sizeof(ebuf));
+            vg_error_set(err, VG_EINVAL, "--cert '%s': %s", o->client_cert, ebuf);
+            goto fail;
+        }
+        if(SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
+           SSL_CTX_check_private_key(ctx) != 1) {
+            ssl_err_text(ebuf, sizeof(ebuf));
+            vg_error_set(err, VG_EINVAL, "--key '%s': %s", key, ebuf);
+            goto fail;
+        }
+    }
+    e = calloc(1, sizeof(*e));
+    if(!e) {
+        vg_error_set(err, VG_ENOMEM, "out of memory");
+        goto fail;
+    }
+    e->opts = o;
+    e->ctx = ctx;
+    e->next = c->ssl_ctxs;
+    c->ssl_ctxs = e;
+    return ctx;
+fail:
+    SSL_CTX_free(ctx);
+    return NULL;
+}
+
+int vg_checker_new(vg_checker **out, const vg_checker_opts *opts, vg_error *err)
+{
+    vg_checker *c = calloc(1, sizeof(*c));
+    struct rlimit rl;
+    int max_fds = 1024;
+
+    *out = NULL;
+    if(!c)
+        return vg_error_set(err, VG_ENOMEM, "out of memory");
+    if(opts)
+        c->opts = *opts;
+    if(!c->opts.concurrency)
+        c->opts.concurrency = CHECKER_DEFAULT_CONCURRENCY;
+    if(c->opts.max_fds > 0)
+        max_fds = c->opts.max_fds;
+    else if(getrlimit(RLIMIT_NOFILE, &rl) == 0)
+        max_fds = rl.rlim_cur > 1048576 ? 1048576 : (int)rl.rlim_cur;
+    /* Each check holds at most one socket; keep room for curl's extras,
+     * the resolver and stdio. */
+    if(max_fds > 64 && c->opts.concurrency > (unsigned)(max_fds - 64) / 2)
+        c->opts.concurrency = (unsigned)(max_fds - 64) / 2;
+    if(!c->opts.concurrency)
+        c->opts.concurrency = 1;
+    c->loop = vg_loop_new(max_fds);
+    if(!c->loop) {
+        free(c);
+        return vg_error_set(err, VG_ENOMEM, "cannot create the event loop");
+    }
+    *out = c;
+    return VG_OK;
+}
+
+static const vg_check_type *type_for(const char *scheme)
+{
+    for(size_t i = 0; check_types[i]; i++)
+        if(!strcmp(check_types[i]->name, scheme))
+            return check_types[i];
+    return NULL;
+}
+
+static void on_timer(vg_loop *loop, vg_timer *t);
+
+int vg_checker_add(vg_checker *c, const char *spec, const vg_check_opts *opts, vg_error *err)
+{
+    vg_check *ck;
+    int rc;
+
+    if(c->started)
+        return vg_error_set(err, VG_EINVAL, "checks cannot be added after start");
+    ck = calloc(1, sizeof(*ck));
+    if(!ck)
+        return vg_error_set(err, VG_ENOMEM, "out of memory");
+    rc = vg_check_target_parse(&ck->tgt, spec, err);
+    if(rc)
+        goto fail;
+    ck->type = type_for(ck->tgt.scheme);
+    if(!ck->type) {
+        rc = vg_error_set(err, VG_EINVAL, "target '%s': unsupported scheme", spec);
+        goto fail;
+    }
+    if(ck->type->validate) {
+        rc = ck->type->validate(opts, err);
+        if(rc) {
+            char msg[sizeof(err->msg)];
+            if(err) {
+                snprintf(msg, sizeof(msg), "%s (for %s)", err->msg, spec);
+                memcpy(err->msg, msg, sizeof(msg));
+            }
+            goto fail;
+        }
+    }
+    ck->spec = strdup(spec);
+    if(!ck->spec) {
+        rc = vg_error_set(err, VG_ENOMEM, "out of memory");
+        goto fail;
+    }
+    if(c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 16;
+        vg_check **v = realloc(c->checks, cap * sizeof(*v));
+        if(!v) {
+            rc = vg_error_set(err, VG_ENOMEM, "out of memory");
+            goto fail;
+        }
+        c->checks = v;
+        c->cap = cap;
+    }
+    ck->checker = c;
+    ck->opts = opts;
+    ck->index = c->n;
+    ck->dns_us = -1;
+    vg_timer_init(&ck->timer, on_timer);
+    c->checks[c->n++] = ck;
+    return VG_OK;
+fail:
+    free(ck->spec);
+    free(ck);
+    return rc;
+}
+
+size_t vg_checker_count(const vg_checker *c)
+{
+    return c->n;
+}
+
+void vg_checker_progress(const vg_checker *c, size_t *done, size_t *total)
+{
+    *done = c->ndone;
+    *total = c->n;
+}
+
+/* --- resolution ----------------------------------------------------------- */
+
+/* A numeric host ("127.0.0.1", "::1", "fe80::1%eth0") without any lookup. */
+static bool parse_literal(const char *host, vg_addr *out)
+{
+    struct addrinfo hints, *res = NULL;
+    bool ok = false;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_flags = AI_NUMERICHOST;
+    hints.ai_socktype = SOCK_STREAM;
+    if(getaddrinfo(host, NULL, &hints, &res) == 0 && res) {
+        ok = vg_addr_from_sockaddr(out, res->ai_addr);
+        freeaddrinfo(res);
+    }
+    return ok;
+}
+
+/* --resolve HOST:PORT:ADDR (curl's syntax; the first address is used). */
+static bool match_override(const vg_check *ck, vg_addr *out)
+{
+    const char *const *r = ck->opts->resolve;
+    for(; r && *r; r++) {
+        const char *s = *r, *c1 = strchr(s, ':'), *c2;
+        char port[8], addr[80];
+        size_t al;
+        if(!c1)
+            continue;
+        c2 = strchr(c1 + 1, ':');
+        if(!c2 || (size_t)(c2 - c1 - 1) >= sizeof(port))
+            continue;
+        if((size_t)(c1 - s) != strlen(ck->tgt.host) || strncasecmp(s, ck->tgt.host, (size_t)(c1 - s)))
+            continue;
+        memcpy(port, c1 + 1, (size_t)(c2 - c1 - 1));
+        port[c2 - c1 - 1] = '\0';
+        if(strcmp(port, "*") && (unsigned)atoi(port) != ck->tgt.port)
+            continue;
+        s = c2 + 1;
+        al = strcspn(s, ",");
+        if(*s == '[' && al >= 2 && s[al - 1] == ']') {
+            s++;
+            al -= 2;
+        }
+        if(al >= sizeof(addr))
+            continue;
+        memcpy(addr, s, al);
+        addr[al] = '\0';
+        if(parse_literal(addr, out))
+            return true;
+    }
+    return false;
+}
+
+static void dns_failed(vg_check *ck, int status, const char *why)
+{
+    int reason = VG_CR_DNS_ERROR;
+    if(status == ARES_ENOTFOUND || status == ARES_ENODATA || status == ARES_ENONAME)
+        reason = VG_CR_DNS_NXDOMAIN;
+    else if(status == ARES_ETIMEOUT)
+        reason = VG_CR_DNS_TIMEOUT;
+    ck->dns_reason = reason;
+    snprintf(ck->dns_msg, sizeof(ck->dns_msg), "cannot resolve %s: %s (service not checked)",
+             ck->tgt.host, why ? why : "no address");
+}
+
+/* Resolves the checks from first on that share its resolver options, in one
+ * concurrent batch. Marks them resolved (resolved[i] = true). */
+static int resolve_group(vg_checker *c, size_t first, bool *done, vg_error *err)
+{
+    const vg_check_opts *o = c->checks[first]->opts;
+    vg_resolve_opts ro = {.family = o->family, .dns_servers = o->dns_servers};
+    vg_resolve_query *q = NULL;
+    size_t *qidx = NULL, nq = 0;
+    uint64_t t0;
+    int64_t took;
+    int rc = VG_OK;
+
+    q = calloc(c->n, sizeof(*q));
+    qidx = calloc(c->n, sizeof(*qidx));
+    if(!q || !qidx) {
+        rc = vg_error_set(err, VG_ENOMEM, "out of memory");
+        goto out;
+    }
+    for(size_t i = first; i < c->n; i++) {
+        vg_check *ck = c->checks[i];
+        size_t j;
+        if(done[i] || ck->opts->family != o->family ||
+           (ck->opts->dns_servers != o->dns_servers &&
+            (!ck->opts->dns_servers || !o->dns_servers || strcmp(ck->opts->dns_servers, o->dns_servers))))
+            continue;
+        if(ck->opts->timeout_ms > (uint32_t)ro.timeout_ms)
+            ro.timeout_ms = (int)ck->opts->timeout_ms;
+        for(j = 0; j < nq; j++)
+            if(!strcasecmp(q[j].name, ck->tgt.host))
+                break;
+        qidx[i] = j;
+        if(j == nq) {
+            q[nq].name = ck->tgt.host;
+            nq++;
+        }
+    }
+    t0 = vg_now_us();
+    rc = vg_resolve_names(q, nq, &ro, err);
+    if(rc)
+        goto out;
+    took = (int64_t)(vg_now_us() - t0);
+    for(size_t i = first; i < c->n; i++) {
+        vg_check *ck = c->checks[i];
+        vg_resolve_query *r;
+        if(done[i] || ck->opts->family != o->family ||
+           (ck->opts->dns_servers != o->dns_servers &&
+            (!ck->opts->dns_servers || !o->dns_servers || strcmp(ck->opts->dns_servers, o->dns_servers))))
+            continue;
+        done[i] = true;
+        r = &q[qidx[i]];
+        ck->dns_us = took;
+        if(r->naddrs) {
+            ck->addr = r->addrs[0];
+            ck->have_addr = true;
+        }
+        else
+            dns_failed(ck, r->status, r->reason);
+    }
+out:
+    for(size_t j = 0; q && j < nq; j++)
+        free(q[j].addrs);
+    free(q);
+    free(qidx);
+    return rc;
+}
+
+static int resolve_all(vg_checker *c, vg_error *err)
+{
+    bool *done = calloc(c->n ? c->n : 1, sizeof(*done));
+    int rc = VG_OK;
+    if(!done)
+        return vg_error_set(err, VG_ENOMEM, "out of memory");
+    for(size_t i = 0; i < c->n; i++) {
+        vg_check *ck = c->checks[i];
+        if(match_override(ck, &ck->addr) || parse_literal(ck->tgt.host, &ck->addr)) {
+            ck->have_addr = true;
+            done[i] = true;
+        }
+        else if(ck->type->default_port == 80 || ck->type->default_port == 443) {
+            /* Through a proxy, the proxy resolves the target's name. */
+            if(ck->opts->proxy)
+                done[i] = true;
+        }
+        if(!done[i] && ck->have_addr == false && ck->opts->family &&
+           ck->addr.family && ck->addr.family != ck->opts->family)
+            ck->have_addr = false;
+    }
+    for(size_t i = 0; i < c->n && rc == VG_OK; i++)
+        if(!done[i])
+            rc = resolve_group(c, i, done, err);
+    free(done);
+    return rc;
+}
+
+int vg_checker_start(vg_checker *c, vg_error *err)
+{
+    int rc;
+    if(c->started)
+        return VG_OK;
+    c->started = true;
+    for(size_t i = 0; i < c->n; i++) {
+        vg_check *ck = c->checks[i];
+        if(ck->type->tls && !checker_ssl_ctx(c, ck->opts, err))
+            return err ? err->code : VG_EINVAL;
+    }
+    rc = resolve_all(c, err);
+    if(rc)
+        return rc;
+    return VG_OK;
+}
+
+/* --- findings --------------------------------------------------------------- */
+
+void check_finding(vg_check *ck, int state, int reason, const char *fmt, ...)
+{
+    struct check_finding *f;
+    va_list ap;
+    if(ck->nfindings == CHECK_MAX_FINDINGS)
+        return;
+    f = &ck->findings[ck->nfindings++];
+    f->state = state;
+    f->reason = reason;
+    va_start(ap, fmt);
+    vsnprintf(f->msg, sizeof(f->msg), fmt, ap);
+    va_end(ap);
+}
+
+void check_summary(vg_check *ck, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ck->summary, sizeof(ck->summary), fmt, ap);
+    va_end(ap);
+}
+
+const char *check_fmt_us(int64_t us, char *buf, size_t len)
+{
+    if(us < 0)
+        snprintf(buf, len, "?");
+    else if(us < 10000)
+        snprintf(buf, len, "%.2f ms", (double)us / 1000.0);
+    else if(us < 1000000)
+        snprintf(buf, len, "%.0f ms", (double)us / 1000.0);
+    else
+        snprintf(buf, len, "%.2f s", (double)us / 1e6);
+    return buf;
+}
+
+int check_errno_reason(int e, bool connecting)
+{
+    switch(e) {
+    case ECONNREFUSED: return VG_CR_CONN_REFUSED;
+    case ETIMEDOUT: return connecting ? VG_CR_CONN_TIMEOUT : VG_CR_READ_TIMEOUT;
+    case ECONNRESET:
+    case EPIPE: return VG_CR_CONN_RESET;
+    case EHOSTUNREACH:
+    case EHOSTDOWN: return VG_CR_HOST_UNREACH;
+    case ENETUNREACH:
+    case ENETDOWN: return VG_CR_NET_UNREACH;
+    case EMFILE:
+    case ENFILE:
+    case ENOMEM:
+    case ENOBUFS:
+    case EADDRNOTAVAIL: return VG_CR_INTERNAL;
+    default: return VG_CR_CONN_ERROR;
+    }
+}
+
+int64_t check_since_attempt(const vg_check *ck)
+{
+    return (int64_t)(vg_now_us() - ck->attempt_us);
+}
+
+const char *check_where(const vg_check *ck, char *buf, size_t len)
+{
+    char a[VG_ADDR_STRLEN];
+    if(!ck->have_addr)
+        snprintf(buf, len, "%s port %u", ck->tgt.host, ck->tgt.port);
+    else
+        snprintf(buf, len, "%s port %u", vg_addr_format(&ck->addr, a, sizeof(a)), ck->tgt.port);
+    return buf;
+}
+
+/* --- lifecycle ----------------------------------------------------------------- */
+
+static void reset_attempt(vg_check *ck)
+{
+    size_t idx = ck->res.index;
+    memset(&ck->res, 0, sizeof(ck->res));
+    ck->res.index = idx;
+    for(int p = 0; p < VG_PHASE__COUNT; p++)
+        ck->res.phase_us[p] = -1;
+    ck->res.phase_us[VG_PHASE_DNS] = ck->dns_us;
+    ck->summary[0] = '\0';
+    ck->nfindings = 0;
+}
+
+static void finalize(vg_check *ck);
+
+static void begin_attempt(vg_check *ck)
+{
+    vg_checker *c = ck->checker;
+    ck->status = CK_RUNNING;
+    ck->attempts++;
+    reset_attempt(ck);
+    ck->attempt_us = vg_now_us();
+    if(vg_timer_arm(c->loop, &ck->timer, ck->deadline_us) < 0) {
+        check_finding(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, "out of memory");
+        finalize(ck);
+        return;
+    }
+    ck->type->start(ck);
+}
+
+static void start_check(vg_check *ck)
+{
+    vg_checker *c = ck->checker;
+    c->active++;
+    ck->start_us = vg_now_us();
+    ck->res.start_time = 0;
+    ck->deadline_us = ck->start_us + (uint64_t)ck->opts->timeout_ms * 1000u;
+    if(ck->dns_reason) {
+        ck->attempts = 0;
+        reset_attempt(ck);
+        ck->status = CK_RUNNING;
+        check_finding(ck, VG_CHECK_CRITICAL, ck->dns_reason, "%s", ck->dns_msg);
+        finalize(ck);
+        return;
+    }
+    begin_attempt(ck);
+}
+
+static int attempt_state(const vg_check *ck)
+{
+    int s = VG_CHECK_OK;
+    for(unsigned i = 0; i < ck->nfindings; i++)
+        s = vg_check_state_worst(s, ck->findings[i].state);
+    return s;
+}
+
+void check_attempt_done(vg_check *ck)
+{
+    vg_checker *c = ck->checker;
+    uint64_t now = vg_now_us();
+    int s;
+
+    ck->type->release(ck);
+    if(ck->res.phase_us[VG_PHASE_TOTAL] < 0)
+        ck->res.phase_us[VG_PHASE_TOTAL] =
+            (int64_t)(now - ck->attempt_us) + (ck->dns_us > 0 ? ck->dns_us : 0);
+    s = attempt_state(ck);
+    if((s == VG_CHECK_CRITICAL || s == VG_CHECK_UNKNOWN) && !c->stopped &&
+       ck->attempts <= ck->opts->retries &&
+       now + (uint64_t)ck->opts->retry_delay_ms * 1000u < ck->deadline_us) {
+        ck->prev_reason = ck->nfindings ? ck->findings[0].reason : VG_CR_OK;
+        for(unsigned i = 1; i < ck->nfindings; i++)
+            if(ck->findings[i].state == s) {
+                ck->prev_reason = ck->findings[i].reason;
+                break;
+            }
+        for(unsigned i = 0; i < ck->nfindings; i++)
+            if(ck->findings[i].state == s) {
+                ck->prev_reason = ck->findings[i].reason;
+                break;
+            }
+        ck->status = CK_RETRY_WAIT;
+        if(vg_timer_arm(c->loop, &ck->timer, now + (uint64_t)ck->opts->retry_delay_ms * 1000u) == 0)
+            return;
+    }
+    finalize(ck);
+}
+
+static void on_timer(vg_loop *loop, vg_timer *t)
+{
+    vg_check *ck = (vg_check *)((char *)t - offsetof(vg_check, timer));
+    (void)loop;
+    if(ck->status == CK_RETRY_WAIT)
+        begin_attempt(ck);
+    else if(ck->status == CK_RUNNING)
+        ck->type->on_timeout(ck);
+}
+
+static void apply_thresholds(vg_check *ck)
+{
+    static const int slow[VG_PHASE__COUNT] = {
+        VG_CR_SLOW_DNS, VG_CR_SLOW_CONNECT, VG_CR_SLOW_TLS, VG_CR_SLOW_FIRSTBYTE, VG_CR_SLOW_TOTAL,
+    };
+    const vg_check_opts *o = ck->opts;
+    char a[32], b[32];
+    for(int p = 0; p < VG_PHASE__COUNT; p++) {
+        int64_t v = ck->res.phase_us[p];
+        if(v < 0)
+            continue;
+        if(o->crit_us[p] && v > (int64_t)o->crit_us[p])
+            check_finding(ck, VG_CHECK_CRITICAL, slow[p], "%s took %s (critical above %s)",
+                          vg_phase_name(p), check_fmt_us(v, a, sizeof(a)),
+                          check_fmt_us(o->crit_us[p], b, sizeof(b)));
+        else if(o->warn_us[p] && v > (int64_t)o->warn_us[p])
+            check_finding(ck, VG_CHECK_WARNING, slow[p], "%s took %s (warning above %s)",
+                          vg_phase_name(p), check_fmt_us(v, a, sizeof(a)),
+                          check_fmt_us(o->warn_us[p], b, sizeof(b)));
+    }
+}
+
+static void append(char *buf, size_t len, const char *s)
+{
+    size_t n = strlen(buf);
+    if(n < len - 1)
+        snprintf(buf + n, len - n, "%s", s);
+}
+
+static void finalize(vg_check *ck)
+{
+    vg_checker *c = ck->checker;
+    vg_check_result *r = &ck->res;
+    const vg_check_opts *o = ck->opts;
+    int state = VG_CHECK_OK;
+    unsigned order[CHECK_MAX_FINDINGS], n = 0;
+    char buf[64];
+
+    vg_timer_disarm(c->loop, &ck->timer);
+    if(ck->status == CK_RUNNING || ck->status == CK_RETRY_WAIT)
+        c->active--;
+    if(!c->stopped || ck->nfindings == 0 || ck->findings[0].reason != VG_CR_INTERRUPTED)
+        apply_thresholds(ck);
+    if(ck->attempts > 1 && attempt_state(ck) == VG_CHECK_OK) {
+        if(o->retry_is_warning)
+            check_finding(ck, VG_CHECK_WARNING, VG_CR_RETRIED,
+                          "passed only on attempt %u (attempt %u failed: %s)", ck->attempts,
+                          ck->attempts - 1, vg_check_reason_name(ck->prev_reason));
+    }
+    /* --on-timeout / --on-refused remap those reasons' states. */
+    for(unsigned i = 0; i < ck->nfindings; i++) {
+        struct check_finding *f = &ck->findings[i];
+        if(o->on_timeout >= 0 && vg_check_reason_is_timeout(f->reason))
+            f->state = o->on_timeout;
+        if(o->on_refused >= 0 && f->reason == VG_CR_CONN_REFUSED)
+            f->state = o->on_refused;
+    }
+    /* Order the findings worst first, stable. */
+    for(int rank = 0; rank < 4; rank++) {
+        static const int by_rank[4] = {VG_CHECK_CRITICAL, VG_CHECK_WARNING, VG_CHECK_UNKNOWN, VG_CHECK_OK};
+        for(unsigned i = 0; i < ck->nfindings; i++)
+            if(ck->findings[i].state == by_rank[rank])
+                order[n++] = i;
+    }
+    for(unsigned i = 0; i < n; i++)
+        state = vg_check_state_worst(state, ck->findings[order[i]].state);
+    r->state = state;
+    r->reason = n ? ck->findings[order[0]].reason : VG_CR_OK;
+    r->nreasons = 0;
+    for(unsigned i = 0; i < n && r->nreasons < sizeof(r->reasons); i++)
+        r->reasons[r->nreasons++] = (uint8_t)ck->findings[order[i]].reason;
+    r->message[0] = '\0';
+    if(ck->summary[0])
+        append(r->message, sizeof(r->message), ck->summary);
+    for(unsigned i = 0; i < n; i++) {
+        if(r->message[0])
+            append(r->message, sizeof(r->message), "; ");
+        append(r->message, sizeof(r->message), ck->findings[order[i]].msg);
+    }
+    if(ck->attempts > 1) {
+        snprintf(buf, sizeof(buf), " (%u attempts)", ck->attempts);
+        append(r->message, sizeof(r->message), buf);
+    }
+    if(!r->message[0])
+        append(r->message, sizeof(r->message), state == VG_CHECK_OK ? "OK" : "failed");
+    r->target = ck->spec;
+    r->kind = ck->tgt.scheme;
+    r->host = ck->tgt.host;
+    r->port = ck->tgt.port;
+    r->have_addr = ck->have_addr;
+    r->addr = ck->addr;
+    r->attempts = ck->attempts;
+    r->elapsed_us = ck->start_us ? (int64_t)(vg_now_us() - ck->start_us) : 0;
+    {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        r->start_time = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 - (double)r->elapsed_us / 1e6;
+    }
+    ck->status = CK_DONE;
+    c->ndone++;
+}
+
+/* Starts pending checks up to the concurrency limit. Checks that finish
+ * during start() (refused at once, DNS failures) free their slot at once,
+ * so this loops rather than recursing. */
+static void pump(vg_checker *c)
+{
+    while(!c->stopped && c->next_start < c->n && c->active < c->opts.concurrency) {
+        vg_check *ck = c->checks[c->next_start++];
+        start_check(ck);
+    }
+}
+
+static void deliver(vg_checker *c, vg_check_result_fn fn, void *ud)
+{
+    while(c->next_deliver < c->n && c->checks[c->next_deliver]->status == CK_DONE) {
+        vg_check *ck = c->checks[c->next_deliver++];
+        ck->res.index = ck->index;
+        if(fn)
+            fn(&ck->res, ud);
+        ck->status = CK_DELIVERED;
+    }
+}
+
+int vg_checker_poll(vg_checker *c, int max_wait_ms, vg_check_result_fn fn, void *ud, vg_error *err)
+{
+    int rc;
+    if(!c->started) {
+        rc = vg_checker_start(c, err);
+        if(rc)
+            return rc;
+    }
+    pump(c);
+    deliver(c, fn, ud);
+    if(c->next_deliver == c->n)
+        return 1;
+    rc = vg_loop_run_once(c->loop, max_wait_ms);
+    if(rc < 0)
+        return vg_error_set(err, VG_ESYS, "event loop: %s", strerror(-rc));
+    pump(c);
+    deliver(c, fn, ud);
+    return c->next_deliver == c->n;
+}
+
+void vg_checker_stop(vg_checker *c)
+{
+    if(c->stopped)
+        return;
+    c->stopped = true;
+    for(size_t i = 0; i < c->n; i++) {
+        vg_check *ck = c->checks[i];
+        if(ck->status == CK_RUNNING || ck->status == CK_RETRY_WAIT) {
+            if(ck->status == CK_RUNNING)
+                ck->type->release(ck);
+            if(ck->res.phase_us[VG_PHASE_TOTAL] < 0)
+                ck->res.phase_us[VG_PHASE_TOTAL] = check_since_attempt(ck);
+            ck->nfindings = 0;
+            check_finding(ck, VG_CHECK_UNKNOWN, VG_CR_INTERRUPTED, "interrupted before the check finished");
+            finalize(ck);
+        }
+        else if(ck->status == CK_PENDING) {
+            reset_attempt(ck);
+            check_finding(ck, VG_CHECK_UNKNOWN, VG_CR_INTERRUPTED, "interrupted before the check started");
+            finalize(ck);
+        }
+    }
+    c->next_start = c->n;
+}
+
+void vg_checker_free(vg_checker *c)
+{
+    if(!c)
+        return;
+    for(size_t i = 0; i < c->n; i++) {
+        vg_check *ck = c->checks[i];
+        if(ck->status == CK_RUNNING)
+            ck->type->release(ck);
+        vg_timer_disarm(c->loop, &ck->timer);
+        free(ck->spec);
+        free(ck);
+    }
+    free(c->checks);
+    http_multi_free(c->http);
+    while(c->ssl_ctxs) {
+        struct ssl_ctx_entry *e = c->ssl_ctxs;
+        c->ssl_ctxs = e->next;
+        SSL_CTX_free(e->ctx);
+        free(e);
+    }
+    vg_loop_free(c->loop);
+    free(c);
+}
