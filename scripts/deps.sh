@@ -11,6 +11,8 @@ packages=(
   libc-ares-dev libcmocka-dev
   # end-to-end tests: network namespaces, firewall rules, pytest
   python3 python3-pytest iproute2 nftables procps
+  # fuzzing the parsers (tests/fuzz)
+  clang libclang-rt-14-dev
 )
 # Extra package lists (one package per line, # comments) that other parts
 # of the project add, e.g. scripts/deps.d/check.txt.

@@ -27,4 +27,6 @@ echo "== unit tests under ASan/UBSan"
 meson test -C build-asan --suite unit --print-errorlogs
 echo "== end-to-end tests under ASan/UBSan"
 VIGIA="$PWD/build-asan/vigia" VIGIA_SANITIZED=1 $PYTHON -m pytest -q -p no:cacheprovider tests/e2e
+echo "== fuzz smoke run (libFuzzer, ${FUZZ_SECONDS:-5}s per parser)"
+FUZZ_SECONDS=${FUZZ_SECONDS:-5} tests/fuzz/run.sh
 echo "== all tests passed"
