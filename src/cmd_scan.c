@@ -304,8 +304,10 @@ static int parse_args(struct scan_cli *c, int argc, char **argv)
     while((opt = getopt_long(argc, argv, ":p:o:vq46h", long_opts, NULL)) != -1) {
         switch(opt) {
         case 'p':
-            if(vg_ports_add(c->ports, optarg, &err))
-                return lib_error(&err);
+            if(vg_ports_add(c->ports, optarg, &err)) {
+                fprintf(stderr, PROG " scan: -p %s: %s\n", optarg, err.msg);
+                return EXIT_SCAN_USAGE;
+            }
             if(!append_desc(&c->ports_desc, &c->ports_desc_len, optarg))
                 return EXIT_SCAN_RUNTIME;
             have_ports = true;
