@@ -46,6 +46,10 @@ int vg_targets_add_file(vg_targets *t, const char *path, bool exclude, vg_error 
  * threads. An empty result is an error. */
 int vg_targets_finalize(vg_targets *t, const vg_resolve_opts *opts, vg_error *err);
 
+/* Validates a --dns-servers list: "ADDR[:PORT],...", IPv6 with a port as
+ * "[ADDR]:PORT", ports 1-65535. vg_targets_finalize() calls it too. */
+int vg_dns_servers_check(const char *list, vg_error *err);
+
 /* Number of distinct addresses (after finalize). */
 uint64_t vg_targets_count(const vg_targets *t);
 

@@ -2,6 +2,7 @@
 /* Concurrent host name resolution over c-ares: every name is queried at once
  * on one channel, which is driven with poll() until all answers are in or the
  * batch deadline passes. */
+#include <arpa/inet.h>
 #include <ares.h>
 #include <errno.h>
 #include <poll.h>
@@ -301,4 +302,95 @@ out:
         ares_library_cleanup();
     free(ctx);
     return result;
+}
+
+/* One "ADDR", "ADDR:PORT", "[ADDR6]" or "[ADDR6]:PORT" of a server list. */
+static bool server_item_ok(const char *item, size_t len)
+{
+    char host[INET6_ADDRSTRLEN + 1];
+    unsigned char buf[sizeof(struct in6_addr)];
+    const char *port = NULL;
+    size_t hlen;
+
+    if(!len)
+        return false;
+    if(item[0] == '[') {
+        const char *close = memchr(item, ']', len);
+        if(!close)
+            return false;
+        hlen = (size_t)(close - item - 1);
+        if(hlen == 0 || hlen >= sizeof(host))
+            return false;
+        memcpy(host, item + 1, hlen);
+        host[hlen] = '\0';
+        if(inet_pton(AF_INET6, host, buf) != 1)
+            return false;
+        if((size_t)(close - item + 1) < len) {
+            if(close[1] != ':')
+                return false;
+            port = close + 2;
+        }
+    }
+    else {
+        const char *colon = memchr(item, ':', len);
+        const char *last = colon;
+        for(const char *c = item; c < item + len; c++) {
+            if(*c == ':')
+                last = c;
+        }
+        if(colon && colon != last) {
+            /* Several colons and no brackets: a bare IPv6 address. */
+            if(len >= sizeof(host))
+                return false;
+            memcpy(host, item, len);
+            host[len] = '\0';
+            return inet_pton(AF_INET6, host, buf) == 1;
+        }
+        hlen = colon ? (size_t)(colon - item) : len;
+        if(hlen == 0 || hlen >= sizeof(host))
+            return false;
+        memcpy(host, item, hlen);
+        host[hlen] = '\0';
+        if(inet_pton(AF_INET, host, buf) != 1)
+            return false;
+        if(colon)
+            port = colon + 1;
+    }
+    if(port) {
+        unsigned long v = 0;
+        const char *end = item + len;
+        if(port >= end)
+            return false;
+        for(const char *c = port; c < end; c++) {
+            if(*c < '0' || *c > '9')
+                return false;
+            v = v * 10 + (unsigned long)(*c - '0');
+            if(v > 65535)
+                return false;
+        }
+        if(v == 0)
+            return false;
+    }
+    return true;
+}
+
+int vg_dns_servers_check(const char *list, vg_error *err)
+{
+    const char *p = list;
+
+    if(!list || !*list)
+        return vg_error_set(err, VG_EINVAL, "--dns-servers: empty list");
+    for(;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if(!server_item_ok(p, len))
+            return vg_error_set(err, VG_EINVAL,
+                                "--dns-servers: '%.*s' is not ADDR[:PORT] (IPv6 with a "
+                                "port as [ADDR]:PORT; port 1-65535)",
+                                (int)(len > 100 ? 100 : len), p);
+        if(!comma)
+            break;
+        p = comma + 1;
+    }
+    return VG_OK;
 }

@@ -947,6 +947,12 @@ int vg_targets_finalize(vg_targets *t, const vg_resolve_opts *opts, vg_error *er
     if(opts->timeout_ms < 0)
         return vg_error_set(err, VG_EINVAL, "resolver timeout %d ms is negative",
                             opts->timeout_ms);
+    /* Checked even when no name needs it: a typo must not pass silently. */
+    if(opts->dns_servers) {
+        result = vg_dns_servers_check(opts->dns_servers, err);
+        if(result)
+            return result;
+    }
     for(i = 0; i < t->nspecs; i++)
         if(!t->specs[i].exclude)
             ntargets++;
