@@ -626,7 +626,11 @@ int vg_targets_add_file(vg_targets *t, const char *path, bool exclude, vg_error 
     FILE *f;
 
     safe_copy(qpath, sizeof(qpath), path, strlen(path));
-    f = fopen(path, "r");
+    /* "-" is standard input, as usual for file arguments. */
+    bool is_stdin = !strcmp(path, "-");
+    if(is_stdin)
+        safe_copy(qpath, sizeof(qpath), "<stdin>", 7);
+    f = is_stdin ? stdin : fopen(path, "r");
     if(!f) {
         int e = errno;
         char ebuf[128];
@@ -667,7 +671,8 @@ int vg_targets_add_file(vg_targets *t, const char *path, bool exclude, vg_error 
                               qpath);
 out:
     free(line);
-    fclose(f);
+    if(!is_stdin)
+        fclose(f);
     return result;
 }
 
