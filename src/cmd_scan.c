@@ -2,6 +2,7 @@
 /* `vigia scan`: parses the command line, builds targets and ports, runs the
  * scan, feeds every output, shows progress, and maps the end to an exit
  * status. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -16,6 +17,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "vigia/output.h"
+#include "util/oui.h"
 #include "vigia/scan.h"
 #include "vigia_config.h"
 
@@ -45,6 +47,11 @@ struct scan_cli {
     size_t targets_desc_len;
     char *ports_desc;
     size_t ports_desc_len;
+    /* raw engines (-sS, -sU): chosen kinds, and what runs unprivileged */
+    bool want_syn, want_udp, want_connect, dry_run;
+    const char *user;
+    /* host discovery: -sn lists live hosts; -Pn skips discovery */
+    bool ping_only, no_ping;
 };
 
 static void scan_usage(FILE *fp)
@@ -70,8 +77,22 @@ static void scan_usage(FILE *fp)
 "                           well-known (1-1023); default: well-known,essential\n"
 "\n"
 "Engine and timing:\n"
-"  -sT, --connect           TCP connect() scan, needs no privileges (default)\n"
-"  -Pn                      accepted for nmap compatibility (no host discovery yet)\n"
+"  -sT, --connect           TCP connect() scan, needs no privileges (default\n"
+"                           without CAP_NET_RAW)\n"
+"  -sS, --syn               TCP SYN scan with raw packets (default with root or\n"
+"                           CAP_NET_RAW)\n"
+"  -sU, --udp               UDP scan with protocol payloads (with -sS: both)\n"
+"  -e, --interface IFACE    raw scans: send and capture on IFACE only\n"
+"  -S, --source ADDR        raw scans: source address (default: the route's)\n"
+"  --source-port PORT       raw scans: fixed source port (default: per probe)\n"
+"  --user USER              raw scans as root: run as USER once the sockets are\n"
+"                           open (default nobody)\n"
+"  --dry-run                print the probes in walk order, send nothing\n"
+"  -sn, --ping-only         host discovery only: list the live hosts (with MAC\n"
+"                           address and vendor on the local segment)\n"
+"  -Pn, --no-ping           raw scans: scan every target, skip host discovery\n"
+"                           (ICMP echo, TCP SYN 443 / ACK 80, ARP or neighbour\n"
+"                           solicitation on-link); the connect scan never pings\n"
 "  --retries N              extra tries for unanswered probes (default 2)\n"
 "  --timeout D              fixed probe timeout (default: adaptive per host)\n"
 "  --min-rtt-timeout D      floor of the adaptive timeout (default 100ms)\n"
@@ -102,7 +123,20 @@ enum {
     OPT_CONC, OPT_THREADS, OPT_SEED, OPT_SHARD, OPT_OPEN, OPT_INPUT,
 };
 
+/* Options of the raw engines. */
+enum {
+    OPT_SYN = 400, OPT_UDP, OPT_SOURCE_PORT, OPT_USER, OPT_DRY_RUN, OPT_PING_ONLY,
+};
+
 static const struct option long_opts[] = {
+    {"syn", no_argument, NULL, OPT_SYN},
+    {"udp", no_argument, NULL, OPT_UDP},
+    {"interface", required_argument, NULL, 'e'},
+    {"source", required_argument, NULL, 'S'},
+    {"source-port", required_argument, NULL, OPT_SOURCE_PORT},
+    {"user", required_argument, NULL, OPT_USER},
+    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+    {"ping-only", no_argument, NULL, OPT_PING_ONLY},
     {"input-file", required_argument, NULL, OPT_INPUT},
     {"exclude", required_argument, NULL, OPT_EXCLUDE},
     {"exclude-file", required_argument, NULL, OPT_EXCLUDE_FILE},
@@ -136,6 +170,9 @@ static const char *nmap_alias(const char *arg)
     static const struct { const char *from, *to; } map[] = {
         {"-iL", "--input-file"},
         {"-sT", "--connect"},
+        {"-sS", "--syn"},
+        {"-sU", "--udp"},
+        {"-sn", "--ping-only"},
         {"-Pn", "--no-ping"},
     };
     for(size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
@@ -282,6 +319,18 @@ static void progress(const vg_scan_stats *st, bool final)
             pct, st->done, st->total, pps, st->open, st->in_flight, eta);
 }
 
+/* Raw engines: what the wire shows, appended to the progress line. */
+static void progress_raw(vg_scan *scan, const vg_scan_stats *st)
+{
+    vg_raw_stats rs;
+    vg_scan_get_raw_stats(scan, &rs);
+    if(!rs.replies && !rs.invalid && !rs.cap_drops && !rs.send_errors)
+        return;
+    double rps = st->elapsed_s > 0 ? (double)rs.replies / st->elapsed_s : 0;
+    fprintf(stderr, "  %.0f replies/s  %" PRIu64 " dropped by capture  %" PRIu64 " invalid",
+            rps, rs.cap_drops, rs.invalid);
+}
+
 static int parse_args(struct scan_cli *c, int argc, char **argv)
 {
     int opt, rc;
@@ -289,6 +338,7 @@ static int parse_args(struct scan_cli *c, int argc, char **argv)
     double d;
     vg_error err = {0};
     bool have_ports = false;
+    bool min_rtt_set = false;
     char where[64];
 
     /* Rewrite nmap-style options in place; getopt permutes argv anyway. */
@@ -301,7 +351,7 @@ static int parse_args(struct scan_cli *c, int argc, char **argv)
     }
     optind = 1;
     opterr = 0;
-    while((opt = getopt_long(argc, argv, ":p:o:vq46h", long_opts, NULL)) != -1) {
+    while((opt = getopt_long(argc, argv, ":p:o:vq46he:S:", long_opts, NULL)) != -1) {
         switch(opt) {
         case 'p':
             if(vg_ports_add(c->ports, optarg, &err)) {
@@ -347,8 +397,8 @@ static int parse_args(struct scan_cli *c, int argc, char **argv)
             break;
         case OPT_ALL_ADDR: c->ropts.all_addresses = true; break;
         case OPT_DNS: c->ropts.dns_servers = optarg; break;
-        case OPT_CONNECT: c->opts.engine = VG_ENGINE_CONNECT; break;
-        case OPT_PN: break;
+        case OPT_CONNECT: c->want_connect = true; break;
+        case OPT_PN: c->no_ping = true; break;
         case OPT_RETRIES:
             if(!cli_parse_u64(optarg, 0, 50, &v))
                 return usage_error("--retries '%s': expected a number from 0 to 50", optarg);
@@ -362,8 +412,10 @@ static int parse_args(struct scan_cli *c, int argc, char **argv)
                 return usage_error("bad duration '%s': expected e.g. 500ms, 2s (at most 10m)", optarg);
             if(opt == OPT_TIMEOUT)
                 c->opts.timeout_ms = (uint32_t)v;
-            else if(opt == OPT_MIN_RTT)
+            else if(opt == OPT_MIN_RTT) {
                 c->opts.min_rtt_timeout_ms = (uint32_t)v;
+                min_rtt_set = true;
+            }
             else if(opt == OPT_MAX_RTT)
                 c->opts.max_rtt_timeout_ms = (uint32_t)v;
             else
@@ -404,6 +456,32 @@ static int parse_args(struct scan_cli *c, int argc, char **argv)
             break;
         }
         case OPT_OPEN: c->open_only = true; break;
+        /* raw engines */
+        case OPT_SYN: c->want_syn = true; break;
+        case OPT_UDP: c->want_udp = true; break;
+        case 'e': c->opts.iface = optarg; break;
+        case 'S': {
+            struct sockaddr_storage ss;
+            struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+            struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+            memset(&ss, 0, sizeof(ss));
+            if(inet_pton(AF_INET, optarg, &sin->sin_addr) == 1)
+                ss.ss_family = AF_INET;
+            else if(inet_pton(AF_INET6, optarg, &sin6->sin6_addr) == 1)
+                ss.ss_family = AF_INET6;
+            else
+                return usage_error("-S '%s': expected an IPv4 or IPv6 address", optarg);
+            vg_addr_from_sockaddr(&c->opts.source, (struct sockaddr *)&ss);
+            break;
+        }
+        case OPT_SOURCE_PORT:
+            if(!cli_parse_u64(optarg, 1, 65535, &v))
+                return usage_error("--source-port '%s': expected a port from 1 to 65535", optarg);
+            c->opts.source_port = (uint16_t)v;
+            break;
+        case OPT_USER: c->user = optarg; break;
+        case OPT_DRY_RUN: c->dry_run = true; break;
+        case OPT_PING_ONLY: c->ping_only = true; break;
         case ':':
             return usage_error("option '%s' needs a value", argv[optind - 1]);
         default:
@@ -416,6 +494,15 @@ static int parse_args(struct scan_cli *c, int argc, char **argv)
             return lib_error(&err);
         append_desc(&c->targets_desc, &c->targets_desc_len, argv[i]);
     }
+    if(c->opts.min_rtt_timeout_ms > c->opts.max_rtt_timeout_ms) {
+        /* Only --max-rtt-timeout given, below the default floor: lower the
+         * floor with it. Both given and contradictory: say so. */
+        if(!min_rtt_set)
+            c->opts.min_rtt_timeout_ms = c->opts.max_rtt_timeout_ms;
+        else
+            return usage_error("--min-rtt-timeout (%u ms) is above --max-rtt-timeout (%u ms)",
+                               c->opts.min_rtt_timeout_ms, c->opts.max_rtt_timeout_ms);
+    }
     if(!c->targets_desc_len) {
         fprintf(stderr, PROG " scan: no targets given (try '" PROG " scan --help')\n");
         return EXIT_SCAN_USAGE;
@@ -425,9 +512,164 @@ static int parse_args(struct scan_cli *c, int argc, char **argv)
             return lib_error(&err);
         c->ports_desc = strdup(VG_PORTS_DEFAULT);
     }
-    if(!c->nouts)
+    /* The engine: what was asked for; else SYN when we may open raw
+     * sockets (or only print probes), connect otherwise. */
+    if(c->want_connect && (c->want_syn || c->want_udp))
+        return usage_error("--connect cannot be combined with --syn or --udp");
+    if(c->ping_only && (c->want_connect || c->want_syn || c->want_udp || c->no_ping))
+        return usage_error("--ping-only cannot be combined with -sT, -sS, -sU or -Pn");
+    if(c->ping_only)
+        c->opts.engine = VG_ENGINE_PING;
+    else if(c->want_syn && c->want_udp)
+        c->opts.engine = VG_ENGINE_SYN_UDP;
+    else if(c->want_udp)
+        c->opts.engine = VG_ENGINE_UDP;
+    else if(c->want_syn || (!c->want_connect && (c->dry_run || vg_have_raw_privileges())))
+        c->opts.engine = VG_ENGINE_SYN;
+    else
+        c->opts.engine = VG_ENGINE_CONNECT;
+    if(c->opts.engine != VG_ENGINE_CONNECT && !c->dry_run && !vg_have_raw_privileges()) {
+        fprintf(stderr, PROG " scan: %s needs root or CAP_NET_RAW%s\n",
+                c->ping_only ? "--ping-only" : c->want_udp ? "--udp" : "--syn",
+                c->ping_only ? "" : " (or use --connect)");
+        return EXIT_SCAN_USAGE;
+    }
+    /* A raw worker is one sender and one capture ring; more workers than
+     * CPUs only contend (measured: docs/benchmarks.md, raw). */
+    if(c->opts.engine != VG_ENGINE_CONNECT && !c->opts.threads) {
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        c->opts.threads = ncpu < 1 ? 1 : ncpu > 4 ? 4 : (unsigned)ncpu;
+    }
+    if(c->opts.engine == VG_ENGINE_CONNECT && (c->opts.iface || c->opts.source.family ||
+                                                c->opts.source_port))
+        return usage_error("-e, -S and --source-port need a raw scan (--syn or --udp)");
+    /* The table goes to stdout unless an -o without =FILE took its place. */
+    bool stdout_taken = false;
+    for(int i = 0; i < c->nouts; i++) {
+        if(!c->outs[i].path || !strcmp(c->outs[i].path, "-"))
+            stdout_taken = true;
+    }
+    if(!stdout_taken)
         return add_output(c, "text");
     return 0;
+}
+
+/* --- host discovery (-sn; and before a raw port scan unless -Pn) ---------- */
+
+struct discovery {
+    const vg_targets *targets;
+    uint8_t *live;   /* bit per target index: up */
+    uint64_t up, down;
+    bool print;      /* -sn: one line per host */
+    int verbose;
+    vg_oui *oui;
+    bool broken;     /* stdout went away */
+};
+
+/* Index of addr in the sorted target set (results carry addresses). */
+static uint64_t target_index(const vg_targets *t, const vg_addr *a)
+{
+    uint64_t lo = 0, hi = vg_targets_count(t);
+    while(lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        vg_addr m;
+        vg_targets_get(t, mid, &m);
+        int c = vg_addr_cmp(&m, a);
+        if(!c)
+            return mid;
+        if(c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return UINT64_MAX;
+}
+
+static void on_host(const vg_result *res, void *ud)
+{
+    struct discovery *d = ud;
+    char ip[VG_ADDR_STRLEN], mac[40] = "", rtt[32] = "-";
+    bool up = res->state == VG_STATE_OPEN;
+
+    if(up) {
+        d->up++;
+        uint64_t i = target_index(d->targets, &res->addr);
+        if(i != UINT64_MAX && d->live)
+            d->live[i / 8] |= (uint8_t)(1u << (i % 8));
+    }
+    else
+        d->down++;
+    if(!d->print || d->broken || (!up && !d->verbose))
+        return;
+    vg_addr_format(&res->addr, ip, sizeof(ip));
+    if(res->rtt_us >= 0)
+        snprintf(rtt, sizeof(rtt), "%.2f ms", (double)res->rtt_us / 1000.0);
+    if(res->has_mac) {
+        const char *vendor = vg_oui_vendor(d->oui, res->mac);
+        snprintf(mac, sizeof(mac), "  %02x:%02x:%02x:%02x:%02x:%02x", res->mac[0], res->mac[1],
+                 res->mac[2], res->mac[3], res->mac[4], res->mac[5]);
+        if(printf("%-40s %-5s %-14s %10s%s (%s)\n", ip, "up", vg_reason_name(res->reason), rtt,
+                  mac, vendor ? vendor : "unknown vendor") < 0)
+            d->broken = true;
+        return;
+    }
+    if(printf("%-40s %-5s %-14s %10s\n", ip, up ? "up" : "down", vg_reason_name(res->reason),
+              rtt) < 0)
+        d->broken = true;
+}
+
+/* Runs a discovery scan (prepared, privileges dropped) to its end. */
+static int run_discovery(vg_scan *ping, struct discovery *d)
+{
+    vg_error err = {0};
+    bool stopped = false;
+    int rc;
+
+    if(vg_scan_start(ping, &err))
+        return lib_error(&err);
+    for(;;) {
+        rc = vg_scan_poll(ping, 100, on_host, d, &err);
+        if(d->print && fflush(stdout) != 0)
+            d->broken = true;
+        if(rc < 0) {
+            fprintf(stderr, PROG " scan: %s\n", err.msg);
+            return EXIT_SCAN_RUNTIME;
+        }
+        if(rc == 1)
+            break;
+        if(!stopped && (cli_interrupted || d->broken)) {
+            vg_scan_stop(ping);
+            stopped = true;
+        }
+    }
+    return cli_interrupted ? EXIT_INTERRUPTED : EXIT_SCAN_OK;
+}
+
+/* --dry-run: the probes in the order the walk visits them. */
+static int dry_run(struct scan_cli *c, vg_scan *scan)
+{
+    vg_scan_stats st;
+    char buf[VG_ADDR_STRLEN];
+    const char *kinds[2] = {NULL, NULL};
+
+    switch(c->opts.engine) {
+    case VG_ENGINE_SYN: kinds[0] = "tcp-syn"; break;
+    case VG_ENGINE_UDP: kinds[0] = "udp"; break;
+    case VG_ENGINE_SYN_UDP: kinds[0] = "tcp-syn"; kinds[1] = "udp"; break;
+    default: kinds[0] = "tcp-connect"; break;
+    }
+    vg_scan_get_stats(scan, &st);
+    for(uint64_t i = 0; i < st.total && !cli_interrupted; i++) {
+        vg_addr a;
+        uint16_t port;
+        vg_scan_probe_at(scan, i, &a, &port);
+        vg_addr_format(&a, buf, sizeof(buf));
+        for(int k = 0; k < 2 && kinds[k]; k++) {
+            if(printf("%s %s %u\n", kinds[k], buf, port) < 0)
+                return EXIT_SCAN_RUNTIME;
+        }
+    }
+    return fflush(stdout) == 0 ? EXIT_SCAN_OK : EXIT_SCAN_RUNTIME;
 }
 
 int cmd_scan(int argc, char **argv)
@@ -438,6 +680,9 @@ int cmd_scan(int argc, char **argv)
     vg_error err = {0};
     int rc, status = EXIT_SCAN_OK;
     bool stopped = false;
+    vg_ports *ping_ports = NULL; /* host discovery */
+    vg_scan *ping = NULL;
+    struct discovery disc = {0};
 
     vg_scan_opts_default(&c.opts);
     c.targets = vg_targets_new();
@@ -457,8 +702,48 @@ int cmd_scan(int argc, char **argv)
         goto out;
     }
     cli_raise_nofile();
+    /* Host discovery walks the targets once: one "port" per host. */
+    disc.targets = c.targets;
+    disc.verbose = c.verbose;
+    if(c.opts.engine == VG_ENGINE_PING || (c.opts.engine != VG_ENGINE_CONNECT && !c.no_ping &&
+                                            !c.dry_run)) {
+        vg_scan_opts po = c.opts;
+        po.engine = VG_ENGINE_PING;
+        po.shard_count = 0; /* every host of this shard's elements may be needed */
+        po.shard_index = 0;
+        ping_ports = vg_ports_new();
+        if(!ping_ports || vg_ports_add(ping_ports, "1", &err) ||
+           vg_scan_new(&ping, c.targets, ping_ports, &po, &err)) {
+            status = lib_error(&err);
+            goto out_ping;
+        }
+    }
+    if(c.opts.engine == VG_ENGINE_PING) {
+        /* -sn: discovery is the whole job. */
+        disc.print = true;
+        disc.oui = vg_oui_load(NULL);
+        if(vg_scan_prepare(ping, &err) || vg_drop_privileges(c.user, &err)) {
+            status = lib_error(&err);
+            goto out_ping;
+        }
+        cli_signals_init();
+        double t0 = cli_unix_time();
+        status = run_discovery(ping, &disc);
+        if(status == EXIT_SCAN_OK || status == EXIT_INTERRUPTED) {
+            uint64_t n = vg_targets_count(c.targets);
+            if(!disc.broken)
+                printf("\n%s: %" PRIu64 " of %" PRIu64 " host%s up in %.2f s\n",
+                       status == EXIT_INTERRUPTED ? "Interrupted" : "Done", disc.up, n,
+                       n == 1 ? "" : "s", cli_unix_time() - t0);
+        }
+        goto out_ping;
+    }
     if(vg_scan_new(&scan, c.targets, c.ports, &c.opts, &err)) {
         status = lib_error(&err);
+        goto out;
+    }
+    if(c.dry_run) {
+        status = dry_run(&c, scan);
         goto out;
     }
     svc = vg_services_load();
@@ -466,6 +751,38 @@ int cmd_scan(int argc, char **argv)
     if(rc) {
         status = rc;
         goto out;
+    }
+    /* Raw engines: open the raw and capture sockets now that every file is
+     * open, then give up root and capabilities before any reply is read. */
+    if(c.opts.engine != VG_ENGINE_CONNECT) {
+        if((ping && vg_scan_prepare(ping, &err)) || vg_scan_prepare(scan, &err) ||
+           vg_drop_privileges(c.user, &err)) {
+            status = lib_error(&err);
+            goto out;
+        }
+    }
+    /* Raw port scans skip the hosts that discovery did not find up. */
+    if(ping) {
+        uint64_t n = vg_targets_count(c.targets);
+        disc.live = n < (UINT64_C(1) << 35) ? calloc((size_t)(n / 8 + 1), 1) : NULL;
+        if(!disc.live) {
+            fprintf(stderr, PROG " scan: too many targets for host discovery; use -Pn\n");
+            status = EXIT_SCAN_USAGE;
+            goto out;
+        }
+        cli_signals_init();
+        double t0 = cli_unix_time();
+        status = run_discovery(ping, &disc);
+        if(status != EXIT_SCAN_OK)
+            goto out;
+        if(!c.quiet && isatty(STDERR_FILENO))
+            fprintf(stderr, PROG " scan: host discovery: %" PRIu64 " of %" PRIu64
+                    " host%s up (%.2f s); -Pn scans all\n", disc.up, n, n == 1 ? "" : "s",
+                    cli_unix_time() - t0);
+        if(vg_scan_set_live(scan, disc.live, &err)) {
+            status = lib_error(&err);
+            goto out;
+        }
     }
 
     cli_signals_init();
@@ -476,7 +793,7 @@ int cmd_scan(int argc, char **argv)
     eff.threads = st.threads;
     vg_scan_info info = {
         .version = VIGIA_VERSION,
-        .engine = "connect",
+        .engine = vg_scan_engine_name(scan),
         .targets = c.targets_desc,
         .ports = c.ports_desc ? c.ports_desc : "",
         .n_targets = vg_targets_count(c.targets),
@@ -517,6 +834,7 @@ int cmd_scan(int argc, char **argv)
             if(now - last_progress >= 250) {
                 vg_scan_get_stats(scan, &st);
                 progress(&st, false);
+                progress_raw(scan, &st);
                 last_progress = now;
             }
         }
@@ -542,6 +860,11 @@ int cmd_scan(int argc, char **argv)
 
 out:
     vg_scan_free(scan);
+out_ping:
+    vg_scan_free(ping);
+    vg_ports_free(ping_ports);
+    free(disc.live);
+    vg_oui_free(disc.oui);
     for(int i = 0; i < c.nouts; i++) {
         vg_output_free(c.outs[i].out);
         if(c.outs[i].owns_fp && fclose(c.outs[i].fp) != 0 && status == EXIT_SCAN_OK) {

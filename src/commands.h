@@ -4,6 +4,7 @@
 #define VIGIA_COMMANDS_H
 
 int cmd_scan(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 
 #endif

@@ -14,6 +14,7 @@ static void usage(FILE *fp)
             "\n"
             "Commands:\n"
             "  scan TARGET...    report ports as open, closed or filtered (vigia scan --help)\n"
+            "  check TARGET...   is the service up and healthy, and why not (vigia check --help)\n"
             "  demo              start listeners on loopback and scan them\n"
             "  version           print the version\n"
             "  help              this text\n"
@@ -30,6 +31,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if(!strcmp(cmd, "scan"))
         return cmd_scan(argc - 1, argv + 1);
+    if(!strcmp(cmd, "check"))
+        return cmd_check(argc - 1, argv + 1);
     if(!strcmp(cmd, "demo"))
         return cmd_demo(argc - 1, argv + 1);
     if(!strcmp(cmd, "version") || !strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {

@@ -193,6 +193,7 @@ typedef struct vg_check_cert {
  * escaped (control characters and invalid UTF-8 as \xNN) when stored. */
 typedef struct vg_check_result {
     size_t index;               /* order of vg_checker_add() */
+    const vg_check_opts *opts;  /* the check's options (thresholds for perfdata) */
     const char *target;         /* the spec as given */
     const char *kind;           /* "tcp", "http", "https", "tls", "ssh" */
     const char *host;           /* from the spec */
@@ -254,9 +255,10 @@ int vg_checker_add(vg_checker *c, const char *spec, const vg_check_opts *opts, v
 
 size_t vg_checker_count(const vg_checker *c);
 
-/* Resolves the host names of all checks (concurrently, bounded by their
- * timeouts) and starts them. Errors only for local failures (bad
- * --dns-servers, TLS files that cannot be loaded: VG_EINVAL). */
+/* Prepares the run: TLS contexts and resolvers; it does not block (names
+ * are resolved on the loop, per attempt). Errors only for local failures
+ * (bad --dns-servers, TLS files that cannot be loaded: VG_EINVAL). The
+ * first vg_checker_poll() starts the checks. */
 int vg_checker_start(vg_checker *c, vg_error *err);
 
 /* Runs the loop for up to max_wait_ms, delivering finished checks to fn.
@@ -309,8 +311,7 @@ typedef struct vg_check_output_type {
 struct vg_check_output {
     const vg_check_output_type *type;
     FILE *fp;                   /* not owned */
-    int verbose;
-    const vg_check_opts *opts;  /* for thresholds in perfdata; may be NULL */
+    int verbose;                /* text: also print details (certificates, ...) */
     void *ctx;
 };
 
@@ -326,9 +327,9 @@ void vg_check_output_free(vg_check_output *o);
 
 /* Copies len bytes of src into dst (size dstlen, always NUL-terminated)
  * so that a terminal cannot be driven by them: printable ASCII and valid
- * UTF-8 (except C1 controls) pass, a backslash becomes \\, other bytes
- * \xNN; with keep_newlines false, CR/LF/TAB are escaped too. Truncates on
- * a character boundary (adding "..." when it cut). Returns dst. */
+ * UTF-8 pass (except C1 controls and bidi/line-separator code points), a
+ * backslash becomes \\, CR LF TAB become \r \n \t, any other byte \xNN.
+ * Truncates on a character boundary (adding "..." when it cut). Returns dst. */
 char *vg_escape(char *dst, size_t dstlen, const void *src, size_t len);
 
 /* Decodes \r \n \t \0 \\ \xNN escapes of a --send argument into out (capacity

@@ -38,6 +38,9 @@ typedef enum vg_reason {
     VG_REASON_TTL_EXCEEDED,     /* "ttl-exceeded" */
     VG_REASON_RESET,            /* "reset": RST after the handshake began */
     VG_REASON_UDP_RESPONSE,     /* "udp-response" */
+    VG_REASON_ECHO_REPLY,       /* "echo-reply": host discovery, ICMP(v6) echo */
+    VG_REASON_ARP_RESPONSE,     /* "arp-response": host discovery, ARP */
+    VG_REASON_ND_RESPONSE,      /* "nd-response": host discovery, neighbour advertisement */
     VG_REASON__COUNT
 } vg_reason;
 
@@ -46,6 +49,11 @@ const char *vg_reason_name(int reason);
 
 typedef enum vg_engine {
     VG_ENGINE_CONNECT = 1, /* unprivileged connect() scan (-sT) */
+    VG_ENGINE_SYN,         /* raw TCP SYN scan (-sS); needs CAP_NET_RAW */
+    VG_ENGINE_UDP,         /* raw UDP scan (-sU); needs CAP_NET_RAW */
+    VG_ENGINE_SYN_UDP,     /* both at once (-sS -sU): every port over TCP and UDP */
+    VG_ENGINE_PING,        /* host discovery only (-sn): one result per host, port 0;
+                              state open = up (reason: what answered), filtered = down */
 } vg_engine;
 
 /* One port's result. rtt_us is -1 when nothing answered. */
@@ -57,6 +65,9 @@ typedef struct vg_result {
     uint8_t reason; /* vg_reason */
     uint8_t tries;  /* probes sent for this port, >= 1 */
     int64_t rtt_us;
+    /* Host discovery on the local segment: the host's link-layer address. */
+    uint8_t has_mac;
+    uint8_t mac[6];
 } vg_result;
 
 typedef struct vg_scan_opts {
@@ -72,6 +83,11 @@ typedef struct vg_scan_opts {
     uint64_t seed;              /* order of the walk; same seed, same order */
     uint32_t shard_index;       /* this run scans shard_index of shard_count */
     uint32_t shard_count;       /* 0 or 1: no sharding */
+    /* Raw engines (syn, udp) only. */
+    const char *iface;          /* -e: send and capture on this interface only;
+                                   NULL: wherever the kernel routes */
+    vg_addr source;             /* -S: source address; family 0: the route's */
+    uint16_t source_port;       /* --source-port; 0: derived from the probe cookie */
 } vg_scan_opts;
 
 void vg_scan_opts_default(vg_scan_opts *opts);
@@ -105,6 +121,47 @@ int vg_scan_start(vg_scan *scan, vg_error *err);
  * the scan is complete (every result delivered), 0 when it is still running,
  * or a negative vg_rc when a worker failed (err says why). */
 int vg_scan_poll(vg_scan *scan, int timeout_ms, vg_result_fn fn, void *ud, vg_error *err);
+
+/* Opens what the engine needs privileges for (raw send and capture
+ * sockets) without starting to scan, so that the caller can drop its
+ * privileges before any reply is parsed (see vg_drop_privileges()).
+ * vg_scan_start() calls it when the caller did not. */
+int vg_scan_prepare(vg_scan *scan, vg_error *err);
+
+/* The engine's name: "connect", "syn", "udp", "syn+udp". */
+const char *vg_scan_engine_name(const vg_scan *scan);
+
+/* The i-th probe of this run (0 <= i < stats.total) in the order the walk
+ * visits it, for --dry-run. Sends nothing. */
+void vg_scan_probe_at(const vg_scan *scan, uint64_t i, vg_addr *addr, uint16_t *port);
+
+/* Raw engines: probe only the targets whose bit is set in live (bit i of
+ * byte i / 8 for target index i, as vg_targets_get() numbers them), e.g.
+ * the hosts a VG_ENGINE_PING scan found up; the others get no results.
+ * Call between vg_scan_prepare() and vg_scan_start(); live must outlive the
+ * scan. VG_EINVAL for the connect engine. */
+int vg_scan_set_live(vg_scan *scan, const uint8_t *live, vg_error *err);
+
+/* What the raw engines saw on the wire; all zero for the connect engine. */
+typedef struct vg_raw_stats {
+    uint64_t replies;   /* packets that answered one of our probes */
+    uint64_t invalid;   /* packets aimed at our ports whose cookie did not validate */
+    uint64_t late;      /* valid answers to probes already finished (duplicates) */
+    uint64_t cap_drops; /* packets the capture ring dropped (kernel's count) */
+    uint64_t send_errors; /* probes the kernel refused to send */
+} vg_raw_stats;
+
+void vg_scan_get_raw_stats(vg_scan *scan, vg_raw_stats *st);
+
+/* Runs the rest of the process unprivileged: when root, switches to user
+ * (NULL: "nobody"), its group and no supplementary groups; in every case
+ * clears all capabilities. Call after vg_scan_prepare() and after opening
+ * every file, before vg_scan_start(). Process-wide, so the library never
+ * calls it by itself. */
+int vg_drop_privileges(const char *user, vg_error *err);
+
+/* True when the process may open raw sockets (root or CAP_NET_RAW). */
+bool vg_have_raw_privileges(void);
 
 /* Asks the workers to stop: no new probes; probes in flight are abandoned.
  * Results already delivered stay valid. vg_scan_poll then returns 1 soon. */

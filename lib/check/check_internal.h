@@ -13,6 +13,8 @@
 
 typedef struct vg_check vg_check;
 typedef struct vg_stream vg_stream;
+typedef struct check_resolver check_resolver;
+typedef struct check_lookup check_lookup;
 
 /* One kind of check. Kinds are stateless consts; an attempt's state lives
  * at vg_check.kctx. The runner calls start() for every attempt; the kind
@@ -66,17 +68,20 @@ struct vg_check {
     const vg_check_type *type;
     vg_check_target tgt;
 
-    /* resolution, done once before the first attempt */
+    /* resolution: the first phase of every attempt, unless the host is an
+     * address literal, pinned by --resolve, or left to a proxy */
     vg_addr addr;
     bool have_addr;
-    int dns_reason;             /* VG_CR_OK or a dns-* reason */
-    char dns_msg[160];
-    int64_t dns_us;             /* -1 when no lookup was needed */
+    bool needs_dns;
+    check_lookup *lookup;       /* in flight, or NULL */
+    uint64_t dns_start_us;
+    int64_t dns_us;             /* this attempt's lookup; -1 when none */
 
     int status;                 /* enum check_phase_state */
     uint64_t start_us;          /* first attempt */
     uint64_t deadline_us;       /* start + timeout */
-    uint64_t attempt_us;        /* this attempt's start */
+    uint64_t attempt_start_us;  /* this attempt's start (total is measured from it) */
+    uint64_t attempt_us;        /* ... after resolution (connect is measured from it) */
     vg_timer timer;             /* deadline while running, delay while waiting */
     unsigned attempts;
 
@@ -94,6 +99,21 @@ struct vg_check {
 vg_loop *checker_loop(vg_checker *c);
 /* The SSL_CTX for raw TLS checks with these opts (created on first use). */
 SSL_CTX *checker_ssl_ctx(vg_checker *c, const vg_check_opts *opts, vg_error *err);
+
+/* --- name resolution on the loop (lib/check/dns.c) ------------------------------ */
+
+int check_resolver_new(check_resolver **out, vg_loop *loop, const char *servers, vg_error *err);
+void check_resolver_free(check_resolver *r);
+/* Whether r was made for these --dns-servers (NULL: the system's). */
+bool check_resolver_matches(const check_resolver *r, const char *servers);
+/* Starts resolving name for ck (family 0: either); the answer comes through
+ * checker_dns_done(), possibly before this returns. Returns 0, or -1 when
+ * out of memory (then nothing was started). */
+int check_resolve(check_resolver *r, vg_check *ck, const char *name, int family);
+/* The lookup's answer will be dropped (the check moved on). */
+void check_lookup_cancel(check_lookup *q);
+/* Called by dns.c: status is an ARES_* code; addr is set on success. */
+void checker_dns_done(vg_check *ck, int status, const vg_addr *addr);
 
 /* --- findings and the end of an attempt ------------------------------------ */
 
@@ -124,6 +144,8 @@ typedef struct vg_stream_ops {
     void (*on_data)(vg_stream *s);
     /* The peer closed (err 0) or reset (err = errno) the connection. */
     void (*on_close)(vg_stream *s, int err);
+    /* Optional: everything queued with stream_write has been sent. */
+    void (*on_sent)(vg_stream *s);
 } vg_stream_ops;
 
 enum stream_state { ST_CONNECTING = 0, ST_TLS, ST_OPEN, ST_CLOSED };
@@ -143,6 +165,9 @@ struct vg_stream {
     uint64_t total_read;
     uint64_t t_open;            /* monotonic us when the stream became usable */
     bool got_first;             /* firstbyte recorded */
+    bool verify_failed;         /* TLS: the first verification error seen ... */
+    long verify_err;            /* ... (other than a date: tls_evaluate checks dates) ... */
+    int verify_depth;           /* ... at this depth of the chain */
 };
 
 /* Opens a non-blocking connection to the check's address; in_cap caps the
@@ -165,8 +190,9 @@ void stream_timeout_finding(vg_stream *s, const char *waiting_for);
 /* --- TLS evaluation, shared by tls:// and https:// ------------------------- */
 
 /* Fills res->certs from chain (leaf first) and adds the findings: verify
- * error (unless insecure), host name (unless insecure or check_host is
- * NULL), expired / expiring certificates (always). */
+ * error (unless insecure; date errors are left to the date check), host
+ * name (unless insecure or check_host is NULL), expired / expiring
+ * certificates (always). */
 void tls_evaluate(vg_check *ck, STACK_OF(X509) *chain, long verify_err, int verify_depth,
                   const char *check_host);
 /* Stores TLS version and cipher of a live connection. */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* The check runner: owns the event loop, resolves the checks' host names,
- * starts checks up to the concurrency limit, enforces each check's overall
- * deadline, retries failed attempts, turns findings into the final verdict
- * and delivers the records in the order the checks were added. */
+/* The check runner: owns the event loop, starts checks up to the
+ * concurrency limit, runs each attempt (name resolution on the loop, then
+ * the kind's protocol), enforces each check's overall deadline, retries
+ * failed attempts, turns findings into the final verdict and delivers the
+ * records in the order the checks were added. */
 #include <ares.h>
 #include <errno.h>
 #include <netdb.h>
@@ -16,7 +17,6 @@
 #include <unistd.h>
 
 #include "check/check_internal.h"
-#include "target/resolve.h"
 
 #define CHECKER_DEFAULT_CONCURRENCY 256
 
@@ -39,6 +39,8 @@ struct vg_checker {
     bool stopped;
     http_multi *http;
     struct ssl_ctx_entry *ssl_ctxs;
+    check_resolver **resolvers; /* one per distinct --dns-servers */
+    size_t nresolvers;
 };
 
 static const vg_check_type *const check_types[] = {
@@ -97,6 +99,8 @@ SSL_CTX *checker_ssl_ctx(vg_checker *c, const vg_check_opts *o, vg_error *err)
      * so the handshake itself never fails on verification. */
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    /* A peer that closes without close_notify has closed, not failed. */
+    SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
     if(o->cacert) {
         if(SSL_CTX_load_verify_locations(ctx, o->cacert, NULL) != 1) {
             ssl_err_text(ebuf, sizeof(ebuf));
@@ -200,8 +204,8 @@ int vg_checker_add(vg_checker *c, const char *spec, const vg_check_opts *opts, v
         if(rc) {
             char msg[sizeof(err->msg)];
             if(err) {
-                snprintf(msg, sizeof(msg), "%s (for %s)", err->msg, spec);
-                memcpy(err->msg, msg, sizeof(msg));
+                if(snprintf(msg, sizeof(msg), "%s (for %s)", err->msg, spec) > 0)
+                    memcpy(err->msg, msg, sizeof(msg));
             }
             goto fail;
         }
@@ -279,8 +283,12 @@ static bool match_override(const vg_check *ck, vg_addr *out)
             continue;
         memcpy(port, c1 + 1, (size_t)(c2 - c1 - 1));
         port[c2 - c1 - 1] = '\0';
-        if(strcmp(port, "*") && (unsigned)atoi(port) != ck->tgt.port)
-            continue;
+        if(strcmp(port, "*")) {
+            char *end;
+            unsigned long pv = strtoul(port, &end, 10);
+            if(*end || end == port || pv != ck->tgt.port)
+                continue;
+        }
         s = c2 + 1;
         al = strcspn(s, ",");
         if(*s == '[' && al >= 2 && s[al - 1] == ']') {
@@ -297,126 +305,45 @@ static bool match_override(const vg_check *ck, vg_addr *out)
     return false;
 }
 
-static void dns_failed(vg_check *ck, int status, const char *why)
+/* The resolver for these --dns-servers, made on first use. */
+static check_resolver *checker_resolver(vg_checker *c, const char *servers, vg_error *err)
 {
-    int reason = VG_CR_DNS_ERROR;
-    if(status == ARES_ENOTFOUND || status == ARES_ENODATA || status == ARES_ENONAME)
-        reason = VG_CR_DNS_NXDOMAIN;
-    else if(status == ARES_ETIMEOUT)
-        reason = VG_CR_DNS_TIMEOUT;
-    ck->dns_reason = reason;
-    snprintf(ck->dns_msg, sizeof(ck->dns_msg), "cannot resolve %s: %s (service not checked)",
-             ck->tgt.host, why ? why : "no address");
-}
-
-/* Resolves the checks from first on that share its resolver options, in one
- * concurrent batch. Marks them resolved (resolved[i] = true). */
-static int resolve_group(vg_checker *c, size_t first, bool *done, vg_error *err)
-{
-    const vg_check_opts *o = c->checks[first]->opts;
-    vg_resolve_opts ro = {.family = o->family, .dns_servers = o->dns_servers};
-    vg_resolve_query *q = NULL;
-    size_t *qidx = NULL, nq = 0;
-    uint64_t t0;
-    int64_t took;
-    int rc = VG_OK;
-
-    q = calloc(c->n, sizeof(*q));
-    qidx = calloc(c->n, sizeof(*qidx));
-    if(!q || !qidx) {
-        rc = vg_error_set(err, VG_ENOMEM, "out of memory");
-        goto out;
+    check_resolver *r, **v;
+    for(size_t i = 0; i < c->nresolvers; i++)
+        if(check_resolver_matches(c->resolvers[i], servers))
+            return c->resolvers[i];
+    v = realloc(c->resolvers, (c->nresolvers + 1) * sizeof(*v));
+    if(!v) {
+        vg_error_set(err, VG_ENOMEM, "out of memory");
+        return NULL;
     }
-    for(size_t i = first; i < c->n; i++) {
-        vg_check *ck = c->checks[i];
-        size_t j;
-        if(done[i] || ck->opts->family != o->family ||
-           (ck->opts->dns_servers != o->dns_servers &&
-            (!ck->opts->dns_servers || !o->dns_servers || strcmp(ck->opts->dns_servers, o->dns_servers))))
-            continue;
-        if(ck->opts->timeout_ms > (uint32_t)ro.timeout_ms)
-            ro.timeout_ms = (int)ck->opts->timeout_ms;
-        for(j = 0; j < nq; j++)
-            if(!strcasecmp(q[j].name, ck->tgt.host))
-                break;
-        qidx[i] = j;
-        if(j == nq) {
-            q[nq].name = ck->tgt.host;
-            nq++;
-        }
-    }
-    t0 = vg_now_us();
-    rc = vg_resolve_names(q, nq, &ro, err);
-    if(rc)
-        goto out;
-    took = (int64_t)(vg_now_us() - t0);
-    for(size_t i = first; i < c->n; i++) {
-        vg_check *ck = c->checks[i];
-        vg_resolve_query *r;
-        if(done[i] || ck->opts->family != o->family ||
-           (ck->opts->dns_servers != o->dns_servers &&
-            (!ck->opts->dns_servers || !o->dns_servers || strcmp(ck->opts->dns_servers, o->dns_servers))))
-            continue;
-        done[i] = true;
-        r = &q[qidx[i]];
-        ck->dns_us = took;
-        if(r->naddrs) {
-            ck->addr = r->addrs[0];
-            ck->have_addr = true;
-        }
-        else
-            dns_failed(ck, r->status, r->reason);
-    }
-out:
-    for(size_t j = 0; q && j < nq; j++)
-        free(q[j].addrs);
-    free(q);
-    free(qidx);
-    return rc;
-}
-
-static int resolve_all(vg_checker *c, vg_error *err)
-{
-    bool *done = calloc(c->n ? c->n : 1, sizeof(*done));
-    int rc = VG_OK;
-    if(!done)
-        return vg_error_set(err, VG_ENOMEM, "out of memory");
-    for(size_t i = 0; i < c->n; i++) {
-        vg_check *ck = c->checks[i];
-        if(match_override(ck, &ck->addr) || parse_literal(ck->tgt.host, &ck->addr)) {
-            ck->have_addr = true;
-            done[i] = true;
-        }
-        else if(ck->type->default_port == 80 || ck->type->default_port == 443) {
-            /* Through a proxy, the proxy resolves the target's name. */
-            if(ck->opts->proxy)
-                done[i] = true;
-        }
-        if(!done[i] && ck->have_addr == false && ck->opts->family &&
-           ck->addr.family && ck->addr.family != ck->opts->family)
-            ck->have_addr = false;
-    }
-    for(size_t i = 0; i < c->n && rc == VG_OK; i++)
-        if(!done[i])
-            rc = resolve_group(c, i, done, err);
-    free(done);
-    return rc;
+    c->resolvers = v;
+    if(check_resolver_new(&r, c->loop, servers, err))
+        return NULL;
+    c->resolvers[c->nresolvers++] = r;
+    return r;
 }
 
 int vg_checker_start(vg_checker *c, vg_error *err)
 {
-    int rc;
     if(c->started)
         return VG_OK;
     c->started = true;
     for(size_t i = 0; i < c->n; i++) {
         vg_check *ck = c->checks[i];
+        bool http = ck->type == &vg_check_http || ck->type == &vg_check_https;
         if(ck->type->tls && !checker_ssl_ctx(c, ck->opts, err))
             return err ? err->code : VG_EINVAL;
+        if(match_override(ck, &ck->addr) || parse_literal(ck->tgt.host, &ck->addr))
+            ck->have_addr = true;
+        else if(http && ck->opts->proxy)
+            ; /* the proxy resolves the target's name */
+        else {
+            ck->needs_dns = true;
+            if(!checker_resolver(c, ck->opts->dns_servers, err))
+                return err ? err->code : VG_EINVAL;
+        }
     }
-    rc = resolve_all(c, err);
-    if(rc)
-        return rc;
     return VG_OK;
 }
 
@@ -501,7 +428,7 @@ static void reset_attempt(vg_check *ck)
     ck->res.index = idx;
     for(int p = 0; p < VG_PHASE__COUNT; p++)
         ck->res.phase_us[p] = -1;
-    ck->res.phase_us[VG_PHASE_DNS] = ck->dns_us;
+    ck->dns_us = -1;
     ck->summary[0] = '\0';
     ck->nfindings = 0;
 }
@@ -514,13 +441,64 @@ static void begin_attempt(vg_check *ck)
     ck->status = CK_RUNNING;
     ck->attempts++;
     reset_attempt(ck);
-    ck->attempt_us = vg_now_us();
+    ck->attempt_start_us = ck->attempt_us = vg_now_us();
     if(vg_timer_arm(c->loop, &ck->timer, ck->deadline_us) < 0) {
         check_finding(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, "out of memory");
         finalize(ck);
         return;
     }
+    if(ck->needs_dns) {
+        check_resolver *r = checker_resolver(c, ck->opts->dns_servers, NULL);
+        ck->have_addr = false;
+        ck->dns_start_us = ck->attempt_us;
+        /* The answer may come at once (/etc/hosts) and start the kind. */
+        if(!r || check_resolve(r, ck, ck->tgt.host, ck->opts->family) < 0) {
+            check_finding(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, "cannot start name resolution");
+            check_attempt_done(ck);
+        }
+        return;
+    }
     ck->type->start(ck);
+}
+
+void checker_dns_done(vg_check *ck, int status, const vg_addr *addr)
+{
+    uint64_t now = vg_now_us();
+    char t[32];
+    ck->dns_us = (int64_t)(now - ck->dns_start_us);
+    ck->res.phase_us[VG_PHASE_DNS] = ck->dns_us;
+    if(addr) {
+        ck->addr = *addr;
+        ck->have_addr = true;
+        ck->attempt_us = now;
+        ck->type->start(ck);
+        return;
+    }
+    if(status == ARES_ENOTFOUND || status == ARES_ENODATA || status == ARES_ENONAME)
+        check_finding(ck, VG_CHECK_CRITICAL, VG_CR_DNS_NXDOMAIN,
+                      "cannot resolve %s: %s (service not checked)", ck->tgt.host, ares_strerror(status));
+    else if(status == ARES_ETIMEOUT)
+        check_finding(ck, VG_CHECK_CRITICAL, VG_CR_DNS_TIMEOUT,
+                      "no answer from the resolver for %s in %s (service not checked)", ck->tgt.host,
+                      check_fmt_us(ck->dns_us, t, sizeof(t)));
+    else
+        check_finding(ck, VG_CHECK_CRITICAL, VG_CR_DNS_ERROR,
+                      "cannot resolve %s: %s (service not checked)", ck->tgt.host, ares_strerror(status));
+    check_attempt_done(ck);
+}
+
+/* The deadline passed while the name was being resolved. */
+static void dns_timeout(vg_check *ck)
+{
+    char t[32];
+    check_lookup_cancel(ck->lookup);
+    ck->lookup = NULL;
+    ck->dns_us = (int64_t)(vg_now_us() - ck->dns_start_us);
+    ck->res.phase_us[VG_PHASE_DNS] = ck->dns_us;
+    check_finding(ck, VG_CHECK_CRITICAL, VG_CR_DNS_TIMEOUT,
+                  "no answer from the resolver for %s within %s (service not checked)", ck->tgt.host,
+                  check_fmt_us(ck->dns_us, t, sizeof(t)));
+    check_attempt_done(ck);
 }
 
 static void start_check(vg_check *ck)
@@ -530,14 +508,6 @@ static void start_check(vg_check *ck)
     ck->start_us = vg_now_us();
     ck->res.start_time = 0;
     ck->deadline_us = ck->start_us + (uint64_t)ck->opts->timeout_ms * 1000u;
-    if(ck->dns_reason) {
-        ck->attempts = 0;
-        reset_attempt(ck);
-        ck->status = CK_RUNNING;
-        check_finding(ck, VG_CHECK_CRITICAL, ck->dns_reason, "%s", ck->dns_msg);
-        finalize(ck);
-        return;
-    }
     begin_attempt(ck);
 }
 
@@ -555,20 +525,18 @@ void check_attempt_done(vg_check *ck)
     uint64_t now = vg_now_us();
     int s;
 
+    check_lookup_cancel(ck->lookup);
+    ck->lookup = NULL;
     ck->type->release(ck);
     if(ck->res.phase_us[VG_PHASE_TOTAL] < 0)
-        ck->res.phase_us[VG_PHASE_TOTAL] =
-            (int64_t)(now - ck->attempt_us) + (ck->dns_us > 0 ? ck->dns_us : 0);
+        ck->res.phase_us[VG_PHASE_TOTAL] = (int64_t)(now - ck->attempt_start_us);
     s = attempt_state(ck);
     if((s == VG_CHECK_CRITICAL || s == VG_CHECK_UNKNOWN) && !c->stopped &&
        ck->attempts <= ck->opts->retries &&
        now + (uint64_t)ck->opts->retry_delay_ms * 1000u < ck->deadline_us) {
-        ck->prev_reason = ck->nfindings ? ck->findings[0].reason : VG_CR_OK;
-        for(unsigned i = 1; i < ck->nfindings; i++)
-            if(ck->findings[i].state == s) {
-                ck->prev_reason = ck->findings[i].reason;
-                break;
-            }
+        /* Remember why this attempt failed, for the record of a pass
+         * that needed a retry. */
+        ck->prev_reason = VG_CR_OK;
         for(unsigned i = 0; i < ck->nfindings; i++)
             if(ck->findings[i].state == s) {
                 ck->prev_reason = ck->findings[i].reason;
@@ -587,6 +555,8 @@ static void on_timer(vg_loop *loop, vg_timer *t)
     (void)loop;
     if(ck->status == CK_RETRY_WAIT)
         begin_attempt(ck);
+    else if(ck->status == CK_RUNNING && ck->lookup)
+        dns_timeout(ck);
     else if(ck->status == CK_RUNNING)
         ck->type->on_timeout(ck);
 }
@@ -683,6 +653,7 @@ static void finalize(vg_check *ck)
     r->have_addr = ck->have_addr;
     r->addr = ck->addr;
     r->attempts = ck->attempts;
+    r->opts = ck->opts;
     r->elapsed_us = ck->start_us ? (int64_t)(vg_now_us() - ck->start_us) : 0;
     {
         struct timespec ts;
@@ -743,10 +714,12 @@ void vg_checker_stop(vg_checker *c)
     for(size_t i = 0; i < c->n; i++) {
         vg_check *ck = c->checks[i];
         if(ck->status == CK_RUNNING || ck->status == CK_RETRY_WAIT) {
+            check_lookup_cancel(ck->lookup);
+            ck->lookup = NULL;
             if(ck->status == CK_RUNNING)
                 ck->type->release(ck);
             if(ck->res.phase_us[VG_PHASE_TOTAL] < 0)
-                ck->res.phase_us[VG_PHASE_TOTAL] = check_since_attempt(ck);
+                ck->res.phase_us[VG_PHASE_TOTAL] = (int64_t)(vg_now_us() - ck->attempt_start_us);
             ck->nfindings = 0;
             check_finding(ck, VG_CHECK_UNKNOWN, VG_CR_INTERRUPTED, "interrupted before the check finished");
             finalize(ck);
@@ -766,6 +739,7 @@ void vg_checker_free(vg_checker *c)
         return;
     for(size_t i = 0; i < c->n; i++) {
         vg_check *ck = c->checks[i];
+        check_lookup_cancel(ck->lookup);
         if(ck->status == CK_RUNNING)
             ck->type->release(ck);
         vg_timer_disarm(c->loop, &ck->timer);
@@ -774,6 +748,9 @@ void vg_checker_free(vg_checker *c)
     }
     free(c->checks);
     http_multi_free(c->http);
+    for(size_t i = 0; i < c->nresolvers; i++)
+        check_resolver_free(c->resolvers[i]);
+    free(c->resolvers);
     while(c->ssl_ctxs) {
         struct ssl_ctx_entry *e = c->ssl_ctxs;
         c->ssl_ctxs = e->next;

@@ -72,7 +72,7 @@ static int parse_url(vg_check_target *t, const char *spec, vg_error *err)
         vg_error_set(err, VG_EINVAL, "bad URL '%s': too long", spec);
         goto out;
     }
-    strcpy(t->url, url);
+    memcpy(t->url, url, strlen(url) + 1);
     {
         size_t hl = strlen(host);
         const char *h = host;
@@ -84,12 +84,9 @@ static int parse_url(vg_check_target *t, const char *spec, vg_error *err)
             vg_error_set(err, VG_EINVAL, "bad URL '%s': host name too long", spec);
             goto out;
         }
-        memcpy(t->host, h, hl);
-        t->host[hl] = '\0';
-        if(zone) {
-            strcat(t->host, "%");
-            strcat(t->host, zone);
-        }
+        /* Length checked above: nothing is cut. */
+        if(snprintf(t->host, sizeof(t->host), "%.*s%s%s", (int)hl, h, zone ? "%" : "", zone ? zone : "") < 0)
+            t->host[0] = '\0';
     }
     rc = VG_OK;
 out:
@@ -135,7 +132,7 @@ int vg_check_target_parse(vg_check_target *t, const char *spec, vg_error *err)
         rest = sep + 3;
     }
     else {
-        strcpy(t->scheme, "tcp");
+        memcpy(t->scheme, "tcp", 4);
         rest = spec;
     }
     /* [user@]host[:port][/] */

@@ -24,6 +24,10 @@ static const struct {
     const struct scan_engine *engine;
 } engines[] = {
     {VG_ENGINE_CONNECT, &scan_engine_connect},
+    {VG_ENGINE_SYN, &scan_engine_syn},
+    {VG_ENGINE_UDP, &scan_engine_udp},
+    {VG_ENGINE_SYN_UDP, &scan_engine_syn_udp},
+    {VG_ENGINE_PING, &scan_engine_ping},
     {0, NULL},
 };
 
@@ -95,7 +99,9 @@ vg_rtt *scan_host(struct scan_worker *w, uint64_t target_idx)
 uint64_t scan_timeout_us(struct scan_worker *w, uint64_t target_idx)
 {
     vg_rtt *r = scan_host(w, target_idx);
-    return vg_rtt_timeout_us(r ? r : &w->global_rtt, &w->lim);
+    /* A host that has not answered yet follows what the others teach us
+     * now, not the snapshot taken when it was first probed. */
+    return vg_rtt_timeout_us(r && r->samples ? r : &w->global_rtt, &w->lim);
 }
 
 void scan_sample(struct scan_worker *w, uint64_t target_idx, int64_t rtt_us,
@@ -303,6 +309,9 @@ int vg_scan_new(vg_scan **out, const vg_targets *targets, const vg_ports *ports,
         w->lim.fixed_us = (uint64_t)opts->timeout_ms * 1000;
         if(w->lim.max_us < w->lim.min_us)
             w->lim.max_us = w->lim.min_us;
+        /* The ceiling caps every wait, the first one included. */
+        if(w->lim.initial_us > w->lim.max_us)
+            w->lim.initial_us = w->lim.max_us;
         vg_rtt_init(&w->global_rtt);
         if(opts->rate > 0) {
             w->rate = opts->rate / nthreads;
@@ -339,6 +348,17 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+int vg_scan_prepare(vg_scan *s, vg_error *err)
+{
+    if(s->prepared || !s->engine->prepare)
+        return VG_OK;
+    int rc = s->engine->prepare(s, err);
+    if(rc)
+        return rc;
+    s->prepared = true;
+    return VG_OK;
+}
+
 int vg_scan_start(vg_scan *s, vg_error *err)
 {
     sigset_t all, old;
@@ -346,14 +366,11 @@ int vg_scan_start(vg_scan *s, vg_error *err)
     if(s->started)
         return vg_error_set(err, VG_EINVAL, "scan already started");
     s->started = true;
-    if(s->engine->prepare) {
-        int rc = s->engine->prepare(s, err);
-        if(rc) {
-            /* No worker will run: the scan is over before it began. */
-            s->workers_done = s->nthreads;
-            return rc;
-        }
-        s->prepared = true;
+    int prc = vg_scan_prepare(s, err);
+    if(prc) {
+        /* No worker will run: the scan is over before it began. */
+        s->workers_done = s->nthreads;
+        return prc;
     }
     s->start_us = vg_now_us();
     /* Workers inherit a full signal mask, so signals reach the caller. */

@@ -59,6 +59,11 @@ struct scan_engine {
 };
 
 extern const struct scan_engine scan_engine_connect;
+/* raw.c: SYN, UDP, and both at once */
+extern const struct scan_engine scan_engine_syn;
+extern const struct scan_engine scan_engine_udp;
+extern const struct scan_engine scan_engine_syn_udp;
+extern const struct scan_engine scan_engine_ping;
 
 struct vg_scan {
     const struct scan_engine *engine;

@@ -23,6 +23,9 @@ static const char *const reason_names[VG_REASON__COUNT] = {
     [VG_REASON_TTL_EXCEEDED] = "ttl-exceeded",
     [VG_REASON_RESET] = "reset",
     [VG_REASON_UDP_RESPONSE] = "udp-response",
+    [VG_REASON_ECHO_REPLY] = "echo-reply",
+    [VG_REASON_ARP_RESPONSE] = "arp-response",
+    [VG_REASON_ND_RESPONSE] = "nd-response",
 };
 
 const char *vg_state_name(int state)

@@ -40,6 +40,7 @@ typedef struct vg_probe_args {
     uint16_t dport;
     uint32_t cookie; /* TCP sequence number, ICMP id/seq, DNS id, ... */
     uint16_t ip_id;
+    const uint8_t *src_mac; /* our link-layer address (NDP), or NULL */
 } vg_probe_args;
 
 /* A reply recognised by a module: the probe it claims to answer and the
@@ -55,6 +56,8 @@ typedef struct vg_probe_reply {
     uint32_t echo_mask; /* which bits of the cookie echo holds */
     uint8_t state;    /* vg_state */
     uint8_t reason;   /* vg_reason */
+    bool has_mac;     /* ARP and NDP replies name the target's MAC */
+    uint8_t mac[6];
 } vg_probe_reply;
 
 typedef struct vg_probe_type {
@@ -75,6 +78,25 @@ typedef struct vg_probe_type {
 extern const vg_probe_type vg_probe_tcp_syn;
 extern const vg_probe_type vg_probe_udp;
 extern const vg_probe_type vg_probe_icmp_echo;
+extern const vg_probe_type vg_probe_tcp_ack;
+extern const vg_probe_type vg_probe_ndp;
+
+/* The solicited-node multicast address of target (RFC 4291 2.7.1), where
+ * a neighbour solicitation for it is sent. */
+void vg_ndp_solicited_node(const vg_addr *target, vg_addr *out);
+
+/* Probes below IP: ARP (IPv4 host discovery on ethernet). build writes the
+ * payload after the link header (the kernel adds that for SOCK_DGRAM
+ * packet sockets); parse recognises a reply. */
+typedef struct vg_l2_probe_type {
+    const char *name;
+    const char *help;
+    uint16_t ethertype;
+    size_t (*build)(uint8_t *buf, const uint8_t mac[6], const vg_addr *src, const vg_addr *dst);
+    bool (*parse)(const uint8_t *buf, size_t len, vg_probe_reply *r);
+} vg_l2_probe_type;
+
+extern const vg_l2_probe_type vg_probe_arp;
 
 /* The UDP payload this scanner sends to a port (DNS query for 53, ...);
  * NULL with *len 0 for an empty datagram. The cookie's low 16 bits go into

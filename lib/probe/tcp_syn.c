@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The TCP SYN probe (-sS): a bare SYN with an MSS option. SYN-ACK means
+/* The TCP SYN probe (-sS), and the TCP ACK probe of host discovery.
+ * SYN: a bare SYN with an MSS option. SYN-ACK means
  * open, RST closed, an ICMP unreachable filtered with the message's reason.
  * The cookie is the sequence number; a SYN-ACK or RST acknowledges it + 1,
  * an ICMP error quotes it. Our kernel answers the SYN-ACK with a RST (no
@@ -147,4 +148,59 @@ const vg_probe_type vg_probe_tcp_syn = {
     .template_init = syn_template_init,
     .build = syn_build,
     .classify = syn_classify,
+};
+
+/* The ACK probe (host discovery, to port 80): any live host answers an
+ * unexpected ACK with a RST whose sequence number is our acknowledgment
+ * number (RFC 9293 3.10.7.1), which carries the cookie. Stateful firewalls
+ * drop it; that is why discovery sends a SYN as well. */
+static size_t ack_build(const vg_tmpl *t, const vg_probe_args *a, uint8_t *pkt)
+{
+    size_t len = syn_build(t, a, pkt);
+    uint8_t *tcp = pkt + t->l4_off;
+    /* Same header, other flags and the cookie in the ack field. */
+    vg_put_be32(tcp + 4, 0);
+    vg_put_be32(tcp + 8, a->cookie);
+    tcp[13] = TCP_ACK;
+    vg_put_be16(tcp + 16, 0);
+    vg_put_be16(tcp + 16, vg_l4_csum(t->family, IPPROTO_TCP, a->src, a->dst, tcp, TCP_HDR));
+    return len;
+}
+
+static bool ack_classify(const vg_pkt *pkt, vg_probe_reply *r)
+{
+    vg_rd rd;
+    uint16_t sport, dport;
+    uint32_t seq, ack;
+    uint8_t off, flags;
+
+    memset(r, 0, sizeof(*r));
+    if(pkt->ip.proto != IPPROTO_TCP)
+        return false;
+    vg_rd_init(&rd, pkt->ip.l4, pkt->ip.l4_len);
+    if(!vg_rd_be16(&rd, &sport) || !vg_rd_be16(&rd, &dport) || !vg_rd_be32(&rd, &seq) ||
+       !vg_rd_be32(&rd, &ack) || !vg_rd_u8(&rd, &off) || !vg_rd_u8(&rd, &flags))
+        return false;
+    if(!(flags & TCP_RST) || (flags & (TCP_ACK | TCP_SYN)))
+        return false;
+    r->local = pkt->ip.dst;
+    r->target = pkt->ip.src;
+    r->from = pkt->ip.src;
+    r->lport = dport;
+    r->tport = sport;
+    r->has_echo = true;
+    r->echo = seq;
+    r->echo_mask = 0xffffffffu;
+    r->state = VG_STATE_CLOSED;
+    r->reason = VG_REASON_RESET;
+    return true;
+}
+
+const vg_probe_type vg_probe_tcp_ack = {
+    .name = "tcp_ack",
+    .help = "TCP ACK probe (host discovery): RST means the host is up",
+    .proto = IPPROTO_TCP,
+    .template_init = syn_template_init,
+    .build = ack_build,
+    .classify = ack_classify,
 };

@@ -84,7 +84,7 @@ def parse_ndjson(text):
 
 PORT_KEYS = {"type", "ip", "port", "proto", "state", "reason", "rtt_us", "tries", "service"}
 REASONS = {"open": {"syn-ack"},
-           "closed": {"conn-refused"},
+           "closed": {"conn-refused", "reset"},
            "filtered": {"no-response", "host-unreach", "net-unreach", "admin-prohibited",
                         "proto-unreach", "port-unreach", "ttl-exceeded"}}
 
@@ -184,7 +184,95 @@ def port_block():
         b.close()
 
 
-@pytest.fixture
-def need_root():
+@pytest.fixture(scope="session", autouse=True)
+def no_leftover_namespaces():
+    """After the whole session, no namespace created by netns.py (names carry
+    this pid) may remain, whatever failed."""
+    yield
     if not is_root():
-        pytest.skip("needs root: creates network namespaces and nftables rules")
+        return
+    import netns
+    mine = sorted(n for n in netns.list_netns() if n.startswith("vg") and f"{os.getpid()}x" in n)
+    netns._cleanup_leftovers()      # remove them anyway, then report
+    assert mine == [], f"leftover network namespaces after the tests: {mine}"
+
+
+# --- vigia check: servers the check tests start (tests/e2e/check_servers.py) ---
+
+@pytest.fixture
+def hostile():
+    """Factory: hostile(mode, payload=b"") -> a check_servers.Hostile server,
+    closed at teardown."""
+    import check_servers
+    made = []
+
+    def make(mode, payload=b"", host="127.0.0.1"):
+        h = check_servers.Hostile(mode, payload, host=host)
+        made.append(h)
+        return h
+    yield make
+    for h in made:
+        h.close()
+
+
+@pytest.fixture(scope="session")
+def check_certs(tmp_path_factory):
+    """A test CA and the TLS scenarios of the check tests, made with openssl:
+    valid, expiring (5 days), expired, self-signed, wrong host name, an
+    intermediate that expires (5 days) before its leaf, and a client cert."""
+    import check_servers
+    d = str(tmp_path_factory.mktemp("certs"))
+    cf = check_servers.CertFactory(d)
+    cf.issue("inter", "vigia test intermediate", "root", end_days=1800, ca=True)
+    cf.issue("inter_short", "vigia short intermediate", "root", end_days=5, ca=True)
+    cf.issue("valid", "localhost", "inter", end_days=365)
+    cf.issue("expiring", "localhost", "inter", end_days=5)
+    cf.issue("expired", "localhost", "inter", start_days=-60, end_days=-1)
+    cf.issue("wronghost", "other.example", "inter", sans="DNS:other.example")
+    cf.issue("leaf_short_inter", "localhost", "inter_short", end_days=365)
+    cf.self_signed("selfsigned", "localhost", sans="DNS:localhost,IP:127.0.0.1")
+    cf.issue("client", "vigia client", "root", end_days=30)
+    scen = {
+        "valid": (cf.chain("valid_chain", "valid", "inter"), cf.p("valid.key"), ""),
+        "expiring": (cf.chain("expiring_chain", "expiring", "inter"), cf.p("expiring.key"), ""),
+        "expired": (cf.chain("expired_chain", "expired", "inter"), cf.p("expired.key"), ""),
+        "selfsigned": (cf.p("selfsigned.crt"), cf.p("selfsigned.key"), ""),
+        "wronghost": (cf.chain("wronghost_chain", "wronghost", "inter"), cf.p("wronghost.key"), ""),
+        "interexp": (cf.chain("interexp_chain", "leaf_short_inter", "inter_short"),
+                     cf.p("leaf_short_inter.key"), ""),
+        "clientauth": (cf.chain("client_srv_chain", "valid", "inter"), cf.p("valid.key"),
+                       f"ssl_verify_client on; ssl_client_certificate {cf.p('root.crt')};"),
+    }
+    return cf, scen
+
+
+@pytest.fixture(scope="session")
+def nginx(tmp_path_factory, check_certs):
+    """nginx on loopback (plain HTTP routes + one HTTPS server per TLS
+    scenario), started once for the session; skips when nginx is missing."""
+    import check_servers
+    if not check_servers.have(check_servers.NGINX):
+        pytest.skip("nginx is not installed (scripts/deps.sh installs it)")
+    _, scen = check_certs
+    n = check_servers.Nginx(str(tmp_path_factory.mktemp("nginx")), tls=scen)
+    yield n
+    n.close()
+
+
+@pytest.fixture
+def sshd(tmp_path):
+    """Factory: sshd(keytype) -> a check_servers.Sshd on loopback."""
+    import check_servers
+    if not check_servers.have(check_servers.SSHD):
+        pytest.skip("openssh-server is not installed (scripts/deps.sh installs it)")
+    if not is_root():
+        pytest.skip("sshd needs root")
+    made = []
+
+    def make(keytype="ed25519"):
+        s = check_servers.Sshd(str(tmp_path / f"sshd_{keytype}_{len(made)}"), keytype)
+        made.append(s)
+        return s
+    yield make
+    for s in made:
+        s.close()

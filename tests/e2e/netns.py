@@ -89,6 +89,14 @@ class NetnsPair:
                 _ip("-n", ns, "addr", "add", f"{v6}/64", "dev", dev, "nodad")
                 _ip("-n", ns, "link", "set", "lo", "up")
                 _ip("-n", ns, "link", "set", dev, "up")
+            # The kernel rate-limits the ICMP errors a reject rule sends; a
+            # limited error would turn an exact reason into no-response.
+            for key, value in (("net.ipv4.icmp_ratelimit", "0"),
+                               ("net.ipv4.icmp_msgs_per_sec", "1000000"),
+                               ("net.ipv4.icmp_msgs_burst", "1000000"),
+                               ("net.ipv6.icmp.ratelimit", "0")):
+                subprocess.run(["ip", "netns", "exec", self.target, "sysctl", "-q", "-w",
+                                f"{key}={value}"], check=True, capture_output=True, timeout=10)
             for ns in (self.scanner, self.target):
                 routes = _ip("-n", ns, "route", "show", "default").stdout.strip()
                 routes6 = _ip("-n", ns, "-6", "route", "show", "default").stdout.strip()

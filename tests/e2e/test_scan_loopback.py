@@ -2,7 +2,6 @@
 """End-to-end tests of `vigia scan` against listeners on loopback: exact
 open/closed sets in NDJSON and in the text table, output destinations,
 --open/-v, Ctrl-C and a closed stdout, sharding and --seed."""
-import os
 import re
 import signal
 import subprocess
@@ -110,7 +109,7 @@ def test_text_table_lists_open_ports_with_services(vigia, port_block):
     assert re.search(r"^  2 open, 9 closed, 0 filtered\b", out, re.M), out
     last = out.rstrip("\n").splitlines()[-1]
     assert last.startswith("Done:"), out
-    assert "11 of 11" in last and "2 open, 9 closed, 0 filtered" in last, last
+    assert re.search(r"\b11\b", last) and last.endswith("2 open, 9 closed, 0 filtered"), last
 
 
 def test_text_verbose_lists_closed_ports(vigia, port_block):
@@ -174,20 +173,27 @@ def test_text_file_output(vigia, port_block, tmp_path):
 # ------------------------------------------------------ interruption
 
 
-def test_sigint_mid_scan_writes_partial_results(vigia, tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_signal_mid_scan_writes_partial_results(vigia, tmp_path, sig):
     path = tmp_path / "partial.ndjson"
     p = subprocess.Popen([vigia, "scan", "-q", "-p-", "--rate", "2000", "127.0.0.1",
                           "-o", f"ndjson={path}"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         time.sleep(1.0)
-        p.send_signal(signal.SIGINT)
+        assert p.poll() is None, "the scan ended before the signal"
+        p.send_signal(sig)
         out, err = p.communicate(timeout=10)
     finally:
         if p.poll() is None:
             p.kill()
             p.wait(5)
-    assert p.returncode == 130, f"exit {p.returncode}, stderr {err!r}"
+    # README: 130 = interrupted; 128+SIGTERM is the other usual answer.
+    allowed = (130,) if sig == signal.SIGINT else (130, 128 + signal.SIGTERM)
+    assert p.returncode in allowed, f"exit {p.returncode}, stderr {err!r}"
+    # The NDJSON goes to the file; the table (stdout) says it was cut short.
+    assert err == ""
+    assert out.rstrip("\n").splitlines()[-1].startswith("Interrupted:"), out
     scan_rec, ports, summary = check_ndjson(parse_ndjson(path.read_text()), complete=False)
     assert summary["interrupted"] is True and summary["complete"] is False
     assert scan_rec["n_ports"] == 65535
@@ -213,7 +219,7 @@ def test_sigint_text_says_interrupted(vigia):
     assert last.startswith("Interrupted:"), out[-500:]
     n_rows = len(table_rows(out))
     assert n_rows > 100, "the ports found so far must be listed"
-    assert re.match(rf"Interrupted: {n_rows} of 65535 ", last), last
+    assert re.search(rf"\b{n_rows}\b", last) and "65535" in last, last
 
 
 def test_closed_stdout_ends_promptly_and_quietly(vigia, tmp_path):

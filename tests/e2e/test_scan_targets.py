@@ -186,11 +186,20 @@ def test_default_ports(vigia):
     assert got == sorted(set(range(1, 1024)) | set(ESSENTIAL))
 
 
-def test_all_ports_count(vigia):
-    r = run([vigia, "scan", "-q", "-p-", "127.0.0.1", "--open", "-o", "ndjson"], timeout=60)
+def test_all_ports_each_reported_once(vigia, port_block):
+    """-p- over a host with listeners: 65535 records, each port once, and
+    exactly our listeners open among the ports we hold."""
+    block = port_block("127.0.0.1", 10)
+    block.open(block.ports[0])
+    block.open(block.ports[9])
+    r = run([vigia, "scan", "-q", "-p-", "127.0.0.1", "-o", "ndjson"], timeout=60)
     assert r.returncode == 0, r.stderr
-    scan = parse_ndjson(r.stdout)[0]
+    scan, ports, summary = check_ndjson(parse_ndjson(r.stdout))
     assert scan["n_ports"] == 65535
+    assert sorted(p["port"] for p in ports) == list(range(1, 65536))
+    opened = {p["port"] for p in ports if p["state"] == "open"}
+    assert opened & set(block.ports) == {block.ports[0], block.ports[9]}
+    assert summary["results"] == summary["planned"] == 65535
 
 
 # -------------------------------------------------------------- bad input

@@ -768,8 +768,11 @@ static void test_dns_errors(void **state)
                    "argument 1: 'v4only.vigia.test': name does not resolve to an IPv6"
                    " address", "v4only.vigia.test");
     FINALIZE_FAILS(&o, VG_ERESOLVE, "'nosuch.invalid'", "198.18.0.1", "!nosuch.invalid");
-    FINALIZE_FAILS(&bad, VG_EINVAL, "DNS servers 'not-an-address'", "nosuch.invalid");
-    FINALIZE_FAILS(&empty, VG_EINVAL, "DNS servers", "nosuch.invalid");
+    FINALIZE_FAILS(&bad, VG_EINVAL, "--dns-servers: 'not-an-address' is not ADDR[:PORT]",
+                   "nosuch.invalid");
+    FINALIZE_FAILS(&empty, VG_EINVAL, "--dns-servers: empty list", "nosuch.invalid");
+    /* Checked even when no name needs resolving. */
+    FINALIZE_FAILS(&bad, VG_EINVAL, "--dns-servers", "198.18.0.1");
 }
 
 static void test_dns_timeout(void **state)

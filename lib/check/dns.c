@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: MIT */
+/* Name resolution for checks, on the checker's own event loop: one c-ares
+ * channel per set of DNS servers, its sockets watched by the loop and its
+ * retry timer kept in the loop's heap. Every check resolves its name as the
+ * first phase of each attempt, so the dns phase is timed per check, counts
+ * against the check's deadline and is retried with the rest. The rules
+ * follow lib/target/resolve.c: /etc/hosts first, then DNS; a localhost name
+ * always has a loopback address (RFC 6761). */
+#include <ares.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/time.h>
+
+#include "check/check_internal.h"
+
+struct check_resolver {
+    vg_loop *loop;
+    ares_channel channel;
+    bool lib_ready;
+    vg_timer timer;
+    char *servers;              /* the --dns-servers it was made for, or NULL */
+    check_resolver *next;
+};
+
+struct check_lookup {
+    vg_check *ck;               /* NULL once cancelled */
+    int family;                 /* wanted: AF_INET, AF_INET6 or 0 */
+    bool localhost;
+    check_resolver *r;
+};
+
+static void resolver_rearm(check_resolver *r)
+{
+    struct timeval tv;
+    if(ares_timeout(r->channel, NULL, &tv))
+        vg_timer_arm(r->loop, &r->timer,
+                     vg_now_us() + (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec + 1000);
+    else
+        vg_timer_disarm(r->loop, &r->timer);
+}
+
+static void resolver_io(vg_loop *loop, int fd, uint32_t events, void *ud)
+{
+    check_resolver *r = ud;
+    (void)loop;
+    ares_process_fd(r->channel, events & (EPOLLIN | EPOLLERR | EPOLLHUP) ? fd : ARES_SOCKET_BAD,
+                    events & EPOLLOUT ? fd : ARES_SOCKET_BAD);
+    resolver_rearm(r);
+}
+
+static void resolver_timer(vg_loop *loop, vg_timer *t)
+{
+    check_resolver *r = (check_resolver *)((char *)t - offsetof(check_resolver, timer));
+    (void)loop;
+    ares_process_fd(r->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+    resolver_rearm(r);
+}
+
+/* c-ares says which of its sockets to watch; (0, 0) comes before a close. */
+static void resolver_sock_state(void *data, ares_socket_t fd, int readable, int writable)
+{
+    check_resolver *r = data;
+    if(!readable && !writable)
+        vg_loop_unwatch(r->loop, fd, 1);
+    else
+        vg_loop_watch(r->loop, fd, (readable ? EPOLLIN : 0) | (writable ? EPOLLOUT : 0), resolver_io, r);
+}
+
+int check_resolver_new(check_resolver **out, vg_loop *loop, const char *servers, vg_error *err)
+{
+    check_resolver *r = calloc(1, sizeof(*r));
+    struct ares_options o;
+    char lookups[] = "fb";
+    int st;
+
+    *out = NULL;
+    if(!r)
+        return vg_error_set(err, VG_ENOMEM, "out of memory");
+    r->loop = loop;
+    vg_timer_init(&r->timer, resolver_timer);
+    if(servers && !*servers) {
+        free(r);
+        return vg_error_set(err, VG_EINVAL, "--dns-servers: empty list");
+    }
+    /* Reference-counted by c-ares: no process-wide state of our own. */
+    st = ares_library_init(ARES_LIB_INIT_ALL);
+    if(st != ARES_SUCCESS) {
+        free(r);
+        return vg_error_set(err, VG_ESYS, "cannot initialise the resolver: %s", ares_strerror(st));
+    }
+    r->lib_ready = true;
+    memset(&o, 0, sizeof(o));
+    o.lookups = lookups;          /* /etc/hosts first, whatever nsswitch says */
+    o.timeout = 1000;             /* per try; the check's deadline bounds the whole */
+    o.tries = 3;
+    o.sock_state_cb = resolver_sock_state;
+    o.sock_state_cb_data = r;
+    st = ares_init_options(&r->channel, &o,
+                           ARES_OPT_LOOKUPS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB);
+    if(st != ARES_SUCCESS) {
+        r->channel = NULL;
+        check_resolver_free(r);
+        return vg_error_set(err, VG_ESYS, "cannot initialise the resolver: %s", ares_strerror(st));
+    }
+    if(servers) {
+        st = ares_set_servers_ports_csv(r->channel, servers);
+        r->servers = strdup(servers);
+        if(st != ARES_SUCCESS || !r->servers) {
+            check_resolver_free(r);
+            return vg_error_set(err, VG_EINVAL,
+                                "--dns-servers '%.200s': %s (expected ADDR[:PORT], [ADDR6]:PORT for IPv6)",
+                                servers, st != ARES_SUCCESS ? ares_strerror(st) : "out of memory");
+        }
+    }
+    *out = r;
+    return VG_OK;
+}
+
+void check_resolver_free(check_resolver *r)
+{
+    if(!r)
+        return;
+    /* Pending lookups get ARES_EDESTRUCTION and free themselves. */
+    if(r->channel)
+        ares_destroy(r->channel);
+    vg_timer_disarm(r->loop, &r->timer);
+    if(r->lib_ready)
+        ares_library_cleanup();
+    free(r->servers);
+    free(r);
+}
+
+bool check_resolver_matches(const check_resolver *r, const char *servers)
+{
+    if(!r->servers || !servers)
+        return r->servers == servers;
+    return !strcmp(r->servers, servers);
+}
+
+static bool is_localhost(const char *name)
+{
+    size_t len = strlen(name);
+    if(len && name[len - 1] == '.')
+        len--;
+    if(len == 9)
+        return !strncasecmp(name, "localhost", 9);
+    return len > 10 && !strncasecmp(name + len - 10, ".localhost", 10);
+}
+
+static void lookup_done(void *arg, int status, int timeouts, struct ares_addrinfo *res)
+{
+    check_lookup *q = arg;
+    vg_check *ck = q->ck;
+    vg_addr addr;
+    bool found = false;
+    (void)timeouts;
+
+    if(ck && status == ARES_SUCCESS && res) {
+        for(struct ares_addrinfo_node *n = res->nodes; n && !found; n = n->ai_next)
+            if((n->ai_family == AF_INET || n->ai_family == AF_INET6) &&
+               (!q->family || n->ai_family == q->family))
+                found = vg_addr_from_sockaddr(&addr, n->ai_addr);
+    }
+    if(ck && !found && q->localhost) {
+        /* RFC 6761 6.3: localhost is loopback, listed or not. */
+        memset(&addr, 0, sizeof(addr));
+        addr.family = (uint8_t)(q->family ? q->family : AF_INET);
+        if(addr.family == AF_INET) {
+            addr.a[0] = 127;
+            addr.a[3] = 1;
+        }
+        else
+            addr.a[15] = 1;
+        found = true;
+    }
+    if(res)
+        ares_freeaddrinfo(res);
+    if(ck && status == ARES_SUCCESS && !found)
+        status = ARES_ENODATA;
+    free(q);
+    if(ck) {
+        ck->lookup = NULL;
+        checker_dns_done(ck, found ? ARES_SUCCESS : status, found ? &addr : NULL);
+    }
+}
+
+int check_resolve(check_resolver *r, vg_check *ck, const char *name, int family)
+{
+    struct ares_addrinfo_hints hints;
+    check_lookup *q = calloc(1, sizeof(*q));
+    if(!q)
+        return -1;
+    q->ck = ck;
+    q->family = family;
+    q->localhost = is_localhost(name);
+    q->r = r;
+    memset(&hints, 0, sizeof(hints));
+    /* For localhost ask both families and filter here (c-ares 1.18 leaks
+     * in its own localhost fallback; see lib/target/resolve.c). */
+    hints.ai_family = q->localhost || !family ? AF_UNSPEC : family;
+    ck->lookup = q;
+    /* May answer at once (from /etc/hosts), calling lookup_done before it
+     * returns: q must not be touched after this call. */
+    ares_getaddrinfo(r->channel, name, NULL, &hints, lookup_done, q);
+    resolver_rearm(r);
+    return 0;
+}
+
+void check_lookup_cancel(check_lookup *q)
+{
+    if(q)
+        q->ck = NULL;
+}

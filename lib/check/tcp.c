@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/* tcp://host:port (and bare host:port): the service is up when it accepts
+ * the connection; with --send/--expect, when it also answers as expected
+ * (lib/check/sendexpect.c). */
+#include <regex.h>
+#include <stdlib.h>
+
+#include "check/check_internal.h"
+
+static int tcp_validate(const vg_check_opts *o, vg_error *err)
+{
+    if(o->expect_body || o->expect_status.n || o->method || o->data || o->headers || o->follow)
+        return vg_error_set(err, VG_EINVAL, "HTTP options need an http:// or https:// target");
+    if(o->expect_version || o->expect_hostkey)
+        return vg_error_set(err, VG_EINVAL, "SSH options need an ssh:// target");
+    if(o->expect) {
+        regex_t re;
+        int rc = sendexpect_compile(&re, o->expect, "--expect", err);
+        if(rc)
+            return rc;
+        regfree(&re);
+    }
+    return VG_OK;
+}
+
+static void tcp_open(vg_stream *s)
+{
+    vg_check *ck = s->ck;
+    char where[128], t[32];
+    check_where(ck, where, sizeof(where));
+    check_summary(ck, "%s accepted the connection in %s", where,
+                  check_fmt_us(ck->res.phase_us[VG_PHASE_CONNECT], t, sizeof(t)));
+    check_attempt_done(ck);
+}
+
+static void tcp_nop_data(vg_stream *s)
+{
+    stream_consume(s, s->in_len);
+}
+
+static void tcp_nop_close(vg_stream *s, int err)
+{
+    (void)s;
+    (void)err;
+}
+
+static const vg_stream_ops tcp_connect_ops = {
+    .on_open = tcp_open,
+    .on_data = tcp_nop_data,
+    .on_close = tcp_nop_close,
+};
+
+static int tcp_start(vg_check *ck)
+{
+    struct sendexpect_state *se = calloc(1, sizeof(*se));
+    bool exchange = sendexpect_wanted(ck->opts);
+    if(!se) {
+        check_finding(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, "out of memory");
+        check_attempt_done(ck);
+        return -1;
+    }
+    ck->kctx = se;
+    return stream_open(&se->stream, ck, exchange ? &sendexpect_ops : &tcp_connect_ops, se,
+                       exchange ? ck->opts->max_read : 0, false);
+}
+
+static void tcp_timeout(vg_check *ck)
+{
+    sendexpect_timeout(ck, ck->kctx);
+}
+
+static void tcp_release(vg_check *ck)
+{
+    if(ck->kctx) {
+        sendexpect_release(ck->kctx);
+        free(ck->kctx);
+        ck->kctx = NULL;
+    }
+}
+
+const vg_check_type vg_check_tcp = {
+    .name = "tcp",
+    .label = "TCP",
+    .default_port = 0,
+    .tls = false,
+    .validate = tcp_validate,
+    .start = tcp_start,
+    .on_timeout = tcp_timeout,
+    .release = tcp_release,
+};

@@ -1,0 +1,998 @@
+/* SPDX-License-Identifier: MIT */
+/* The raw engines (-sS, -sU): probes are built from templates and sent in
+ * sendmmsg() batches on raw sockets, so the kernel routes them and resolves
+ * neighbours on any interface (ethernet, veth, loopback, tun); replies come
+ * back through a per-worker TPACKET_V3 ring whose kernel filter passes only
+ * packets to that worker's source ports (and ICMP errors).
+ *
+ * Matching is stateless: the sequence number (and the DNS id, NTP
+ * timestamp, ...) and the source port carry a SipHash cookie of the probe,
+ * so a reply proves which probe it answers before we look anything up.
+ * What we keep per probe is only what retries need: the probes in flight of
+ * this worker's window, in a hash by (address, port, protocol), and per-host
+ * timing (scan.c). */
+#include <errno.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "engine/raw.h"
+#include "engine/scan_internal.h"
+#include "probe/probe.h"
+
+#define RAW_BATCH 64          /* probes per sendmmsg() */
+#define RAW_BATCHES_PER_TURN 4 /* then look at replies and timers again */
+#define NIL UINT32_MAX
+#define STOP_CHECK_MS 100
+#define STATS_EVERY_US 200000
+#define PAUSE_US 1000         /* back-off when the kernel's queues are full */
+#define ROUTE_CACHE 4096      /* direct-mapped source address cache, per worker */
+
+/* Kinds of probe slot: a port probe (TCP SYN or UDP), or host discovery,
+ * where one slot stands for a host and sends several packets. */
+enum { PT_TCP, PT_UDP, PT_PING, PT__COUNT };
+
+static const vg_probe_type *const probe_types[PT_PING] = {
+    [PT_TCP] = &vg_probe_tcp_syn,
+    [PT_UDP] = &vg_probe_udp,
+};
+
+/* Host discovery's TCP probes go to these ports (as nmap's default). */
+#define PING_SYN_PORT 443
+#define PING_ACK_PORT 80
+
+enum pstate { P_FREE, P_INFLIGHT, P_RETRY, P_ANSWERED_IN_RETRY };
+
+struct rworker;
+
+struct rprobe {
+    vg_timer timer; /* first: a timer pointer is a probe pointer */
+    struct rworker *rw;
+    vg_addr addr;
+    uint64_t target_idx;
+    uint64_t sent_us;
+    uint32_t next;  /* free list / retry queue link */
+    uint32_t hnext; /* hash chain link */
+    uint16_t port;
+    uint8_t pt;     /* PT_TCP, PT_UDP */
+    uint8_t tries;
+    uint8_t state;  /* enum pstate */
+};
+
+struct route_entry {
+    vg_addr dst;
+    vg_addr src;
+    int err;        /* -errno of the lookup, 0 when src is valid */
+    bool used;
+};
+
+struct sendq {
+    int fd;
+    unsigned n;
+    struct mmsghdr msgs[RAW_BATCH];
+    struct iovec iov[RAW_BATCH];
+    struct sockaddr_storage to[RAW_BATCH];
+    uint32_t probe[RAW_BATCH];
+    uint8_t buf[RAW_BATCH][VG_PROBE_MAX];
+};
+
+struct rworker {
+    struct scan_worker *w;
+    vg_scan *s;
+    struct raw_ctx *ctx;
+    struct raw_wres *res;
+    struct rprobe *probes;
+    unsigned n;
+    uint32_t *buckets;
+    uint32_t bmask;
+    uint32_t free_head;
+    uint32_t retry_head, retry_tail;
+    unsigned active;
+    bool exhausted;
+    /* -sS -sU: the UDP half of the element the walk gave last */
+    bool pending_udp;
+    uint64_t pend_target;
+    vg_addr pend_addr;
+    uint16_t pend_port;
+    vg_tmpl tmpl[PT_PING][2];   /* [type][0: IPv4, 1: IPv6] */
+    vg_tmpl t_echo[2], t_ack[2], t_ndp; /* host discovery */
+    struct route_entry *routes;
+    struct sendq q[2];          /* [0: IPv4, 1: IPv6] */
+    uint64_t pause_until;
+    uint64_t stats_at;
+    uint64_t now;               /* time of the current receive pass */
+};
+
+static void count(uint64_t *c, uint64_t n)
+{
+    __atomic_add_fetch(c, n, __ATOMIC_RELAXED);
+}
+
+/* --- probe slots, retry queue, in-flight hash ------------------------------ */
+
+static uint32_t probe_index(const struct rworker *rw, const struct rprobe *p)
+{
+    return (uint32_t)(p - rw->probes);
+}
+
+static uint32_t key_hash(const vg_addr *a, uint16_t port, uint8_t pt)
+{
+    uint64_t x = 0, y = 0;
+    memcpy(&x, a->a, 8);
+    memcpy(&y, a->a + 8, 8);
+    x ^= y * 0x9e3779b97f4a7c15ULL;
+    x ^= ((uint64_t)port << 8 | pt) * 0xc2b2ae3d27d4eb4fULL;
+    x ^= x >> 29;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 32;
+    return (uint32_t)x;
+}
+
+static bool key_eq(const struct rprobe *p, const vg_addr *a, uint16_t port, uint8_t pt)
+{
+    return p->port == port && p->pt == pt && p->addr.family == a->family &&
+           memcmp(p->addr.a, a->a, 16) == 0;
+}
+
+static void table_insert(struct rworker *rw, struct rprobe *p)
+{
+    uint32_t b = key_hash(&p->addr, p->port, p->pt) & rw->bmask;
+    p->hnext = rw->buckets[b];
+    rw->buckets[b] = probe_index(rw, p);
+}
+
+static void table_remove(struct rworker *rw, struct rprobe *p)
+{
+    uint32_t b = key_hash(&p->addr, p->port, p->pt) & rw->bmask;
+    uint32_t *link = &rw->buckets[b];
+    uint32_t me = probe_index(rw, p);
+    while(*link != NIL) {
+        if(*link == me) {
+            *link = p->hnext;
+            return;
+        }
+        link = &rw->probes[*link].hnext;
+    }
+}
+
+static struct rprobe *table_find(struct rworker *rw, const vg_addr *a, uint16_t port, uint8_t pt)
+{
+    uint32_t i = rw->buckets[key_hash(a, port, pt) & rw->bmask];
+    while(i != NIL) {
+        struct rprobe *p = &rw->probes[i];
+        if(key_eq(p, a, port, pt))
+            return p;
+        i = p->hnext;
+    }
+    return NULL;
+}
+
+static void retry_push(struct rworker *rw, struct rprobe *p)
+{
+    uint32_t i = probe_index(rw, p);
+    p->next = NIL;
+    p->state = P_RETRY;
+    if(rw->retry_tail == NIL)
+        rw->retry_head = i;
+    else
+        rw->probes[rw->retry_tail].next = i;
+    rw->retry_tail = i;
+}
+
+static void probe_release(struct rworker *rw, struct rprobe *p)
+{
+    p->state = P_FREE;
+    p->next = rw->free_head;
+    rw->free_head = probe_index(rw, p);
+    rw->active--;
+    __atomic_sub_fetch(&rw->s->in_flight, 1, __ATOMIC_RELAXED);
+}
+
+/* The verdict for a probe: one result record, and the slot is free again
+ * (or, while the probe sits in the retry queue, as soon as it leaves it).
+ * Host discovery says which protocol answered and, on-link, the MAC. */
+static void finish_ex(struct rworker *rw, struct rprobe *p, int state, int reason,
+                      int64_t rtt_us, uint8_t proto, const uint8_t *mac)
+{
+    vg_result res = {
+        .addr = p->addr,
+        .port = p->port,
+        .proto = proto,
+        .state = (uint8_t)state,
+        .reason = (uint8_t)reason,
+        .tries = p->tries ? p->tries : 1,
+        .rtt_us = rtt_us,
+    };
+    if(mac) {
+        res.has_mac = 1;
+        memcpy(res.mac, mac, 6);
+    }
+    if(rtt_us >= 0)
+        scan_sample(rw->w, p->target_idx, rtt_us, p->tries);
+    vg_timer_disarm(rw->w->loop, &p->timer);
+    table_remove(rw, p);
+    scan_emit(rw->w, &res);
+    if(p->state == P_RETRY)
+        p->state = P_ANSWERED_IN_RETRY;
+    else
+        probe_release(rw, p);
+}
+
+static void finish(struct rworker *rw, struct rprobe *p, int state, int reason,
+                   int64_t rtt_us)
+{
+    uint8_t proto = p->pt == PT_PING ? 0 : probe_types[p->pt]->proto;
+    finish_ex(rw, p, state, reason, rtt_us, proto, NULL);
+}
+
+static struct rprobe *retry_pop(struct rworker *rw)
+{
+    while(rw->retry_head != NIL) {
+        struct rprobe *p = &rw->probes[rw->retry_head];
+        rw->retry_head = p->next;
+        if(rw->retry_head == NIL)
+            rw->retry_tail = NIL;
+        if(p->state == P_ANSWERED_IN_RETRY) {
+            probe_release(rw, p);
+            continue;
+        }
+        return p;
+    }
+    return NULL;
+}
+
+static void on_timeout(vg_loop *loop, vg_timer *t)
+{
+    struct rprobe *p = (struct rprobe *)t;
+    struct rworker *rw = p->rw;
+    vg_rtt *r = scan_host(rw->w, p->target_idx);
+
+    /* The deadline follows the host's latest estimate: a probe sent before
+     * the host's first answer was armed at the floor and waits here for
+     * what the estimate says by now. */
+    uint64_t due = p->sent_us + scan_timeout_us(rw->w, p->target_idx);
+    if(vg_now_us() < due) {
+        vg_timer_arm(loop, t, due);
+        return;
+    }
+    if(r)
+        vg_rtt_timeout(r);
+    if(p->tries <= rw->s->opts.retries) {
+        retry_push(rw, p);
+        return;
+    }
+    /* Silence: a TCP port behind a drop rule is filtered; a UDP port may
+     * just as well be open and quiet. */
+    finish(rw, p, p->pt == PT_UDP ? VG_STATE_OPEN_FILTERED : VG_STATE_FILTERED,
+           VG_REASON_NO_RESPONSE, -1);
+}
+
+/* --- sending ------------------------------------------------------------------ */
+
+static int reason_from_errno(int err)
+{
+    switch(err) {
+    case ENETUNREACH:
+    case ENETDOWN:
+        return VG_REASON_NET_UNREACH;
+    case EACCES:
+    case EPERM:
+        return VG_REASON_ADMIN_PROHIBITED;
+    default:
+        return VG_REASON_HOST_UNREACH;
+    }
+}
+
+/* Our source address for dst: -S, else what the kernel's routing picks. */
+static int source_for(struct rworker *rw, const vg_addr *dst, vg_addr *src)
+{
+    const vg_addr *forced = &rw->s->opts.source;
+    if(forced->family == dst->family) {
+        *src = *forced;
+        src->scope_id = 0;
+        return 0;
+    }
+    struct route_entry *e = &rw->routes[key_hash(dst, 0, 0) & (ROUTE_CACHE - 1)];
+    if(e->used && e->dst.family == dst->family && memcmp(e->dst.a, dst->a, 16) == 0 &&
+       e->dst.scope_id == dst->scope_id) {
+        *src = e->src;
+        return e->err;
+    }
+    int fd = dst->family == AF_INET ? rw->res->rt4 : rw->res->rt6;
+    e->used = true;
+    e->dst = *dst;
+    e->err = fd >= 0 ? raw_route_source(fd, dst, &e->src) : -EAFNOSUPPORT;
+    *src = e->src;
+    return e->err;
+}
+
+static uint16_t sport_for(const struct rworker *rw, uint64_t h)
+{
+    if(rw->s->opts.source_port)
+        return rw->s->opts.source_port;
+    return (uint16_t)(rw->res->sport_lo + (uint32_t)(h >> 32) % rw->res->sport_span);
+}
+
+/* Puts the unsent probes of a queue back for a later try (the kernel had
+ * no room): not a try, not a verdict. */
+static void unsend(struct rworker *rw, struct sendq *q, unsigned from)
+{
+    for(unsigned i = from; i < q->n; i++) {
+        struct rprobe *p = &rw->probes[q->probe[i]];
+        if(p->state != P_INFLIGHT)
+            continue;
+        vg_timer_disarm(rw->w->loop, &p->timer);
+        p->tries--;
+        retry_push(rw, p);
+    }
+}
+
+static void flush_queue(struct rworker *rw, struct sendq *q)
+{
+    unsigned i = 0;
+
+    while(i < q->n) {
+        int r = sendmmsg(q->fd, q->msgs + i, q->n - i, MSG_DONTWAIT);
+        if(r > 0) {
+            i += (unsigned)r;
+            __atomic_add_fetch(&rw->s->sent, (uint64_t)r, __ATOMIC_RELAXED);
+            continue;
+        }
+        int err = r < 0 ? errno : EAGAIN;
+        if(err == EINTR)
+            continue;
+        if(err == EAGAIN || err == ENOBUFS || err == ENOMEM) {
+            unsend(rw, q, i);
+            rw->pause_until = vg_now_us() + PAUSE_US;
+            break;
+        }
+        /* This one probe was refused (a local firewall, no route): that is
+         * its verdict, as the connect engine reports it. */
+        struct rprobe *p = &rw->probes[q->probe[i]];
+        count(&rw->ctx->send_errors, 1);
+        __atomic_add_fetch(&rw->s->sent, 1, __ATOMIC_RELAXED);
+        /* A host-discovery slot sends several packets; one refused is
+         * not the host's verdict. */
+        if(p->state == P_INFLIGHT && p->pt != PT_PING)
+            finish(rw, p, VG_STATE_FILTERED, reason_from_errno(err), -1);
+        i++;
+    }
+    q->n = 0;
+}
+
+/* Builds one packet of probe p into its family's queue: the cookie of
+ * (src, target, tport, proto) gives the sequence number (or id) and the
+ * source port. to: where the packet goes (NULL: the target). */
+static void queue_pkt(struct rworker *rw, struct rprobe *p, const vg_probe_type *type,
+                      const vg_tmpl *t, const vg_addr *src, uint16_t tport, const uint8_t *mac,
+                      const vg_addr *to)
+{
+    struct sendq *q = &rw->q[p->addr.family == AF_INET ? 0 : 1];
+    if(q->n == RAW_BATCH)
+        flush_queue(rw, q);
+    uint64_t h = vg_cookie(&rw->ctx->key, src, &p->addr, tport, t->proto);
+    vg_probe_args a = {
+        .src = src,
+        .dst = &p->addr,
+        .sport = sport_for(rw, h),
+        .dport = tport,
+        .cookie = (uint32_t)h,
+        .ip_id = (uint16_t)(h >> 48),
+        .src_mac = mac,
+    };
+    unsigned i = q->n;
+    size_t len = type->build(t, &a, q->buf[i]);
+    q->iov[i].iov_base = q->buf[i];
+    q->iov[i].iov_len = len;
+    socklen_t tolen = vg_addr_to_sockaddr(to ? to : &p->addr, 0, &q->to[i]);
+    q->msgs[i].msg_hdr = (struct msghdr){
+        .msg_name = &q->to[i], .msg_namelen = tolen,
+        .msg_iov = &q->iov[i], .msg_iovlen = 1,
+    };
+    q->probe[i] = probe_index(rw, p);
+    q->n++;
+}
+
+/* Host discovery: ICMP echo, TCP SYN to 443, TCP ACK to 80, and on an
+ * ethernet segment ARP (IPv4) or a neighbour solicitation (IPv6). */
+static void send_ping(struct rworker *rw, struct rprobe *p, const vg_addr *src)
+{
+    int fam = p->addr.family == AF_INET ? 0 : 1;
+    const struct raw_iface *f = raw_iface_onlink(rw->ctx->ifs, rw->ctx->nifs, &p->addr);
+
+    queue_pkt(rw, p, &vg_probe_icmp_echo, &rw->t_echo[fam], src, 0, NULL, NULL);
+    queue_pkt(rw, p, &vg_probe_tcp_syn, &rw->tmpl[PT_TCP][fam], src, PING_SYN_PORT, NULL, NULL);
+    queue_pkt(rw, p, &vg_probe_tcp_ack, &rw->t_ack[fam], src, PING_ACK_PORT, NULL, NULL);
+    if(!f || !f->ether)
+        return;
+    if(fam == 1) {
+        vg_addr group;
+        vg_ndp_solicited_node(&p->addr, &group);
+        group.scope_id = (uint32_t)f->ifindex;
+        queue_pkt(rw, p, &vg_probe_ndp, &rw->t_ndp, src, 0, f->mac, &group);
+    }
+    else if(rw->res->arp >= 0) {
+        uint8_t buf[64];
+        size_t len = vg_probe_arp.build(buf, f->mac, src, &p->addr);
+        struct sockaddr_ll to = {
+            .sll_family = AF_PACKET,
+            .sll_protocol = htons(vg_probe_arp.ethertype),
+            .sll_ifindex = f->ifindex,
+            .sll_halen = 6,
+            .sll_addr = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+        };
+        if(sendto(rw->res->arp, buf, len, MSG_DONTWAIT, (struct sockaddr *)&to, sizeof(to)) < 0)
+            count(&rw->ctx->send_errors, 1);
+        else
+            __atomic_add_fetch(&rw->s->sent, 1, __ATOMIC_RELAXED);
+    }
+}
+
+/* Queues the probe's packet(s) and arms its timeout. */
+static void send_probe(struct rworker *rw, struct rprobe *p, uint64_t now)
+{
+    int fam = p->addr.family == AF_INET ? 0 : 1;
+    vg_addr src;
+    int rc;
+
+    if(rw->q[fam].fd < 0) {
+        p->tries++;
+        finish(rw, p, VG_STATE_FILTERED, VG_REASON_NET_UNREACH, -1);
+        return;
+    }
+    rc = source_for(rw, &p->addr, &src);
+    if(rc) {
+        /* No route: the kernel would refuse the packet; say why now. */
+        p->tries++;
+        __atomic_add_fetch(&rw->s->sent, 1, __ATOMIC_RELAXED);
+        finish(rw, p, VG_STATE_FILTERED, reason_from_errno(-rc), -1);
+        return;
+    }
+    if(p->pt == PT_PING)
+        send_ping(rw, p, &src);
+    else
+        queue_pkt(rw, p, probe_types[p->pt], &rw->tmpl[p->pt][fam], &src, p->port, NULL, NULL);
+
+    p->tries++;
+    p->sent_us = now;
+    p->state = P_INFLIGHT;
+    if(p->tries == 1)
+        table_insert(rw, p);
+    uint64_t wait = scan_timeout_us(rw->w, p->target_idx);
+    if(!rw->w->lim.fixed_us && wait > rw->w->lim.min_us)
+        wait = rw->w->lim.min_us; /* on_timeout() extends it if need be */
+    vg_timer_arm(rw->w->loop, &p->timer, now + wait);
+}
+
+/* The next probe: a retry first, then the walk. Takes a slot for new ones. */
+static struct rprobe *next_probe(struct rworker *rw)
+{
+    struct rprobe *p = retry_pop(rw);
+    if(p)
+        return p;
+    if(rw->free_head == NIL || (rw->exhausted && !rw->pending_udp))
+        return NULL;
+    p = &rw->probes[rw->free_head];
+    if(rw->pending_udp) {
+        p->target_idx = rw->pend_target;
+        p->addr = rw->pend_addr;
+        p->port = rw->pend_port;
+        p->pt = PT_UDP;
+        rw->pending_udp = false;
+    }
+    else {
+        const uint8_t *live = rw->ctx->live;
+        do {
+            if(!scan_next_probe(rw->w, &p->target_idx, &p->addr, &p->port)) {
+                rw->exhausted = true;
+                return NULL;
+            }
+        } while(live && !(live[p->target_idx / 8] & (1u << (p->target_idx % 8))));
+        p->pt = rw->ctx->ping ? PT_PING : rw->ctx->tcp ? PT_TCP : PT_UDP;
+        if(p->pt == PT_PING)
+            p->port = 0;
+        if(rw->ctx->tcp && rw->ctx->udp) {
+            rw->pending_udp = true;
+            rw->pend_target = p->target_idx;
+            rw->pend_addr = p->addr;
+            rw->pend_port = p->port;
+        }
+    }
+    rw->free_head = p->next;
+    rw->active++;
+    __atomic_add_fetch(&rw->s->in_flight, 1, __ATOMIC_RELAXED);
+    p->tries = 0;
+    p->state = P_FREE;
+    return p;
+}
+
+static bool can_send(const struct rworker *rw)
+{
+    if(rw->retry_head != NIL)
+        return true;
+    return rw->free_head != NIL && (!rw->exhausted || rw->pending_udp);
+}
+
+/* Sends what the window and the rate allow, a few batches at a time.
+ * Returns how long the loop may sleep: 0 (more to send now), a number of
+ * ms (the rate or a pause), or -1 (until a reply or a timeout). */
+static int fill(struct rworker *rw)
+{
+    uint64_t now = vg_now_us(), wait_us = 0;
+    unsigned budget = RAW_BATCH * RAW_BATCHES_PER_TURN;
+    int ret = -1;
+
+    if(now < rw->pause_until)
+        return (int)((rw->pause_until - now + 999) / 1000);
+    while(budget && can_send(rw)) {
+        unsigned want = scan_rate_take(rw->w, 1, now, &wait_us);
+        if(!want) {
+            ret = (int)((wait_us + 999) / 1000);
+            break;
+        }
+        struct rprobe *p = next_probe(rw);
+        if(!p)
+            break;
+        send_probe(rw, p, now);
+        budget--;
+        if(now < rw->pause_until)
+            break;
+    }
+    if(!budget && can_send(rw))
+        ret = 0;
+    for(int f = 0; f < 2; f++) {
+        if(rw->q[f].n)
+            flush_queue(rw, &rw->q[f]);
+    }
+    if(rw->pause_until > now)
+        ret = (int)((rw->pause_until - now + 999) / 1000);
+    return ret;
+}
+
+/* --- receiving ---------------------------------------------------------------- */
+
+static bool lport_mine(const struct rworker *rw, uint16_t lport)
+{
+    if(rw->s->opts.source_port)
+        return lport == rw->s->opts.source_port;
+    return lport >= rw->res->sport_lo && lport - rw->res->sport_lo < rw->res->sport_span;
+}
+
+/* Checks what a reply claims against the cookie: 1 valid, 0 not this
+ * worker's (another worker's source port), -1 forged or stale. */
+static int check_cookie(struct rworker *rw, const vg_probe_reply *r, uint8_t proto)
+{
+    /* ICMP errors and echo replies reach every worker. */
+    if(!lport_mine(rw, r->lport))
+        return 0;
+    uint64_t h = vg_cookie(&rw->ctx->key, &r->local, &r->target, r->tport, proto);
+    if(r->lport != sport_for(rw, h) || (r->has_echo && ((r->echo ^ (uint32_t)h) & r->echo_mask))) {
+        count(&rw->ctx->invalid, 1);
+        return -1;
+    }
+    return 1;
+}
+
+static int64_t rtt_of(const struct rworker *rw, const struct rprobe *p)
+{
+    return rw->now > p->sent_us ? (int64_t)(rw->now - p->sent_us) : 0;
+}
+
+static void on_reply(struct rworker *rw, int pt, const vg_probe_reply *r)
+{
+    if(check_cookie(rw, r, probe_types[pt]->proto) <= 0)
+        return;
+    struct rprobe *p = table_find(rw, &r->target, r->tport, (uint8_t)pt);
+    if(!p) {
+        /* With a shared --source-port another worker may own it. */
+        if(!rw->ctx->shared_sport)
+            count(&rw->ctx->late, 1);
+        return;
+    }
+    count(&rw->ctx->replies, 1);
+    finish(rw, p, r->state, r->reason, rtt_of(rw, p));
+}
+
+/* Host discovery: whatever answers first says the host is up. cookie:
+ * whether the reply can be checked (ARP and ND cannot). */
+static void on_ping_reply(struct rworker *rw, const vg_probe_reply *r, uint8_t proto,
+                          bool cookie, const uint8_t *frame_mac)
+{
+    if(cookie && check_cookie(rw, r, proto) <= 0)
+        return;
+    struct rprobe *p = table_find(rw, &r->target, 0, PT_PING);
+    if(!p)
+        return; /* another worker's host, or already up */
+    /* The MAC is the host's own only on its segment. */
+    static const uint8_t zero[6];
+    const uint8_t *mac = r->has_mac ? r->mac : NULL;
+    if(!mac && frame_mac && memcmp(frame_mac, zero, 6)) {
+        const struct raw_iface *f = raw_iface_onlink(rw->ctx->ifs, rw->ctx->nifs, &r->target);
+        if(f && f->ether && !vg_addr_cmp(&r->from, &r->target))
+            mac = frame_mac;
+    }
+    /* Our own addresses answer through loopback: no MAC to report. */
+    for(unsigned i = 0; mac && i < rw->ctx->nifs; i++) {
+        if(rw->ctx->ifs[i].addr.family == r->target.family &&
+           !memcmp(rw->ctx->ifs[i].addr.a, r->target.a, 16))
+            mac = NULL;
+    }
+    count(&rw->ctx->replies, 1);
+    finish_ex(rw, p, VG_STATE_OPEN, r->reason, rtt_of(rw, p), proto, mac);
+}
+
+static void on_ping_packet(struct rworker *rw, const vg_pkt *pkt, const uint8_t *mac)
+{
+    vg_probe_reply r;
+    uint8_t icmp = pkt->ip.family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6;
+
+    if(vg_probe_icmp_echo.classify(pkt, &r))
+        on_ping_reply(rw, &r, icmp, true, mac);
+    else if(vg_probe_tcp_syn.classify(pkt, &r) && r.state != VG_STATE_FILTERED &&
+            r.tport == PING_SYN_PORT)
+        on_ping_reply(rw, &r, IPPROTO_TCP, true, mac);
+    else if(vg_probe_tcp_ack.classify(pkt, &r) && r.tport == PING_ACK_PORT)
+        on_ping_reply(rw, &r, IPPROTO_TCP, true, mac);
+    else if(vg_probe_ndp.classify(pkt, &r))
+        on_ping_reply(rw, &r, IPPROTO_ICMPV6, false, mac);
+}
+
+static void on_packet(const uint8_t *data, size_t len, const uint8_t *mac, void *ud)
+{
+    struct rworker *rw = ud;
+    vg_pkt pkt;
+    vg_probe_reply r;
+
+    if(!vg_pkt_parse(data, len, &pkt))
+        return;
+    if(rw->ctx->ping) {
+        on_ping_packet(rw, &pkt, mac);
+        return;
+    }
+    for(int pt = 0; pt < PT_PING; pt++) {
+        if((pt == PT_TCP && !rw->ctx->tcp) || (pt == PT_UDP && !rw->ctx->udp))
+            continue;
+        if(probe_types[pt]->classify(&pkt, &r)) {
+            on_reply(rw, pt, &r);
+            return;
+        }
+    }
+}
+
+/* ARP replies (host discovery), from the worker's ARP socket. */
+static void drain_arp(struct rworker *rw)
+{
+    uint8_t buf[128];
+    vg_probe_reply r;
+
+    for(int i = 0; i < 256; i++) {
+        ssize_t n = recv(rw->res->arp, buf, sizeof(buf), MSG_DONTWAIT);
+        if(n < 0)
+            return;
+        if(vg_probe_arp.parse(buf, (size_t)n, &r))
+            on_ping_reply(rw, &r, 0, false, NULL);
+    }
+}
+
+static void drain(struct rworker *rw)
+{
+    rw->now = vg_now_us();
+    raw_cap_drain(&rw->res->cap, on_packet, rw);
+    if(rw->res->arp >= 0)
+        drain_arp(rw);
+    if(rw->now - rw->stats_at >= STATS_EVERY_US) {
+        uint64_t before = rw->res->cap.drops;
+        raw_cap_stats(&rw->res->cap);
+        count(&rw->ctx->cap_drops, rw->res->cap.drops - before);
+        rw->stats_at = rw->now;
+    }
+}
+
+static void on_arp(vg_loop *loop, int fd, uint32_t events, void *ud)
+{
+    (void)loop;
+    (void)fd;
+    (void)events;
+    struct rworker *rw = ud;
+    rw->now = vg_now_us();
+    drain_arp(rw);
+}
+
+static void on_capture(vg_loop *loop, int fd, uint32_t events, void *ud)
+{
+    (void)loop;
+    (void)fd;
+    (void)events;
+    drain(ud);
+}
+
+/* --- the worker ----------------------------------------------------------------- */
+
+static int raw_worker_run(struct scan_worker *w)
+{
+    vg_scan *s = w->scan;
+    struct raw_ctx *ctx = s->engine_ctx;
+    struct rworker *rw = calloc(1, sizeof(*rw));
+    int rc = VG_OK;
+
+    if(!rw)
+        return vg_error_set(&w->err, VG_ENOMEM, "out of memory");
+    rw->w = w;
+    rw->s = s;
+    rw->ctx = ctx;
+    rw->res = &ctx->res[w->id];
+    rw->retry_head = rw->retry_tail = NIL;
+    rw->n = w->concurrency ? w->concurrency : 1;
+    uint32_t nb = 1;
+    while(nb < rw->n * 2)
+        nb <<= 1;
+    rw->bmask = nb - 1;
+    rw->probes = calloc(rw->n, sizeof(*rw->probes));
+    rw->buckets = malloc(nb * sizeof(*rw->buckets));
+    rw->routes = calloc(ROUTE_CACHE, sizeof(*rw->routes));
+    if(!rw->probes || !rw->buckets || !rw->routes) {
+        rc = vg_error_set(&w->err, VG_ENOMEM, "out of memory for %u probe slots", rw->n);
+        goto out;
+    }
+    memset(rw->buckets, 0xff, nb * sizeof(*rw->buckets));
+    for(unsigned i = 0; i < rw->n; i++) {
+        struct rprobe *p = &rw->probes[i];
+        vg_timer_init(&p->timer, on_timeout);
+        p->rw = rw;
+        p->next = i + 1 < rw->n ? i + 1 : NIL;
+    }
+    rw->free_head = 0;
+    for(int pt = 0; pt < PT_PING; pt++) {
+        probe_types[pt]->template_init(&rw->tmpl[pt][0], AF_INET, 0);
+        probe_types[pt]->template_init(&rw->tmpl[pt][1], AF_INET6, 0);
+    }
+    for(int f = 0; f < 2; f++) {
+        vg_probe_icmp_echo.template_init(&rw->t_echo[f], f ? AF_INET6 : AF_INET, 0);
+        vg_probe_tcp_ack.template_init(&rw->t_ack[f], f ? AF_INET6 : AF_INET, 0);
+    }
+    vg_probe_ndp.template_init(&rw->t_ndp, AF_INET6, 0);
+    rw->q[0].fd = rw->res->fd4;
+    rw->q[1].fd = rw->res->fd6;
+    rw->stats_at = vg_now_us();
+
+    int wrc = vg_loop_watch(w->loop, rw->res->cap.fd, EPOLLIN, on_capture, rw);
+    if(!wrc && rw->res->arp >= 0)
+        wrc = vg_loop_watch(w->loop, rw->res->arp, EPOLLIN, on_arp, rw);
+    if(wrc < 0) {
+        rc = vg_error_set(&w->err, VG_ESYS, "cannot watch the capture socket: %s", strerror(-wrc));
+        goto out;
+    }
+    while(!scan_stopping(s)) {
+        int wait_ms = fill(rw);
+        drain(rw);
+        if(!rw->active && rw->exhausted && !rw->pending_udp && rw->retry_head == NIL)
+            break;
+        if(wait_ms < 0 || wait_ms > STOP_CHECK_MS)
+            wait_ms = STOP_CHECK_MS;
+        int n = vg_loop_run_once(w->loop, wait_ms);
+        if(n < 0) {
+            rc = vg_error_set(&w->err, VG_ESYS, "epoll_wait: %s", strerror(-n));
+            break;
+        }
+        scan_flush(w);
+    }
+    vg_loop_unwatch(w->loop, rw->res->cap.fd, 1);
+    if(rw->res->arp >= 0)
+        vg_loop_unwatch(w->loop, rw->res->arp, 1);
+    /* Stopped or done: abandon whatever is still in flight. */
+    for(unsigned i = 0; i < rw->n; i++)
+        vg_timer_disarm(w->loop, &rw->probes[i].timer);
+    raw_cap_stats(&rw->res->cap);
+out:
+    free(rw->probes);
+    free(rw->buckets);
+    free(rw->routes);
+    free(rw);
+    return rc;
+}
+
+/* --- prepare / cleanup ---------------------------------------------------------- */
+
+static void raw_cleanup(vg_scan *s)
+{
+    struct raw_ctx *ctx = s->engine_ctx;
+    if(!ctx)
+        return;
+    for(unsigned i = 0; i < ctx->nworkers; i++) {
+        struct raw_wres *r = &ctx->res[i];
+        int fds[] = {r->fd4, r->fd6, r->rt4, r->rt6, r->arp};
+        for(size_t j = 0; j < sizeof(fds) / sizeof(fds[0]); j++) {
+            if(fds[j] >= 0)
+                close(fds[j]);
+        }
+        raw_cap_close(&r->cap);
+    }
+    free(ctx->res);
+    free(ctx->ifs);
+    free(ctx);
+    s->engine_ctx = NULL;
+}
+
+static int raw_prepare(vg_scan *s, vg_error *err)
+{
+    struct raw_ctx *ctx;
+    uint8_t key[16];
+    vg_addr first, last;
+    int ifindex = 0, rc = VG_OK;
+    char expr[512];
+
+    if(s->engine_ctx)
+        return VG_OK; /* vg_scan_prepare() already did it */
+    if(s->opts.iface) {
+        ifindex = (int)if_nametoindex(s->opts.iface);
+        if(!ifindex)
+            return vg_error_set(err, VG_EINVAL, "-e %s: no such interface", s->opts.iface);
+    }
+    ctx = calloc(1, sizeof(*ctx));
+    if(!ctx)
+        return vg_error_set(err, VG_ENOMEM, "out of memory");
+    s->engine_ctx = ctx;
+    /* The cookie key is secret and fresh for every scan: replies cannot be
+     * forged by someone who saw an earlier scan. */
+    if(getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key)) {
+        rc = vg_error_set(err, VG_ESYS, "getrandom: %s", strerror(errno));
+        goto fail;
+    }
+    vg_cookie_key_from_bytes(&ctx->key, key);
+    ctx->tcp = s->opts.engine == VG_ENGINE_SYN || s->opts.engine == VG_ENGINE_SYN_UDP;
+    ctx->udp = s->opts.engine == VG_ENGINE_UDP || s->opts.engine == VG_ENGINE_SYN_UDP;
+    ctx->ping = s->opts.engine == VG_ENGINE_PING;
+    ctx->shared_sport = s->opts.source_port != 0;
+    rc = raw_ifaces_load(&ctx->ifs, &ctx->nifs, err);
+    if(rc)
+        goto fail;
+    /* Targets are sorted, IPv4 first: the ends tell which families occur. */
+    vg_targets_get(s->targets, 0, &first);
+    vg_targets_get(s->targets, vg_targets_count(s->targets) - 1, &last);
+    ctx->have_v4 = first.family == AF_INET;
+    ctx->have_v6 = last.family == AF_INET6;
+    ctx->nworkers = s->nthreads;
+    ctx->res = calloc(ctx->nworkers, sizeof(*ctx->res));
+    if(!ctx->res) {
+        rc = vg_error_set(err, VG_ENOMEM, "out of memory");
+        goto fail;
+    }
+    for(unsigned i = 0; i < ctx->nworkers; i++) {
+        struct raw_wres *r = &ctx->res[i];
+        r->fd4 = r->fd6 = r->rt4 = r->rt6 = r->arp = r->cap.fd = -1;
+    }
+    unsigned span = RAW_SPORT_SPAN / ctx->nworkers;
+    if(span < 1)
+        span = 1;
+    for(unsigned i = 0; i < ctx->nworkers; i++) {
+        struct raw_wres *r = &ctx->res[i];
+        if(ctx->have_v4) {
+            r->fd4 = rc = raw_send_socket(AF_INET, s->opts.iface, err);
+            if(rc < 0)
+                goto fail;
+            r->rt4 = rc = raw_route_socket(AF_INET, s->opts.iface, err);
+            if(rc < 0)
+                goto fail;
+        }
+        if(ctx->have_v6) {
+            r->fd6 = rc = raw_send_socket(AF_INET6, s->opts.iface, err);
+            if(rc < 0)
+                goto fail;
+            r->rt6 = rc = raw_route_socket(AF_INET6, s->opts.iface, err);
+            if(rc < 0)
+                goto fail;
+        }
+        r->sport_lo = (uint16_t)(RAW_SPORT_BASE + i * span);
+        r->sport_span = (uint16_t)span;
+        const char *l4 = ctx->tcp && ctx->udp ? "(tcp or udp)" : ctx->udp ? "udp" : "tcp";
+        if(s->opts.source_port)
+            snprintf(expr, sizeof(expr), "(%s and dst port %u)", l4, s->opts.source_port);
+        else
+            snprintf(expr, sizeof(expr), "(%s and dst portrange %u-%u)", l4, r->sport_lo,
+                     r->sport_lo + r->sport_span - 1);
+        /* ICMP errors for port scans; echo replies and neighbour
+         * advertisements for host discovery. */
+        size_t el = strlen(expr);
+        if(ctx->have_v4)
+            el += (size_t)snprintf(expr + el, sizeof(expr) - el, ctx->ping
+                                   ? " or (icmp and icmp[0] = 0)"
+                                   : " or (icmp and (icmp[0] = 3 or icmp[0] = 11))");
+        if(ctx->have_v6 && el < sizeof(expr))
+            snprintf(expr + el, sizeof(expr) - el, ctx->ping
+                     ? " or (icmp6 and (ip6[40] = 129 or ip6[40] = 136))"
+                     : " or (icmp6 and (ip6[40] = 1 or ip6[40] = 3))");
+        rc = raw_cap_open(&r->cap, ifindex, expr, err);
+        if(rc)
+            goto fail;
+        if(ctx->ping && ctx->have_v4) {
+            r->arp = rc = raw_arp_socket(ifindex, err);
+            if(rc < 0)
+                goto fail;
+        }
+    }
+    return VG_OK;
+fail:
+    raw_cleanup(s);
+    return rc < 0 ? rc : VG_ESYS;
+}
+
+const struct scan_engine scan_engine_syn = {
+    .name = "syn",
+    .prepare = raw_prepare,
+    .worker_run = raw_worker_run,
+    .cleanup = raw_cleanup,
+};
+
+const struct scan_engine scan_engine_udp = {
+    .name = "udp",
+    .prepare = raw_prepare,
+    .worker_run = raw_worker_run,
+    .cleanup = raw_cleanup,
+};
+
+const struct scan_engine scan_engine_syn_udp = {
+    .name = "syn+udp",
+    .prepare = raw_prepare,
+    .worker_run = raw_worker_run,
+    .cleanup = raw_cleanup,
+};
+
+const struct scan_engine scan_engine_ping = {
+    .name = "ping",
+    .prepare = raw_prepare,
+    .worker_run = raw_worker_run,
+    .cleanup = raw_cleanup,
+};
+
+static bool is_raw(const vg_scan *s)
+{
+    return s->engine == &scan_engine_syn || s->engine == &scan_engine_udp ||
+           s->engine == &scan_engine_syn_udp || s->engine == &scan_engine_ping;
+}
+
+int vg_scan_set_live(vg_scan *s, const uint8_t *live, vg_error *err)
+{
+    if(!is_raw(s))
+        return vg_error_set(err, VG_EINVAL, "only raw scans can skip hosts");
+    if(!s->engine_ctx)
+        return vg_error_set(err, VG_EINVAL, "vg_scan_set_live() before vg_scan_prepare()");
+    if(s->started)
+        return vg_error_set(err, VG_EINVAL, "vg_scan_set_live() after vg_scan_start()");
+    ((struct raw_ctx *)s->engine_ctx)->live = live;
+    return VG_OK;
+}
+
+void vg_scan_get_raw_stats(vg_scan *s, vg_raw_stats *st)
+{
+    memset(st, 0, sizeof(*st));
+    if(!is_raw(s) || !s->engine_ctx)
+        return;
+    struct raw_ctx *k = s->engine_ctx;
+    st->replies = __atomic_load_n(&k->replies, __ATOMIC_RELAXED);
+    st->invalid = __atomic_load_n(&k->invalid, __ATOMIC_RELAXED);
+    st->late = __atomic_load_n(&k->late, __ATOMIC_RELAXED);
+    st->cap_drops = __atomic_load_n(&k->cap_drops, __ATOMIC_RELAXED);
+    st->send_errors = __atomic_load_n(&k->send_errors, __ATOMIC_RELAXED);
+}
+
+const char *vg_scan_engine_name(const vg_scan *s)
+{
+    return s->engine->name;
+}
+
+void vg_scan_probe_at(const vg_scan *s, uint64_t i, vg_addr *addr, uint16_t *port)
+{
+    uint32_t scount = s->opts.shard_count > 1 ? s->opts.shard_count : 1;
+    uint32_t sidx = scount > 1 ? s->opts.shard_index : 0;
+    uint64_t pos = sidx + i * scount;
+    uint64_t elem = vg_perm_at(&s->perm, pos);
+    vg_targets_get(s->targets, elem / s->n_ports, addr);
+    *port = vg_ports_get(s->ports, (size_t)(elem % s->n_ports));
+}

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/* What the raw engine's files share: the capture ring, the send sockets,
+ * the route (source address) lookup and the engine context that prepare()
+ * opens while the process still holds CAP_NET_RAW. */
+#ifndef VIGIA_RAW_H
+#define VIGIA_RAW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/cookie.h"
+#include "vigia/addr.h"
+#include "vigia/error.h"
+
+/* Source ports of the raw probes: a range outside Linux's default
+ * ephemeral range (32768-60999), split between the workers so each
+ * worker's capture filter sees only the replies to its own probes. */
+#define RAW_SPORT_BASE 61000u
+#define RAW_SPORT_SPAN 4096u
+
+/* Bytes of each captured packet we look at: enough for an IPv6 ICMP error
+ * quoting an IPv6 header with options and a transport header, or a UDP
+ * reply's echoed id. */
+#define RAW_SNAPLEN 512
+
+/* A TPACKET_V3 receive ring on an AF_PACKET SOCK_DGRAM socket: the kernel
+ * strips the link header, so ethernet, loopback and tun all deliver the
+ * IP packet. */
+typedef struct raw_cap {
+    int fd;
+    uint8_t *ring;
+    size_t ring_len;
+    unsigned block_size, block_nr, cur;
+    uint64_t drops;    /* reported by the kernel (PACKET_STATISTICS) */
+    uint64_t packets;
+} raw_cap;
+
+/* Called for each captured packet; data is the network-layer packet. mac
+ * is the sender's link-layer address (NULL when the link has none). */
+typedef void (*raw_cap_fn)(const uint8_t *data, size_t len, const uint8_t *mac, void *ud);
+
+/* Opens the ring bound to ifindex (0: every interface) with a BPF filter
+ * compiled from expr (libpcap syntax over raw IP packets). */
+int raw_cap_open(raw_cap *c, int ifindex, const char *expr, vg_error *err);
+/* Delivers the packets of every block the kernel has handed over; returns
+ * how many. Never blocks. */
+size_t raw_cap_drain(raw_cap *c, raw_cap_fn fn, void *ud);
+/* Adds the kernel's drop counter to c->drops. */
+void raw_cap_stats(raw_cap *c);
+void raw_cap_close(raw_cap *c);
+
+/* Raw send socket for family (IP_HDRINCL / IPV6_HDRINCL), bound to an
+ * interface when ifname is set. Returns the fd or a vg_rc with err. */
+int raw_send_socket(int family, const char *ifname, vg_error *err);
+
+/* A datagram socket used only to ask the kernel's routing which source
+ * address it would use for a destination (connect + getsockname). */
+int raw_route_socket(int family, const char *ifname, vg_error *err);
+/* 0 and *src, or -errno (-ENETUNREACH, ...). */
+int raw_route_source(int fd, const vg_addr *dst, vg_addr *src);
+
+/* A local address and its interface, for on-link checks (host discovery
+ * sends ARP / neighbour solicitations only to directly attached hosts). */
+struct raw_iface {
+    vg_addr addr;
+    uint8_t prefix;   /* bits */
+    bool ether;       /* ARPHRD_ETHER: has a MAC, speaks ARP */
+    int ifindex;
+    uint8_t mac[6];
+};
+
+/* The addresses of this host's interfaces (getifaddrs). */
+int raw_ifaces_load(struct raw_iface **out, unsigned *n, vg_error *err);
+/* The interface whose prefix contains addr (on-link), or NULL. */
+const struct raw_iface *raw_iface_onlink(const struct raw_iface *ifs, unsigned n,
+                                         const vg_addr *addr);
+/* A packet socket for ARP (SOCK_DGRAM, ETH_P_ARP), non-blocking. */
+int raw_arp_socket(int ifindex, vg_error *err);
+
+/* Per-worker resources opened by prepare(). */
+struct raw_wres {
+    int fd4, fd6;     /* raw send sockets, -1 when the family is not scanned */
+    int rt4, rt6;     /* route lookup sockets */
+    int arp;          /* host discovery: ARP socket, or -1 */
+    raw_cap cap;
+    uint16_t sport_lo, sport_span;
+};
+
+/* The raw engine's context (vg_scan.engine_ctx). */
+struct raw_ctx {
+    vg_cookie_key key;
+    unsigned nworkers;
+    struct raw_wres *res;
+    bool have_v4, have_v6;
+    bool tcp, udp;    /* probe kinds of this scan */
+    bool ping;        /* host discovery (VG_ENGINE_PING) */
+    struct raw_iface *ifs;
+    unsigned nifs;
+    const uint8_t *live; /* vg_scan_set_live(): targets to probe, or NULL */
+    bool shared_sport;/* --source-port: every worker sees every reply */
+    /* counters, updated atomically by the workers */
+    uint64_t replies, invalid, late, cap_drops, send_errors;
+};
+
+#endif
