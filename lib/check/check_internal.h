@@ -53,6 +53,7 @@ enum check_phase_state {
 };
 
 #define CHECK_MAX_FINDINGS 8
+#define CHECK_MAX_ADDRS 8       /* addresses of a name tried in turn */
 
 struct check_finding {
     int state;
@@ -70,8 +71,10 @@ struct vg_check {
 
     /* resolution: the first phase of every attempt, unless the host is an
      * address literal, pinned by --resolve, or left to a proxy */
-    vg_addr addr;
+    vg_addr addr;               /* the address being probed */
     bool have_addr;
+    vg_addr addrs[CHECK_MAX_ADDRS]; /* all the name's addresses, in resolver order */
+    unsigned naddrs, addr_idx;  /* addr == addrs[addr_idx] when naddrs > 0 */
     bool needs_dns;
     check_lookup *lookup;       /* in flight, or NULL */
     uint64_t dns_start_us;
@@ -112,8 +115,12 @@ bool check_resolver_matches(const check_resolver *r, const char *servers);
 int check_resolve(check_resolver *r, vg_check *ck, const char *name, int family);
 /* The lookup's answer will be dropped (the check moved on). */
 void check_lookup_cancel(check_lookup *q);
-/* Called by dns.c: status is an ARES_* code; addr is set on success. */
-void checker_dns_done(vg_check *ck, int status, const vg_addr *addr);
+/* Called by dns.c: status is an ARES_* code; on success addrs holds n >= 1
+ * addresses (the first is probed first). */
+void checker_dns_done(vg_check *ck, int status, const vg_addr *addrs, unsigned n);
+/* Moves to the name's next address after a connection-level failure;
+ * false when there is none. */
+bool check_next_addr(vg_check *ck);
 
 /* --- findings and the end of an attempt ------------------------------------ */
 

@@ -108,8 +108,16 @@ SSL_CTX *checker_ssl_ctx(vg_checker *c, const vg_check_opts *o, vg_error *err)
             goto fail;
         }
     }
-    else
-        SSL_CTX_set_default_verify_paths(ctx);
+    else if(!o->insecure) {
+        /* The system bundle, loaded once into memory (as curl does), rather
+         * than a hashed directory probed on disk at every handshake. */
+        const char *bundle = X509_get_default_cert_file();
+        if(!bundle || access(bundle, R_OK) != 0 ||
+           SSL_CTX_load_verify_locations(ctx, bundle, NULL) != 1) {
+            ERR_clear_error();
+            SSL_CTX_set_default_verify_paths(ctx);
+        }
+    }
     if(o->client_cert) {
         const char *key = o->client_key ? o->client_key : o->client_cert;
         if(SSL_CTX_use_certificate_chain_file(ctx, o->client_cert) != 1) {
@@ -450,6 +458,7 @@ static void begin_attempt(vg_check *ck)
     if(ck->needs_dns) {
         check_resolver *r = checker_resolver(c, ck->opts->dns_servers, NULL);
         ck->have_addr = false;
+        ck->naddrs = ck->addr_idx = 0;
         ck->dns_start_us = ck->attempt_us;
         /* The answer may come at once (/etc/hosts) and start the kind. */
         if(!r || check_resolve(r, ck, ck->tgt.host, ck->opts->family) < 0) {
@@ -461,14 +470,25 @@ static void begin_attempt(vg_check *ck)
     ck->type->start(ck);
 }
 
-void checker_dns_done(vg_check *ck, int status, const vg_addr *addr)
+bool check_next_addr(vg_check *ck)
+{
+    if(ck->addr_idx + 1 >= ck->naddrs)
+        return false;
+    ck->addr = ck->addrs[++ck->addr_idx];
+    return true;
+}
+
+void checker_dns_done(vg_check *ck, int status, const vg_addr *addrs, unsigned n)
 {
     uint64_t now = vg_now_us();
     char t[32];
     ck->dns_us = (int64_t)(now - ck->dns_start_us);
     ck->res.phase_us[VG_PHASE_DNS] = ck->dns_us;
-    if(addr) {
-        ck->addr = *addr;
+    if(n) {
+        memcpy(ck->addrs, addrs, n * sizeof(*addrs));
+        ck->naddrs = n;
+        ck->addr_idx = 0;
+        ck->addr = addrs[0];
         ck->have_addr = true;
         ck->attempt_us = now;
         ck->type->start(ck);

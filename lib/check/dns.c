@@ -153,36 +153,36 @@ static void lookup_done(void *arg, int status, int timeouts, struct ares_addrinf
 {
     check_lookup *q = arg;
     vg_check *ck = q->ck;
-    vg_addr addr;
-    bool found = false;
+    vg_addr addrs[CHECK_MAX_ADDRS];
+    unsigned n = 0;
     (void)timeouts;
 
     if(ck && status == ARES_SUCCESS && res) {
-        for(struct ares_addrinfo_node *n = res->nodes; n && !found; n = n->ai_next)
-            if((n->ai_family == AF_INET || n->ai_family == AF_INET6) &&
-               (!q->family || n->ai_family == q->family))
-                found = vg_addr_from_sockaddr(&addr, n->ai_addr);
+        for(struct ares_addrinfo_node *a = res->nodes; a && n < CHECK_MAX_ADDRS; a = a->ai_next)
+            if((a->ai_family == AF_INET || a->ai_family == AF_INET6) &&
+               (!q->family || a->ai_family == q->family) && vg_addr_from_sockaddr(&addrs[n], a->ai_addr))
+                n++;
     }
-    if(ck && !found && q->localhost) {
+    if(ck && !n && q->localhost) {
         /* RFC 6761 6.3: localhost is loopback, listed or not. */
-        memset(&addr, 0, sizeof(addr));
-        addr.family = (uint8_t)(q->family ? q->family : AF_INET);
-        if(addr.family == AF_INET) {
-            addr.a[0] = 127;
-            addr.a[3] = 1;
+        memset(&addrs[0], 0, sizeof(addrs[0]));
+        addrs[0].family = (uint8_t)(q->family ? q->family : AF_INET);
+        if(addrs[0].family == AF_INET) {
+            addrs[0].a[0] = 127;
+            addrs[0].a[3] = 1;
         }
         else
-            addr.a[15] = 1;
-        found = true;
+            addrs[0].a[15] = 1;
+        n = 1;
     }
     if(res)
         ares_freeaddrinfo(res);
-    if(ck && status == ARES_SUCCESS && !found)
+    if(ck && status == ARES_SUCCESS && !n)
         status = ARES_ENODATA;
     free(q);
     if(ck) {
         ck->lookup = NULL;
-        checker_dns_done(ck, found ? ARES_SUCCESS : status, found ? &addr : NULL);
+        checker_dns_done(ck, n ? ARES_SUCCESS : status, addrs, n);
     }
 }
 

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include "check/check_internal.h"
@@ -245,6 +246,19 @@ static void set_phases(struct http_ctx *h)
     curl_easy_getinfo(h->easy, CURLINFO_STARTTRANSFER_TIME_T, &st);
     ck->res.body_bytes = h->body_total;
     ck->res.body_truncated = h->truncated;
+    {
+        /* The address curl ended up using (it may have tried several). */
+        char *ip = NULL;
+        unsigned char bin[16];
+        if(ck->naddrs > 1 && curl_easy_getinfo(h->easy, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip && *ip) {
+            int fam = strchr(ip, ':') ? AF_INET6 : AF_INET;
+            if(inet_pton(fam, ip, bin) == 1) {
+                memset(&ck->addr, 0, sizeof(ck->addr));
+                ck->addr.family = (uint8_t)fam;
+                memcpy(ck->addr.a, bin, fam == AF_INET ? 4 : 16);
+            }
+        }
+    }
     if(!ck->have_addr && nl > 0)
         ck->res.phase_us[VG_PHASE_DNS] = nl;
     if(ct > 0)
@@ -537,7 +551,7 @@ static int http_start(vg_check *ck)
     uint64_t now = vg_now_us();
     long left_ms = ck->deadline_us > now ? (long)((ck->deadline_us - now) / 1000) : 1;
     const char *method = o->method;
-    char buf[400], ua[64];
+    char buf[1024], ua[64];
 
     h = calloc(1, sizeof(*h));
     if(!h)
@@ -611,16 +625,22 @@ static int http_start(vg_check *ck)
         if(n)
             h->resolve = n;
     }
-    if(ck->have_addr) {
-        char a[VG_ADDR_STRLEN];
-        vg_addr plain = ck->addr;
-        plain.scope_id = 0;
-        vg_addr_format(&plain, a, sizeof(a));
-        if(ck->addr.family == AF_INET6)
-            snprintf(buf, sizeof(buf), "%s:%u:[%s]", ck->tgt.host, ck->tgt.port, a);
-        else
-            snprintf(buf, sizeof(buf), "%s:%u:%s", ck->tgt.host, ck->tgt.port, a);
-        if(!strchr(ck->tgt.host, ':')) {
+    if(ck->naddrs && !strchr(ck->tgt.host, ':')) {
+        /* Every address of the name: curl tries them in turn (happy eyeballs). */
+        size_t used = (size_t)snprintf(buf, sizeof(buf), "%s:%u:", ck->tgt.host, ck->tgt.port);
+        for(unsigned i = 0; i < ck->naddrs && used < sizeof(buf); i++) {
+            char a[VG_ADDR_STRLEN];
+            vg_addr plain = ck->addrs[i];
+            int w;
+            plain.scope_id = 0;
+            vg_addr_format(&plain, a, sizeof(a));
+            w = snprintf(buf + used, sizeof(buf) - used, plain.family == AF_INET6 ? "%s[%s]" : "%s%s",
+                         i ? "," : "", a);
+            if(w < 0 || (size_t)w >= sizeof(buf) - used)
+                break;
+            used += (size_t)w;
+        }
+        {
             struct curl_slist *n = curl_slist_append(h->resolve, buf);
             if(n)
                 h->resolve = n;

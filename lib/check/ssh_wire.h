@@ -30,6 +30,7 @@ typedef struct ssh_buf {
     bool err;
 } ssh_buf;
 
+void ssh_wb_bytes(ssh_buf *b, const void *p, size_t n);
 void ssh_wb_u8(ssh_buf *b, uint8_t v);
 void ssh_wb_u32(ssh_buf *b, uint32_t v);
 void ssh_wb_string(ssh_buf *b, const void *s, size_t n);

@@ -90,6 +90,16 @@ static void conn_failed(vg_stream *s, int e)
     vg_check *ck = s->ck;
     char where[128];
     int reason = check_errno_reason(e, true);
+    /* A name with several addresses: try the next one (say, 127.0.0.1 after
+     * ::1 refused), as curl does. Timeouts use up the deadline instead. */
+    if(reason != VG_CR_INTERNAL && check_next_addr(ck)) {
+        const vg_stream_ops *ops = s->ops;
+        void *ud = s->ud;
+        size_t cap = s->in_cap;
+        stream_close(s);
+        stream_open(s, ck, ops, ud, cap, false);
+        return;
+    }
     check_where(ck, where, sizeof(where));
     if(reason == VG_CR_CONN_REFUSED)
         check_finding(ck, VG_CHECK_CRITICAL, reason, "connection refused by %s (nothing listens: not reachable)", where);

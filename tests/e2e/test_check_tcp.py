@@ -413,3 +413,21 @@ def test_dns_timeout_and_retry_reresolves(vigia, listeners):
 def test_bad_dns_servers_is_usage_error(vigia):
     r, _, _ = run_check(vigia, "--dns-servers", "not-an-address", "svc.vigia.test:80")
     assert r.returncode == 3 and "dns-servers" in r.stderr
+
+
+def test_next_address_after_refusal(vigia, listeners, hostile):
+    """A name with ::1 and 127.0.0.1, a server on 127.0.0.1 only: the
+    address that refuses is skipped, as curl and ssh do."""
+    import check_servers
+    port = listeners.listen("127.0.0.1")
+    web = hostile("http-garbage", b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+    dns = check_servers.TinyDns({"dual.vigia.test": ["::1", "127.0.0.1"]})
+    try:
+        r, recs, _ = run_check(vigia, "-o", "ndjson", "--dns-servers", f"127.0.0.1:{dns.port}",
+                               "--timeout", "3s", f"dual.vigia.test:{port}",
+                               f"http://dual.vigia.test:{web.port}/")
+    finally:
+        dns.close()
+    assert r.returncode == 0, r.stdout
+    assert [x["ip"] for x in recs] == ["127.0.0.1", "127.0.0.1"]
+    assert ("dual.vigia.test", 28) in dns.queries
