@@ -42,5 +42,14 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+# Servers the tests start by hand (nginx, sshd, dnsmasq, mariadb) must not be
+# started as system services by their packages: tell invoke-rc.d "no" for
+# the length of the install (unless the machine already has a policy).
+policy=/usr/sbin/policy-rc.d
+own_policy=false
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && own_policy=true
+fi
+trap '$own_policy && rm -f "$policy"' EXIT
 apt-get update -qq || apt-get update
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
