@@ -43,6 +43,7 @@ struct out_spec {
     bool is_stdout;
     bool owns_fp;
     const char *path;
+    char *tmp_path;             /* openmetrics=FILE: written here, then renamed (issue 6b) */
 };
 
 struct check_cli {
@@ -71,6 +72,20 @@ struct check_cli {
     bool stdout_broken;
     bool io_error;
     vg_check_summary sum;
+    /* --- issue 6a: dns://, icmp:// options ------------------------------ */
+    const char *answers[MAX_LIST + 1];
+    int nanswers;
+    /* --- issue 6b: -f checks files, --watch, openmetrics ---------------- */
+    const char *file;           /* -f FILE */
+    uint64_t watch_ms;          /* --watch INTERVAL; 0: off */
+    char **file_targets;        /* with -f: c->targets points here ... */
+    const char **names;         /* ... the checks' names ... */
+    vg_check_opts **item_opts;  /* ... and options (NULL: &opts for all) */
+    struct check_cli **subs;    /* with -f: each check's parse state */
+    char **kept;                /* strings optarg points into (with -f) */
+    size_t nkept, capkept;
+    struct { int opt; const char *arg; } cli_opts[128]; /* per-check options given with -f */
+    int ncli_opts;
 };
 
 static void check_usage(FILE *fp)
@@ -113,6 +128,18 @@ static void check_usage(FILE *fp)
 "  --expect REGEX            the answer must match\n"
 "  --max-read SIZE           bytes read while waiting for a match (default 64K)\n"
 "\n"
+"DNS (dns://SERVER[:PORT]/NAME?type=A|AAAA|MX|TXT|CNAME|NS|SOA|PTR|SRV):\n"
+"  --expect-answer V[,V]     an answer must be V (a value, or an address/CIDR for A/AAAA)\n"
+"  --expect-all              every --expect-answer value must be in the answer\n"
+"  --expect-rcode R[,R]      rcodes that pass (default NOERROR), e.g. NXDOMAIN\n"
+"  --expect-authoritative    the answer must have the AA bit\n"
+"MySQL (mysql://HOST[:3306]): --expect-version REGEX on the greeting's server version\n"
+"ICMP (icmp://HOST):\n"
+"  --count N                 echo requests (default 5); --warn/--crit limit the average RTT\n"
+"  --ping-interval D         between requests (default 200ms)\n"
+"  --warn-loss P, --crit-loss P   loss above P percent is WARNING / CRITICAL\n"
+"UDP (udp://HOST:PORT): --send and --expect as above; ICMP port unreachable -> port-unreach\n"
+"\n"
 "Timing and verdicts:\n"
 "  --timeout D               per check, retries included (default 10s); with --wait:\n"
 "                            the whole wait (default 60s)\n"
@@ -132,10 +159,14 @@ static void check_usage(FILE *fp)
 "  (default)                 run every check once\n"
 "  --wait                    poll until every check is OK, then run COMMAND (after --)\n"
 "  --interval D              pause between polls (default 1s)\n"
-"  --check-timeout D         with --wait: timeout of each attempt (default 5s)\n"
+"  --check-timeout D         with --wait: timeout of each attempt (default 5s)\n""  --watch INTERVAL          run every check each INTERVAL until Ctrl-C; print state\n"
+"                            changes, then a summary per check (exit: worst current state)\n"
+"  -f, --file FILE           checks from a YAML file (docs/check.md); options on the\n"
+"                            command line apply to each of its checks\n"
 "\n"
 "Output:\n"
-"  -o, --output FMT[=FILE]   text (default) or ndjson; repeatable; FILE '-' is stdout.\n"
+"  -o, --output FMT[=FILE]   text (default), ndjson or openmetrics; repeatable; FILE '-'\n"
+"                            is stdout; openmetrics=FILE is replaced atomically\n"
 "                            With --wait only what -o asks for is written.\n"
 "  -v, --verbose             text: certificate and host key details\n"
 "  -q, --quiet               no --wait progress on stderr\n"
@@ -156,6 +187,14 @@ enum {
     /* --warn-PHASE / --crit-PHASE: OPT_PHASE_WARN + phase, OPT_PHASE_CRIT + phase */
     OPT_PHASE_WARN = 400,
     OPT_PHASE_CRIT = 420,
+};
+/* issue 6b options (kept apart from the list above) */
+enum { OPT_WATCH = 500 };
+
+/* issue 6a options (dns://, icmp://) */
+enum {
+    OPT_EXPECT_ANSWER = 600, OPT_EXPECT_ALL, OPT_EXPECT_RCODE, OPT_EXPECT_AUTH, OPT_COUNT,
+    OPT_PING_INTERVAL, OPT_WARN_LOSS, OPT_CRIT_LOSS,
 };
 
 static const struct option long_opts[] = {
@@ -212,6 +251,20 @@ static const struct option long_opts[] = {
     {"output", required_argument, NULL, 'o'},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
+    /* issue 6b: -f, --watch; long names for -4/-6 so checks files can say them */
+    {"file", required_argument, NULL, 'f'},
+    {"watch", required_argument, NULL, OPT_WATCH},
+    {"ipv4", no_argument, NULL, '4'},
+    {"ipv6", no_argument, NULL, '6'},
+    /* issue 6a: dns://, icmp:// */
+    {"expect-answer", required_argument, NULL, OPT_EXPECT_ANSWER},
+    {"expect-all", no_argument, NULL, OPT_EXPECT_ALL},
+    {"expect-rcode", required_argument, NULL, OPT_EXPECT_RCODE},
+    {"expect-authoritative", no_argument, NULL, OPT_EXPECT_AUTH},
+    {"count", required_argument, NULL, OPT_COUNT},
+    {"ping-interval", required_argument, NULL, OPT_PING_INTERVAL},
+    {"warn-loss", required_argument, NULL, OPT_WARN_LOSS},
+    {"crit-loss", required_argument, NULL, OPT_CRIT_LOSS},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -228,11 +281,16 @@ static const char *optname(int opt)
     return "option";
 }
 
+/* -f: "FILE:LINE:COL" of the value being parsed, for usage_error(). */
+static const char *usage_where;
+
 __attribute__((format(printf, 1, 2)))
 static int usage_error(const char *fmt, ...)
 {
     va_list ap;
     fprintf(stderr, PROG " check: ");
+    if(usage_where)
+        fprintf(stderr, "%s: ", usage_where);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
@@ -391,6 +449,12 @@ static int add_list(const char **list, int *n, const char *v, const char *opt)
     return 0;
 }
 
+/* issue 6b */
+static int record_cli_opt(struct check_cli *c, int opt);
+static bool is_om(const struct out_spec *o);
+static FILE *om_open_tmp(struct out_spec *o);
+static int om_commit(struct out_spec *o);
+
 /* Returns 0, -1 for --help, or an exit status. */
 static int parse_args(struct check_cli *c, int argc, char **argv)
 {
@@ -406,9 +470,11 @@ static int parse_args(struct check_cli *c, int argc, char **argv)
             break;
         }
     }
-    optind = 1;
+    optind = 0; /* a full reset: -f parses many argument lists */
     opterr = 0;
-    while((opt = getopt_long(argc, argv, ":X:d:H:Lko:vq46h", long_opts, NULL)) != -1) {
+    while((opt = getopt_long(argc, argv, ":X:d:H:Lko:vq46hf:", long_opts, NULL)) != -1) {
+        if((rc = record_cli_opt(c, opt)))
+            return rc;
         if(opt >= OPT_PHASE_WARN && opt < OPT_PHASE_CRIT + VG_PHASE__COUNT) {
             bool crit = opt >= OPT_PHASE_CRIT;
             int p = opt - (crit ? OPT_PHASE_CRIT : OPT_PHASE_WARN);
@@ -571,6 +637,70 @@ static int parse_args(struct check_cli *c, int argc, char **argv)
             break;
         case 'v': c->verbose++; break;
         case 'q': c->quiet = true; break;
+        /* --- issue 6b --- */
+        case 'f': c->file = optarg; break;
+        case OPT_WATCH:
+            if(!cli_parse_duration_ms(optarg, &v) || v < 10 || v > 86400000)
+                return usage_error("--watch '%s': expected an interval such as 10s or 1m", optarg);
+            c->watch_ms = v;
+            break;
+        /* --- end of issue 6b --- */
+        /* --- issue 6a: dns://, icmp:// --- */
+        case OPT_EXPECT_ANSWER: {
+            char *dup = strdup(optarg), *save = NULL;
+            if(!keep(c, dup))
+                return usage_error("out of memory");
+            for(char *tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+                if((rc = add_list(c->answers, &c->nanswers, tok, "--expect-answer")))
+                    return rc;
+            c->opts.expect_answer = c->answers;
+            break;
+        }
+        case OPT_EXPECT_ALL: c->opts.expect_all = true; break;
+        case OPT_EXPECT_RCODE: {
+            char buf[256], *save = NULL;
+            if(strlen(optarg) >= sizeof(buf))
+                return usage_error("--expect-rcode: list too long");
+            memcpy(buf, optarg, strlen(optarg) + 1);
+            c->opts.expect_rcodes = 0;
+            for(char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+                int rcode = vg_dns_rcode_parse(tok);
+                if(rcode < 0)
+                    return usage_error("--expect-rcode '%s': expected NOERROR, NXDOMAIN, SERVFAIL, REFUSED, ...", tok);
+                c->opts.expect_rcodes |= 1u << rcode;
+            }
+            break;
+        }
+        case OPT_EXPECT_AUTH: c->opts.expect_authoritative = true; break;
+        case OPT_COUNT:
+            if(!cli_parse_u64(optarg, 1, 100, &v))
+                return usage_error("--count '%s': expected 1 to 100", optarg);
+            c->opts.icmp_count = (unsigned)v;
+            break;
+        case OPT_PING_INTERVAL:
+            if(!cli_parse_duration_ms(optarg, &v) || v < 10 || v > 60000)
+                return usage_error("--ping-interval '%s': expected 10ms to 1m", optarg);
+            c->opts.icmp_interval_ms = (uint32_t)v;
+            break;
+        case OPT_WARN_LOSS:
+        case OPT_CRIT_LOSS: {
+            char pct[16];
+            size_t pl = strlen(optarg);
+            if(pl && pl < sizeof(pct) && optarg[pl - 1] == '%')
+                pl--;
+            if(pl == 0 || pl >= sizeof(pct))
+                return usage_error("%s '%s': expected a percentage 0 to 100", optname(opt), optarg);
+            memcpy(pct, optarg, pl);
+            pct[pl] = '\0';
+            if(!cli_parse_u64(pct, 0, 100, &v))
+                return usage_error("%s '%s': expected a percentage 0 to 100", optname(opt), optarg);
+            if(opt == OPT_WARN_LOSS)
+                c->opts.warn_loss_pct = (int)v;
+            else
+                c->opts.crit_loss_pct = (int)v;
+            break;
+        }
+        /* --- end of issue 6a --- */
         case 'h': check_usage(stdout); return -1;
         case ':':
             return usage_error("option '%s' needs a value", argv[optind - 1]);
@@ -580,8 +710,12 @@ static int parse_args(struct check_cli *c, int argc, char **argv)
     }
     c->targets = argv + optind;
     c->ntargets = argc - optind;
-    if(!c->ntargets)
+    if(!c->ntargets && !c->file)
         return usage_error("no targets given");
+    if(c->ntargets && c->file)
+        return usage_error("give targets either on the command line or with -f, not both");
+    if(c->watch_ms && c->wait)
+        return usage_error("--watch and --wait cannot be combined");
     if(c->cmd && !c->wait)
         return usage_error("a command after -- needs --wait");
     if(c->cmd && !c->cmd[0])
@@ -614,7 +748,7 @@ static int open_outputs(struct check_cli *c)
             o->is_stdout = true;
         }
         else {
-            o->fp = fopen(o->path, "w");
+            o->fp = is_om(o) ? om_open_tmp(o) : fopen(o->path, "w"); /* issue 6b */
             if(!o->fp) {
                 fprintf(stderr, PROG " check: cannot write '%s': %s\n", o->path, strerror(errno));
                 return EXIT_CHECK_UNKNOWN;
@@ -689,7 +823,8 @@ static int build_checker(struct check_cli *c, vg_checker **out, const bool *want
     for(int i = 0; i < c->ntargets; i++) {
         if(want && !want[i])
             continue;
-        rc = vg_checker_add(*out, c->targets[i], &c->opts, err);
+        rc = vg_checker_add_named(*out, c->names ? c->names[i] : NULL, c->targets[i],
+                                  c->item_opts ? c->item_opts[i] : &c->opts, NULL, err);
         if(rc)
             return rc;
     }
@@ -716,7 +851,11 @@ static void end_outputs(struct check_cli *c)
         struct out_spec *o = &c->outs[i];
         if(o->is_stdout && c->stdout_broken)
             continue;
+        if(c->watch_ms && is_om(o))
+            continue; /* issue 6b: --watch wrote it after each round */
         if(vg_check_output_end(o->out, &c->sum) || vg_check_output_flush(o->out))
+            output_failed(c, o);
+        else if(o->tmp_path && om_commit(o)) /* issue 6b */
             output_failed(c, o);
     }
 }
@@ -771,8 +910,9 @@ static int run_once(struct check_cli *c)
 struct wait_slot {
     vg_check_result last;
     char target[2048];
-    char kind[8];
+    char kind[16];
     char host[256];
+    char name[256];             /* -f (issue 6b) */
     bool have;
     bool ok;
 };
@@ -794,6 +934,8 @@ static void wait_on_result(const vg_check_result *r, void *ud)
     s->last.target = s->target;
     s->last.kind = s->kind;
     s->last.host = s->host;
+    snprintf(s->name, sizeof(s->name), "%s", r->name ? r->name : "");
+    s->last.name = r->name ? s->name : NULL;
     s->have = true;
     s->ok = r->state == VG_CHECK_OK;
 }
@@ -879,6 +1021,8 @@ static int run_wait(struct check_cli *c)
         /* Each attempt ends by the overall deadline. */
         c->opts.timeout_ms = (uint32_t)(c->check_timeout_ms < (uint64_t)left_ms ? c->check_timeout_ms
                                                                                 : (uint64_t)left_ms + 1);
+        for(int i = 0; c->item_opts && i < c->ntargets; i++) /* -f */
+            c->item_opts[i]->timeout_ms = c->opts.timeout_ms;
         rc = build_checker(c, &ck, want, &err);
         if(!rc)
             rc = vg_checker_start(ck, &err);
@@ -956,6 +1100,613 @@ static int run_wait(struct check_cli *c)
     return status;
 }
 
+/* --- issue 6b: checks files (-f) ----------------------------------------------
+ * Each check of the file is parsed by parse_args() itself: its keys become
+ * "--key=value" arguments (a true flag "--key"), followed by the per-check
+ * options given on the command line (so those win over the file, and list
+ * options add to it), followed by the target. One code path for flags and
+ * files, so every option works in both. Each value is first parsed alone
+ * so that an error names its line and column. */
+
+/* Options of the whole run: not per check, not allowed in files. */
+static bool is_run_option(int opt)
+{
+    switch(opt) {
+    case 'o': case 'v': case 'q': case 'h': case 'f': case ':': case '?':
+    case OPT_WATCH: case OPT_WAIT: case OPT_INTERVAL: case OPT_CHECK_TIMEOUT: case OPT_CONC:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static const struct option *long_opt_by_val(int val)
+{
+    for(const struct option *o = long_opts; o->name; o++)
+        if(o->val == val)
+            return o;
+    return NULL;
+}
+
+/* Remembers a per-check option of the command line, for -f. */
+static int record_cli_opt(struct check_cli *c, int opt)
+{
+    if(is_run_option(opt) || !long_opt_by_val(opt))
+        return 0;
+    if(c->ncli_opts == (int)(sizeof(c->cli_opts) / sizeof(c->cli_opts[0])))
+        return usage_error("too many options");
+    c->cli_opts[c->ncli_opts].opt = opt;
+    c->cli_opts[c->ncli_opts].arg = optarg;
+    c->ncli_opts++;
+    return 0;
+}
+
+static int file_key_kind(const char *key, void *ud)
+{
+    static const char *const lists[] = {"header", "resolve", "expect-hostkey", "expect-answer", "step", NULL};
+    (void)ud;
+    for(const struct option *o = long_opts; o->name; o++) {
+        if(strcmp(o->name, key))
+            continue;
+        if(is_run_option(o->val))
+            return VG_CHECKFILE_UNKNOWN;
+        if(o->has_arg == no_argument)
+            return VG_CHECKFILE_FLAG;
+        for(int i = 0; lists[i]; i++)
+            if(!strcmp(lists[i], key))
+                return VG_CHECKFILE_LIST;
+        return VG_CHECKFILE_VALUE;
+    }
+    return VG_CHECKFILE_UNKNOWN;
+}
+
+/* Keeps s (allocated) until exit: parsed options point into it. */
+static char *keep_str(struct check_cli *c, char *s)
+{
+    if(!s)
+        return NULL;
+    if(c->nkept == c->capkept) {
+        size_t cap = c->capkept ? c->capkept * 2 : 64;
+        char **v = realloc(c->kept, cap * sizeof(*v));
+        if(!v) {
+            free(s);
+            return NULL;
+        }
+        c->kept = v;
+        c->capkept = cap;
+    }
+    c->kept[c->nkept++] = s;
+    return s;
+}
+
+__attribute__((format(printf, 2, 3)))
+static char *kept_printf(struct check_cli *c, const char *fmt, ...)
+{
+    va_list ap;
+    char *s = NULL;
+    int n;
+    va_start(ap, fmt);
+    n = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    return n < 0 ? NULL : keep_str(c, s);
+}
+
+static void free_sub(struct check_cli *t)
+{
+    if(!t)
+        return;
+    for(int i = 0; i < t->nouts; i++)
+        vg_check_output_free(t->outs[i].out);
+    for(int i = 0; i < t->nowned; i++)
+        free(t->owned[i]);
+    free(t);
+}
+
+static struct check_cli *new_sub(void)
+{
+    struct check_cli *t = calloc(1, sizeof(*t));
+    if(t)
+        vg_check_opts_default(&t->opts);
+    return t;
+}
+
+/* parse_args() on argv as a check of the file; where names the position. */
+static int parse_sub(struct check_cli *t, int argc, char **argv, const char *where)
+{
+    int rc;
+    usage_where = where;
+    rc = parse_args(t, argc, argv);
+    usage_where = NULL;
+    /* The default text output parse_args adds is not the sub's to use. */
+    for(int i = 0; i < t->nouts; i++)
+        vg_check_output_free(t->outs[i].out);
+    t->nouts = 0;
+    return rc < 0 ? EXIT_CHECK_UNKNOWN : rc;
+}
+
+static char *read_whole_file(const char *path, size_t max, size_t *len, int *err)
+{
+    FILE *fp = fopen(path, "rb");
+    char *buf;
+    size_t n;
+    if(!fp) {
+        *err = errno;
+        return NULL;
+    }
+    buf = malloc(max + 1);
+    if(!buf) {
+        fclose(fp);
+        *err = ENOMEM;
+        return NULL;
+    }
+    n = fread(buf, 1, max + 1, fp);
+    *err = ferror(fp) ? EIO : 0;
+    fclose(fp);
+    if(*err) {
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+static int load_checks_file(struct check_cli *c)
+{
+    vg_checkfile *f = NULL;
+    vg_checker *scratch = NULL;
+    vg_error err = {0};
+    size_t len = 0;
+    int e = 0, rc = EXIT_CHECK_UNKNOWN;
+    char *buf = read_whole_file(c->file, VG_CHECKFILE_MAX_BYTES, &len, &e);
+    char **argv = NULL;
+
+    if(!buf)
+        return usage_error("-f '%s': %s", c->file, strerror(e));
+    if(vg_checkfile_parse(&f, buf, len, file_key_kind, NULL, &err)) {
+        free(buf);
+        fprintf(stderr, PROG " check: %s:%s\n", c->file, err.msg);
+        return EXIT_CHECK_UNKNOWN;
+    }
+    free(buf);
+    c->file_targets = calloc(f->n, sizeof(*c->file_targets));
+    c->names = calloc(f->n, sizeof(*c->names));
+    c->item_opts = calloc(f->n, sizeof(*c->item_opts));
+    c->subs = calloc(f->n + 1, sizeof(*c->subs)); /* NULL-terminated */
+    if(!c->file_targets || !c->names || !c->item_opts || !c->subs ||
+       vg_checker_new(&scratch, NULL, &err)) {
+        usage_error("out of memory");
+        goto out;
+    }
+    for(size_t i = 0; i < f->n; i++) {
+        const vg_checkfile_entry *ent = &f->checks[i];
+        int argc = 0;
+        char where[300];
+        struct check_cli *t;
+
+        free(argv);
+        argv = calloc(ent->nopts + (size_t)c->ncli_opts + 3, sizeof(*argv));
+        if(!argv) {
+            usage_error("out of memory");
+            goto out;
+        }
+        argv[argc++] = (char *)"check";
+        for(size_t k = 0; k < ent->nopts; k++) {
+            const vg_checkfile_opt *o = &ent->opts[k];
+            int kind = file_key_kind(o->key, NULL);
+            char *arg;
+            char *one[4];
+            if(kind == VG_CHECKFILE_FLAG && !strcmp(o->value, "false"))
+                continue;
+            arg = kind == VG_CHECKFILE_FLAG ? kept_printf(c, "--%s", o->key)
+                                            : kept_printf(c, "--%s=%s", o->key, o->value);
+            t = new_sub();
+            if(!arg || !t) {
+                free(t);
+                usage_error("out of memory");
+                goto out;
+            }
+            one[0] = (char *)"check";
+            one[1] = arg;
+            one[2] = (char *)"127.0.0.1:1";
+            one[3] = NULL;
+            snprintf(where, sizeof(where), "%s:%u:%u", c->file, o->line, o->col);
+            rc = parse_sub(t, 3, one, where);
+            free_sub(t);
+            if(rc)
+                goto out;
+            rc = EXIT_CHECK_UNKNOWN;
+            argv[argc++] = arg;
+        }
+        for(int k = 0; k < c->ncli_opts; k++) {
+            const struct option *lo = long_opt_by_val(c->cli_opts[k].opt);
+            char *arg;
+            if(c->cli_opts[k].opt >= OPT_PHASE_WARN && c->cli_opts[k].opt < OPT_PHASE_CRIT + VG_PHASE__COUNT)
+                arg = kept_printf(c, "%s=%s", optname(c->cli_opts[k].opt), c->cli_opts[k].arg);
+            else if(lo->has_arg == no_argument)
+                arg = kept_printf(c, "--%s", lo->name);
+            else
+                arg = kept_printf(c, "--%s=%s", lo->name, c->cli_opts[k].arg);
+            if(!arg) {
+                usage_error("out of memory");
+                goto out;
+            }
+            argv[argc++] = arg;
+        }
+        c->file_targets[i] = keep_str(c, strdup(ent->target));
+        c->names[i] = keep_str(c, strdup(ent->name));
+        t = c->subs[i] = new_sub();
+        if(!c->file_targets[i] || !c->names[i] || !t) {
+            usage_error("out of memory");
+            goto out;
+        }
+        argv[argc++] = c->file_targets[i];
+        snprintf(where, sizeof(where), "%s:%u:%u", c->file, ent->line, ent->col);
+        rc = parse_sub(t, argc, argv, where);
+        if(rc)
+            goto out;
+        rc = EXIT_CHECK_UNKNOWN;
+        c->item_opts[i] = &t->opts;
+        /* Targets and option combinations, checked now to name the line. */
+        if(vg_checker_add_named(scratch, ent->name, ent->target, &t->opts, NULL, &err)) {
+            fprintf(stderr, PROG " check: %s: %s\n", where, err.msg);
+            goto out;
+        }
+    }
+    c->targets = c->file_targets;
+    c->ntargets = (int)f->n;
+    rc = 0;
+out:
+    free(argv);
+    vg_checker_free(scratch);
+    vg_checkfile_free(f);
+    return rc;
+}
+
+static void free_file_state(struct check_cli *c)
+{
+    for(size_t i = 0; c->subs && c->subs[i]; i++)
+        free_sub(c->subs[i]);
+    free(c->subs);
+    free(c->file_targets);
+    free(c->names);
+    free(c->item_opts);
+    for(size_t i = 0; i < c->nkept; i++)
+        free(c->kept[i]);
+    free(c->kept);
+}
+/* --- end of issue 6b: checks files --- */
+
+/* --- issue 6b: openmetrics=FILE, written atomically -------------------------- */
+
+static bool is_om(const struct out_spec *o)
+{
+    return o->out && !strcmp(o->out->type->name, "openmetrics");
+}
+
+/* FILE.tmp next to FILE, so that the rename stays on one file system. */
+static FILE *om_open_tmp(struct out_spec *o)
+{
+    if(!o->tmp_path && asprintf(&o->tmp_path, "%s.tmp", o->path) < 0) {
+        o->tmp_path = NULL;
+        errno = ENOMEM;
+        return NULL;
+    }
+    return fopen(o->tmp_path, "w");
+}
+
+/* FILE.tmp is complete: flush, fsync, rename over FILE. A reader (node
+ * exporter's textfile collector) sees the old file or the new one, never a
+ * half-written one. */
+static int om_commit(struct out_spec *o)
+{
+    int rc = 0;
+    if(!o->fp)
+        return -1;
+    if(fflush(o->fp) != 0 || fsync(fileno(o->fp)) != 0)
+        rc = -1;
+    if(fclose(o->fp) != 0)
+        rc = -1;
+    o->fp = NULL;
+    o->owns_fp = false;
+    if(!rc && rename(o->tmp_path, o->path) != 0)
+        rc = -1;
+    if(rc)
+        unlink(o->tmp_path);
+    return rc;
+}
+
+/* After a --watch round: each openmetrics output writes the round's records. */
+static void om_round(struct check_cli *c)
+{
+    for(int i = 0; i < c->nouts; i++) {
+        struct out_spec *o = &c->outs[i];
+        if(!is_om(o) || (o->is_stdout && c->stdout_broken))
+            continue;
+        if(o->tmp_path && !o->fp) {
+            o->fp = om_open_tmp(o);
+            if(!o->fp) {
+                output_failed(c, o);
+                continue;
+            }
+            o->owns_fp = true;
+        }
+        o->out->fp = o->fp;
+        if(vg_check_output_end(o->out, &c->sum) || vg_check_output_flush(o->out) ||
+           (o->tmp_path && om_commit(o)))
+            output_failed(c, o);
+    }
+}
+
+/* A run that ended early leaves no FILE.tmp behind. */
+static void om_cleanup(struct check_cli *c)
+{
+    for(int i = 0; i < c->nouts; i++) {
+        struct out_spec *o = &c->outs[i];
+        if(o->tmp_path && o->fp) {
+            fclose(o->fp);
+            o->fp = NULL;
+            o->owns_fp = false;
+            unlink(o->tmp_path);
+        }
+        free(o->tmp_path);
+        o->tmp_path = NULL;
+    }
+}
+
+/* --- issue 6b: --watch ------------------------------------------------------------
+ * One unordered checker for the whole run: every INTERVAL each check that
+ * has finished is re-run on the same loop (a round; a slow round delays the
+ * next rather than overlapping it). Text and NDJSON get state changes only;
+ * openmetrics gets every round. On Ctrl-C: a summary per check and the
+ * worst current state as the exit status. */
+
+#define WATCH_RESERVOIR 1024 /* samples per phase kept for the p95 */
+
+struct watch_phase {
+    unsigned n;
+    int64_t min, max;
+    double sum;
+    int64_t *sample;            /* reservoir, WATCH_RESERVOIR */
+};
+
+struct watch_check {
+    int state;                  /* -1: no result yet */
+    int reason;
+    double since;               /* when the current state began */
+    double state_s[4];
+    unsigned runs;
+    struct watch_phase ph[VG_PHASE__COUNT];
+};
+
+struct watch_run {
+    struct check_cli *c;
+    struct watch_check *w;
+    const char **kinds;         /* per check, for the summary (copied) */
+    char **kind_buf;
+    bool stopping;
+    uint64_t rng;
+};
+
+static uint64_t watch_rand(struct watch_run *wr)
+{
+    /* xorshift64: reservoir sampling needs no quality beyond this */
+    wr->rng ^= wr->rng << 13;
+    wr->rng ^= wr->rng >> 7;
+    wr->rng ^= wr->rng << 17;
+    return wr->rng;
+}
+
+static void watch_sample(struct watch_run *wr, struct watch_phase *ph, int64_t v)
+{
+    if(!ph->sample && !(ph->sample = malloc(WATCH_RESERVOIR * sizeof(*ph->sample))))
+        return;
+    if(!ph->n || v < ph->min)
+        ph->min = v;
+    if(!ph->n || v > ph->max)
+        ph->max = v;
+    ph->sum += (double)v;
+    if(ph->n < WATCH_RESERVOIR)
+        ph->sample[ph->n] = v;
+    else {
+        uint64_t j = watch_rand(wr) % ((uint64_t)ph->n + 1);
+        if(j < WATCH_RESERVOIR)
+            ph->sample[j] = v;
+    }
+    ph->n++;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int64_t watch_p95(const struct watch_phase *ph)
+{
+    unsigned n = ph->n < WATCH_RESERVOIR ? ph->n : WATCH_RESERVOIR;
+    int64_t tmp[WATCH_RESERVOIR], idx;
+    if(!n || !ph->sample)
+        return -1;
+    memcpy(tmp, ph->sample, n * sizeof(*tmp));
+    qsort(tmp, n, sizeof(*tmp), cmp_i64);
+    idx = (int64_t)((n * 95 + 99) / 100) - 1; /* nearest rank */
+    return tmp[idx < 0 ? 0 : idx];
+}
+
+static void watch_on_result(const vg_check_result *r, void *ud)
+{
+    struct watch_run *wr = ud;
+    struct check_cli *c = wr->c;
+    struct watch_check *w = &wr->w[r->index];
+    double now = cli_unix_time();
+    int previous = w->state;
+
+    /* Ctrl-C ends checks in flight: that is no state of the service. */
+    if(wr->stopping && r->reason == VG_CR_INTERRUPTED)
+        return;
+    if(!wr->kind_buf[r->index])
+        wr->kind_buf[r->index] = strdup(r->kind);
+    w->runs++;
+    for(int p = 0; p < VG_PHASE__COUNT; p++)
+        if(r->phase_us[p] >= 0)
+            watch_sample(wr, &w->ph[p], r->phase_us[p]);
+    if(previous >= 0)
+        w->state_s[previous] += now - w->since;
+    w->since = now;
+    w->state = r->state;
+    w->reason = r->reason;
+    for(int i = 0; i < c->nouts; i++) {
+        struct out_spec *o = &c->outs[i];
+        int rc;
+        if(o->is_stdout && c->stdout_broken)
+            continue;
+        if(is_om(o))
+            rc = vg_check_output_result(o->out, r);
+        else if(previous != r->state)
+            rc = vg_check_output_change(o->out, r, previous) || vg_check_output_flush(o->out);
+        else
+            continue;
+        if(rc)
+            output_failed(c, o);
+    }
+}
+
+static int run_watch(struct check_cli *c)
+{
+    vg_checker_opts co = {.concurrency = c->concurrency, .unordered = true};
+    struct watch_run wr = {.c = c, .rng = 0x9e3779b97f4a7c15ull};
+    vg_checker *ck = NULL;
+    vg_error err = {0};
+    double t0 = cli_unix_time(), next_round = t0, end;
+    bool stopped = false, in_round = false;
+    unsigned rounds = 0;
+    int rc, worst = -1, status;
+
+    wr.w = calloc((size_t)c->ntargets, sizeof(*wr.w));
+    wr.kind_buf = calloc((size_t)c->ntargets, sizeof(*wr.kind_buf));
+    if(!wr.w || !wr.kind_buf) {
+        free(wr.w);
+        free(wr.kind_buf);
+        fprintf(stderr, PROG " check: out of memory\n");
+        return EXIT_CHECK_UNKNOWN;
+    }
+    for(int i = 0; i < c->ntargets; i++)
+        wr.w[i].state = -1;
+    rc = vg_checker_new(&ck, &co, &err);
+    for(int i = 0; !rc && i < c->ntargets; i++)
+        rc = vg_checker_add_named(ck, c->names ? c->names[i] : NULL, c->targets[i],
+                                  c->item_opts ? c->item_opts[i] : &c->opts, NULL, &err);
+    if(rc) {
+        vg_checker_free(ck);
+        free(wr.w);
+        free(wr.kind_buf);
+        return usage_error("%s", err.msg);
+    }
+    rc = vg_checker_start(ck, &err);
+    if(rc) {
+        vg_checker_free(ck);
+        free(wr.w);
+        free(wr.kind_buf);
+        fprintf(stderr, PROG " check: %s\n", err.msg);
+        return EXIT_CHECK_UNKNOWN;
+    }
+    begin_outputs(c, "watch");
+    for(;;) {
+        double now = cli_unix_time();
+        int wait_ms = 100;
+        watch_stdout(c);
+        if(!stopped && (cli_interrupted || c->stdout_broken)) {
+            wr.stopping = true;
+            vg_checker_stop(ck);
+            stopped = true;
+        }
+        if(!stopped && !in_round && now >= next_round) {
+            for(int i = 0; rounds && i < c->ntargets; i++)
+                vg_checker_rerun(ck, (size_t)i, NULL);
+            rounds++;
+            in_round = true;
+            next_round += (double)c->watch_ms / 1000.0;
+            if(next_round < now)
+                next_round = now + (double)c->watch_ms / 1000.0;
+        }
+        if(!in_round && !stopped) {
+            double left = (next_round - now) * 1000.0;
+            wait_ms = left < 100 ? (left < 1 ? 1 : (int)left) : 100;
+        }
+        rc = vg_checker_poll(ck, wait_ms, watch_on_result, &wr, &err);
+        if(rc < 0) {
+            fprintf(stderr, PROG " check: %s\n", err.msg);
+            if(!stopped) {
+                wr.stopping = true;
+                vg_checker_stop(ck);
+                stopped = true;
+            }
+            continue;
+        }
+        if(rc == 1 && in_round) {
+            in_round = false;
+            if(!stopped)
+                om_round(c);
+        }
+        if(stopped && rc == 1)
+            break;
+        if(rc == 1 && !in_round)
+            poll(NULL, 0, wait_ms); /* nothing in flight: sleep till the next round */
+    }
+    vg_checker_free(ck);
+    end = cli_unix_time();
+    for(int i = 0; i < c->ntargets; i++) {
+        struct watch_check *w = &wr.w[i];
+        vg_check_watch_stats st;
+        memset(&st, 0, sizeof(st));
+        if(w->state >= 0) {
+            w->state_s[w->state] += end - w->since;
+            worst = worst < 0 ? w->state : vg_check_state_worst(worst, w->state);
+            c->sum.count[w->state]++;
+        }
+        else {
+            worst = worst < 0 ? VG_CHECK_UNKNOWN : vg_check_state_worst(worst, VG_CHECK_UNKNOWN);
+            c->sum.count[VG_CHECK_UNKNOWN]++;
+        }
+        st.index = (size_t)i;
+        st.name = c->names ? c->names[i] : NULL;
+        st.target = c->targets[i];
+        st.kind = wr.kind_buf[i] ? wr.kind_buf[i] : "";
+        st.runs = w->runs;
+        st.state = w->state;
+        st.reason = w->reason;
+        memcpy(st.state_s, w->state_s, sizeof(st.state_s));
+        for(int p = 0; p < VG_PHASE__COUNT; p++) {
+            const struct watch_phase *ph = &w->ph[p];
+            st.phase[p].n = ph->n;
+            if(ph->n) {
+                st.phase[p].min_us = ph->min;
+                st.phase[p].avg_us = (int64_t)(ph->sum / ph->n);
+                st.phase[p].p95_us = watch_p95(ph);
+            }
+        }
+        for(int k = 0; k < c->nouts; k++) {
+            struct out_spec *o = &c->outs[k];
+            if((o->is_stdout && c->stdout_broken) || is_om(o))
+                continue;
+            if(vg_check_output_watch_summary(o->out, &st) || vg_check_output_flush(o->out))
+                output_failed(c, o);
+        }
+        for(int p = 0; p < VG_PHASE__COUNT; p++)
+            free(w->ph[p].sample);
+        free(wr.kind_buf[i]);
+    }
+    free(wr.w);
+    free(wr.kind_buf);
+    status = worst < 0 ? EXIT_CHECK_UNKNOWN : worst;
+    c->sum.interrupted = stopped && cli_interrupted;
+    c->sum.elapsed_s = end - t0;
+    c->sum.end_time = end;
+    c->sum.exit_code = status;
+    end_outputs(c);
+    return status;
+}
+
 int cmd_check(int argc, char **argv)
 {
     struct check_cli c;
@@ -965,6 +1716,8 @@ int cmd_check(int argc, char **argv)
     vg_check_opts_default(&c.opts);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     rc = parse_args(&c, argc, argv);
+    if(!rc && c.file)
+        rc = load_checks_file(&c); /* issue 6b */
     if(rc) {
         status = rc < 0 ? EXIT_CHECK_OK : rc;
         goto out;
@@ -976,11 +1729,12 @@ int cmd_check(int argc, char **argv)
     }
     cli_raise_nofile();
     cli_signals_init();
-    status = c.wait ? run_wait(&c) : run_once(&c);
+    status = c.watch_ms ? run_watch(&c) : c.wait ? run_wait(&c) : run_once(&c); /* issue 6b: watch */
     if(c.io_error && status == EXIT_CHECK_OK)
         status = EXIT_CHECK_UNKNOWN;
 
 out:
+    om_cleanup(&c); /* issue 6b */
     for(int i = 0; i < c.nouts; i++) {
         vg_check_output_free(c.outs[i].out);
         if(c.outs[i].owns_fp && fclose(c.outs[i].fp) != 0 && status == EXIT_CHECK_OK) {
@@ -999,6 +1753,7 @@ out:
     }
     for(int i = 0; i < c.nowned; i++)
         free(c.owned[i]);
+    free_file_state(&c); /* issue 6b */
     curl_global_cleanup();
     if(c.stdout_broken && !cli_interrupted) {
         /* Die the way a filter does when its reader goes away, as scan does. */

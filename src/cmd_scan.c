@@ -52,6 +52,15 @@ struct scan_cli {
     const char *user;
     /* host discovery: -sn lists live hosts; -Pn skips discovery */
     bool ping_only, no_ping;
+    /* MACs that discovery saw, sorted by address after it: port records
+     * of those hosts carry them too */
+    struct host_mac *macs;
+    size_t nmacs, capmacs;
+};
+
+struct host_mac {
+    vg_addr addr;
+    uint8_t mac[6];
 };
 
 static void scan_usage(FILE *fp)
@@ -75,6 +84,10 @@ static void scan_usage(FILE *fp)
 "  -p, --ports SPEC         80  1-1024  22,80,443  ssh,http  - or all (1-65535)\n"
 "                           essential (" VG_PORTS_ESSENTIAL ")\n"
 "                           well-known (1-1023); default: well-known,essential\n"
+"                           T:80,443,U:53,161  TCP and UDP ports (raw scans; a\n"
+"                           prefix holds until the next one; without one the\n"
+"                           scan kind decides: -sS TCP, -sU UDP, both: both;\n"
+"                           no kind given: TCP, and U: ports add a UDP scan)\n"
 "\n"
 "Engine and timing:\n"
 "  -sT, --connect           TCP connect() scan, needs no privileges (default\n"
@@ -100,7 +113,8 @@ static void scan_usage(FILE *fp)
 "  --initial-rtt-timeout D  timeout before a host has answered (default 1s)\n"
 "  --rate PPS               at most PPS new probes per second\n"
 "  --concurrency N          probes in flight (default: from the open-file limit)\n"
-"  --threads N              worker threads (default: two per CPU, at most 4)\n"
+"  --threads N              worker threads (default, at most 4: two per CPU for\n"
+"                           the connect scan, one per CPU for raw scans)\n"
 "  --seed N                 order of the walk (same seed, same order)\n"
 "  --shard I/N              scan only shard I (0-based) of N, e.g. 0/4 .. 3/4\n"
 "  Durations take units: 500ms, 2s, 1m; a bare number means seconds.\n"
@@ -244,7 +258,7 @@ static int add_output(struct scan_cli *c, const char *spec)
     return 0;
 }
 
-static int open_outputs(struct scan_cli *c, const vg_services *svc)
+static int open_outputs(struct scan_cli *c, const vg_services *svc, const vg_oui *oui)
 {
     for(int i = 0; i < c->nouts; i++) {
         struct out_spec *o = &c->outs[i];
@@ -265,6 +279,7 @@ static int open_outputs(struct scan_cli *c, const vg_services *svc)
         o->out->opts.open_only = c->open_only;
         o->out->opts.targets = c->targets;
         o->out->opts.services = svc;
+        o->out->opts.oui = oui;
     }
     return 0;
 }
@@ -281,14 +296,19 @@ static void output_failed(struct scan_cli *c, struct out_spec *o)
     }
 }
 
+static void add_known_mac(const struct scan_cli *c, vg_result *res);
+
 static void on_result(const vg_result *res, void *ud)
 {
     struct scan_cli *c = ud;
+    vg_result r = *res;
+    if(!r.has_mac && c->nmacs)
+        add_known_mac(c, &r);
     for(int i = 0; i < c->nouts; i++) {
         struct out_spec *o = &c->outs[i];
         if(o->is_stdout && c->stdout_broken)
             continue;
-        if(vg_output_result(o->out, res))
+        if(vg_output_result(o->out, &r))
             output_failed(c, o);
     }
 }
@@ -513,32 +533,50 @@ static int parse_args(struct scan_cli *c, int argc, char **argv)
         c->ports_desc = strdup(VG_PORTS_DEFAULT);
     }
     /* The engine: what was asked for; else SYN when we may open raw
-     * sockets (or only print probes), connect otherwise. */
+     * sockets (or only print probes), connect otherwise. "T:" / "U:" ports
+     * must fit the kinds asked for; with no kind given, "U:" ports add a
+     * UDP scan and the ports without a prefix stay TCP. */
     if(c->want_connect && (c->want_syn || c->want_udp))
         return usage_error("--connect cannot be combined with --syn or --udp");
     if(c->ping_only && (c->want_connect || c->want_syn || c->want_udp || c->no_ping))
         return usage_error("--ping-only cannot be combined with -sT, -sS, -sU or -Pn");
+    size_t n_t = vg_ports_count_prefixed(c->ports, IPPROTO_TCP);
+    size_t n_u = vg_ports_count_prefixed(c->ports, IPPROTO_UDP);
+    size_t n_any = vg_ports_count_prefixed(c->ports, 0);
+    bool raw_ok = c->dry_run || vg_have_raw_privileges();
     if(c->ping_only)
         c->opts.engine = VG_ENGINE_PING;
     else if(c->want_syn && c->want_udp)
         c->opts.engine = VG_ENGINE_SYN_UDP;
-    else if(c->want_udp)
+    else if(c->want_udp) {
+        if(n_t)
+            return usage_error("-p: T: ports need a TCP scan: add -sS (-sU alone scans UDP)");
         c->opts.engine = VG_ENGINE_UDP;
-    else if(c->want_syn || (!c->want_connect && (c->dry_run || vg_have_raw_privileges())))
+    }
+    else if(c->want_syn) {
+        if(n_u)
+            return usage_error("-p: U: ports need a UDP scan: add -sU (-sS alone scans TCP)");
+        c->opts.engine = VG_ENGINE_SYN;
+    }
+    else if(n_u && (c->want_connect || !raw_ok))
+        return usage_error("-p: U: ports need a raw UDP scan (-sU), which needs root or "
+                           "CAP_NET_RAW; %s", c->want_connect ? "--connect scans TCP only"
+                                                              : "the connect scan is TCP only");
+    else if(n_u) {
+        c->opts.engine = n_t || n_any ? VG_ENGINE_SYN_UDP : VG_ENGINE_UDP;
+        if(n_any && vg_ports_set_default_proto(c->ports, IPPROTO_TCP, &err))
+            return lib_error(&err);
+    }
+    else if(!c->want_connect && raw_ok)
         c->opts.engine = VG_ENGINE_SYN;
     else
         c->opts.engine = VG_ENGINE_CONNECT;
     if(c->opts.engine != VG_ENGINE_CONNECT && !c->dry_run && !vg_have_raw_privileges()) {
         fprintf(stderr, PROG " scan: %s needs root or CAP_NET_RAW%s\n",
-                c->ping_only ? "--ping-only" : c->want_udp ? "--udp" : "--syn",
+                c->ping_only ? "--ping-only" : c->opts.engine == VG_ENGINE_UDP ? "--udp"
+                : c->opts.engine == VG_ENGINE_SYN_UDP ? "--syn --udp" : "--syn",
                 c->ping_only ? "" : " (or use --connect)");
         return EXIT_SCAN_USAGE;
-    }
-    /* A raw worker is one sender and one capture ring; more workers than
-     * CPUs only contend (measured: docs/benchmarks.md, raw). */
-    if(c->opts.engine != VG_ENGINE_CONNECT && !c->opts.threads) {
-        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-        c->opts.threads = ncpu < 1 ? 1 : ncpu > 4 ? 4 : (unsigned)ncpu;
     }
     if(c->opts.engine == VG_ENGINE_CONNECT && (c->opts.iface || c->opts.source.family ||
                                                 c->opts.source_port))
@@ -557,13 +595,9 @@ static int parse_args(struct scan_cli *c, int argc, char **argv)
 /* --- host discovery (-sn; and before a raw port scan unless -Pn) ---------- */
 
 struct discovery {
-    const vg_targets *targets;
-    uint8_t *live;   /* bit per target index: up */
+    struct scan_cli *cli;
+    uint8_t *live;   /* bit per target index: up; NULL with -sn */
     uint64_t up, down;
-    bool print;      /* -sn: one line per host */
-    int verbose;
-    vg_oui *oui;
-    bool broken;     /* stdout went away */
 };
 
 /* Index of addr in the sorted target set (results carry addresses). */
@@ -585,42 +619,56 @@ static uint64_t target_index(const vg_targets *t, const vg_addr *a)
     return UINT64_MAX;
 }
 
+static void remember_mac(struct scan_cli *c, const vg_result *res)
+{
+    if(c->nmacs == c->capmacs) {
+        size_t cap = c->capmacs ? c->capmacs * 2 : 64;
+        struct host_mac *m = realloc(c->macs, cap * sizeof(*m));
+        if(!m)
+            return; /* a nicety: the port records just lack the MAC */
+        c->macs = m;
+        c->capmacs = cap;
+    }
+    c->macs[c->nmacs].addr = res->addr;
+    memcpy(c->macs[c->nmacs].mac, res->mac, 6);
+    c->nmacs++;
+}
+
+static int mac_cmp(const void *a, const void *b)
+{
+    return vg_addr_cmp(&((const struct host_mac *)a)->addr, &((const struct host_mac *)b)->addr);
+}
+
+/* Every output sees every discovery result (the formats decide what to
+ * write); a port scan after it probes only the hosts found up. */
 static void on_host(const vg_result *res, void *ud)
 {
     struct discovery *d = ud;
-    char ip[VG_ADDR_STRLEN], mac[40] = "", rtt[32] = "-";
-    bool up = res->state == VG_STATE_OPEN;
+    struct scan_cli *c = d->cli;
 
-    if(up) {
+    if(res->state == VG_STATE_OPEN) {
         d->up++;
-        uint64_t i = target_index(d->targets, &res->addr);
+        uint64_t i = target_index(c->targets, &res->addr);
         if(i != UINT64_MAX && d->live)
             d->live[i / 8] |= (uint8_t)(1u << (i % 8));
+        if(d->live && res->has_mac)
+            remember_mac(c, res);
     }
     else
         d->down++;
-    if(!d->print || d->broken || (!up && !d->verbose))
-        return;
-    vg_addr_format(&res->addr, ip, sizeof(ip));
-    if(res->rtt_us >= 0)
-        snprintf(rtt, sizeof(rtt), "%.2f ms", (double)res->rtt_us / 1000.0);
-    if(res->has_mac) {
-        const char *vendor = vg_oui_vendor(d->oui, res->mac);
-        snprintf(mac, sizeof(mac), "  %02x:%02x:%02x:%02x:%02x:%02x", res->mac[0], res->mac[1],
-                 res->mac[2], res->mac[3], res->mac[4], res->mac[5]);
-        if(printf("%-40s %-5s %-14s %10s%s (%s)\n", ip, "up", vg_reason_name(res->reason), rtt,
-                  mac, vendor ? vendor : "unknown vendor") < 0)
-            d->broken = true;
-        return;
+    for(int i = 0; i < c->nouts; i++) {
+        struct out_spec *o = &c->outs[i];
+        if(o->is_stdout && c->stdout_broken)
+            continue;
+        if(vg_output_host(o->out, res))
+            output_failed(c, o);
     }
-    if(printf("%-40s %-5s %-14s %10s\n", ip, up ? "up" : "down", vg_reason_name(res->reason),
-              rtt) < 0)
-        d->broken = true;
 }
 
 /* Runs a discovery scan (prepared, privileges dropped) to its end. */
 static int run_discovery(vg_scan *ping, struct discovery *d)
 {
+    struct scan_cli *c = d->cli;
     vg_error err = {0};
     bool stopped = false;
     int rc;
@@ -629,20 +677,41 @@ static int run_discovery(vg_scan *ping, struct discovery *d)
         return lib_error(&err);
     for(;;) {
         rc = vg_scan_poll(ping, 100, on_host, d, &err);
-        if(d->print && fflush(stdout) != 0)
-            d->broken = true;
+        flush_outputs(c);
         if(rc < 0) {
             fprintf(stderr, PROG " scan: %s\n", err.msg);
             return EXIT_SCAN_RUNTIME;
         }
         if(rc == 1)
             break;
-        if(!stopped && (cli_interrupted || d->broken)) {
+        if(!stopped && (cli_interrupted || c->stdout_broken || c->io_error)) {
             vg_scan_stop(ping);
             stopped = true;
         }
     }
+    if(c->nmacs)
+        qsort(c->macs, c->nmacs, sizeof(*c->macs), mac_cmp);
     return cli_interrupted ? EXIT_INTERRUPTED : EXIT_SCAN_OK;
+}
+
+/* The MAC discovery saw for a port result's host, when the reply itself
+ * did not show one (a filtered port, a reply through a router). */
+static void add_known_mac(const struct scan_cli *c, vg_result *res)
+{
+    size_t lo = 0, hi = c->nmacs;
+    while(lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int cmp = vg_addr_cmp(&c->macs[mid].addr, &res->addr);
+        if(!cmp) {
+            res->has_mac = 1;
+            memcpy(res->mac, c->macs[mid].mac, 6);
+            return;
+        }
+        if(cmp < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
 }
 
 /* --dry-run: the probes in the order the walk visits them. */
@@ -650,26 +719,83 @@ static int dry_run(struct scan_cli *c, vg_scan *scan)
 {
     vg_scan_stats st;
     char buf[VG_ADDR_STRLEN];
-    const char *kinds[2] = {NULL, NULL};
+    const char *tcp = c->opts.engine == VG_ENGINE_CONNECT ? "tcp-connect"
+                    : c->opts.engine == VG_ENGINE_PING ? "ping" : "tcp-syn";
 
-    switch(c->opts.engine) {
-    case VG_ENGINE_SYN: kinds[0] = "tcp-syn"; break;
-    case VG_ENGINE_UDP: kinds[0] = "udp"; break;
-    case VG_ENGINE_SYN_UDP: kinds[0] = "tcp-syn"; kinds[1] = "udp"; break;
-    default: kinds[0] = "tcp-connect"; break;
-    }
     vg_scan_get_stats(scan, &st);
     for(uint64_t i = 0; i < st.total && !cli_interrupted; i++) {
         vg_addr a;
         uint16_t port;
-        vg_scan_probe_at(scan, i, &a, &port);
+        uint8_t proto;
+        vg_scan_probe_at_proto(scan, i, &a, &port, &proto);
         vg_addr_format(&a, buf, sizeof(buf));
-        for(int k = 0; k < 2 && kinds[k]; k++) {
-            if(printf("%s %s %u\n", kinds[k], buf, port) < 0)
-                return EXIT_SCAN_RUNTIME;
-        }
+        int n = c->opts.engine == VG_ENGINE_PING ? printf("ping %s\n", buf)
+              : printf("%s %s %u\n", proto == IPPROTO_UDP ? "udp" : tcp, buf, port);
+        if(n < 0)
+            return EXIT_SCAN_RUNTIME;
     }
     return fflush(stdout) == 0 ? EXIT_SCAN_OK : EXIT_SCAN_RUNTIME;
+}
+
+/* Writes the scan line of every output. */
+static void begin_outputs(struct scan_cli *c, const vg_scan_info *info)
+{
+    for(int i = 0; i < c->nouts; i++) {
+        if(vg_output_begin(c->outs[i].out, info))
+            output_failed(c, &c->outs[i]);
+    }
+    flush_outputs(c);
+}
+
+/* Writes the summary line of every output. */
+static void end_outputs(struct scan_cli *c, const vg_scan_end *end)
+{
+    for(int i = 0; i < c->nouts; i++) {
+        struct out_spec *o = &c->outs[i];
+        if(o->is_stdout && c->stdout_broken)
+            continue;
+        if(vg_output_end(o->out, end) || vg_output_flush(o->out))
+            output_failed(c, o);
+    }
+}
+
+/* -sn: discovery is the whole job; its results are host records in every
+ * output format. */
+static int ping_only(struct scan_cli *c, vg_scan *ping, struct discovery *d, const vg_oui *oui)
+{
+    vg_error err = {0};
+    int rc = open_outputs(c, NULL, oui);
+    if(rc)
+        return rc;
+    if(vg_scan_prepare(ping, &err) || vg_drop_privileges(c->user, &err))
+        return lib_error(&err);
+    cli_signals_init();
+    vg_scan_stats st;
+    vg_scan_get_stats(ping, &st);
+    vg_scan_opts eff = c->opts;
+    eff.concurrency = st.concurrency;
+    eff.threads = st.threads;
+    vg_scan_info info = {
+        .version = VIGIA_VERSION,
+        .engine = vg_scan_engine_name(ping),
+        .targets = c->targets_desc,
+        .ports = "",
+        .n_targets = vg_targets_count(c->targets),
+        .n_ports = 0,
+        .opts = &eff,
+        .start_time = cli_unix_time(),
+        .kind = VG_ENGINE_PING,
+    };
+    begin_outputs(c, &info);
+    int status = run_discovery(ping, d);
+    if(status != EXIT_SCAN_OK && status != EXIT_INTERRUPTED)
+        return status;
+    vg_scan_end end = {.interrupted = status == EXIT_INTERRUPTED, .end_time = cli_unix_time()};
+    vg_scan_get_stats(ping, &end.stats);
+    end_outputs(c, &end);
+    if(status == EXIT_SCAN_OK && c->io_error)
+        status = EXIT_SCAN_RUNTIME;
+    return status;
 }
 
 int cmd_scan(int argc, char **argv)
@@ -677,12 +803,14 @@ int cmd_scan(int argc, char **argv)
     struct scan_cli c = {0};
     vg_scan *scan = NULL;
     vg_services *svc = NULL;
+    vg_oui *oui = NULL;
     vg_error err = {0};
     int rc, status = EXIT_SCAN_OK;
     bool stopped = false;
     vg_ports *ping_ports = NULL; /* host discovery */
     vg_scan *ping = NULL;
-    struct discovery disc = {0};
+    struct discovery disc = {.cli = &c};
+    bool discovery_interrupted = false;
 
     vg_scan_opts_default(&c.opts);
     c.targets = vg_targets_new();
@@ -703,8 +831,6 @@ int cmd_scan(int argc, char **argv)
     }
     cli_raise_nofile();
     /* Host discovery walks the targets once: one "port" per host. */
-    disc.targets = c.targets;
-    disc.verbose = c.verbose;
     if(c.opts.engine == VG_ENGINE_PING || (c.opts.engine != VG_ENGINE_CONNECT && !c.no_ping &&
                                             !c.dry_run)) {
         vg_scan_opts po = c.opts;
@@ -715,28 +841,15 @@ int cmd_scan(int argc, char **argv)
         if(!ping_ports || vg_ports_add(ping_ports, "1", &err) ||
            vg_scan_new(&ping, c.targets, ping_ports, &po, &err)) {
             status = lib_error(&err);
-            goto out_ping;
+            goto out;
         }
     }
+    /* MAC vendors: only raw scans see MACs; read before privileges go. */
+    if(c.opts.engine != VG_ENGINE_CONNECT && !c.dry_run)
+        oui = vg_oui_load(NULL);
     if(c.opts.engine == VG_ENGINE_PING) {
-        /* -sn: discovery is the whole job. */
-        disc.print = true;
-        disc.oui = vg_oui_load(NULL);
-        if(vg_scan_prepare(ping, &err) || vg_drop_privileges(c.user, &err)) {
-            status = lib_error(&err);
-            goto out_ping;
-        }
-        cli_signals_init();
-        double t0 = cli_unix_time();
-        status = run_discovery(ping, &disc);
-        if(status == EXIT_SCAN_OK || status == EXIT_INTERRUPTED) {
-            uint64_t n = vg_targets_count(c.targets);
-            if(!disc.broken)
-                printf("\n%s: %" PRIu64 " of %" PRIu64 " host%s up in %.2f s\n",
-                       status == EXIT_INTERRUPTED ? "Interrupted" : "Done", disc.up, n,
-                       n == 1 ? "" : "s", cli_unix_time() - t0);
-        }
-        goto out_ping;
+        status = c.dry_run ? dry_run(&c, ping) : ping_only(&c, ping, &disc, oui);
+        goto out;
     }
     if(vg_scan_new(&scan, c.targets, c.ports, &c.opts, &err)) {
         status = lib_error(&err);
@@ -747,7 +860,7 @@ int cmd_scan(int argc, char **argv)
         goto out;
     }
     svc = vg_services_load();
-    rc = open_outputs(&c, svc);
+    rc = open_outputs(&c, svc, oui);
     if(rc) {
         status = rc;
         goto out;
@@ -757,29 +870,6 @@ int cmd_scan(int argc, char **argv)
     if(c.opts.engine != VG_ENGINE_CONNECT) {
         if((ping && vg_scan_prepare(ping, &err)) || vg_scan_prepare(scan, &err) ||
            vg_drop_privileges(c.user, &err)) {
-            status = lib_error(&err);
-            goto out;
-        }
-    }
-    /* Raw port scans skip the hosts that discovery did not find up. */
-    if(ping) {
-        uint64_t n = vg_targets_count(c.targets);
-        disc.live = n < (UINT64_C(1) << 35) ? calloc((size_t)(n / 8 + 1), 1) : NULL;
-        if(!disc.live) {
-            fprintf(stderr, PROG " scan: too many targets for host discovery; use -Pn\n");
-            status = EXIT_SCAN_USAGE;
-            goto out;
-        }
-        cli_signals_init();
-        double t0 = cli_unix_time();
-        status = run_discovery(ping, &disc);
-        if(status != EXIT_SCAN_OK)
-            goto out;
-        if(!c.quiet && isatty(STDERR_FILENO))
-            fprintf(stderr, PROG " scan: host discovery: %" PRIu64 " of %" PRIu64
-                    " host%s up (%.2f s); -Pn scans all\n", disc.up, n, n == 1 ? "" : "s",
-                    cli_unix_time() - t0);
-        if(vg_scan_set_live(scan, disc.live, &err)) {
             status = lib_error(&err);
             goto out;
         }
@@ -800,20 +890,50 @@ int cmd_scan(int argc, char **argv)
         .n_ports = vg_ports_count(c.ports),
         .opts = &eff,
         .start_time = cli_unix_time(),
+        .kind = c.opts.engine,
     };
-    for(int i = 0; i < c.nouts; i++) {
-        if(vg_output_begin(c.outs[i].out, &info))
-            output_failed(&c, &c.outs[i]);
+    vg_scan_port_counts(scan, &info.n_tcp_ports, &info.n_udp_ports);
+    begin_outputs(&c, &info);
+
+    /* Raw port scans skip the hosts that discovery did not find up; the
+     * outputs get a host record for each live one first. */
+    if(ping) {
+        uint64_t n = vg_targets_count(c.targets);
+        disc.live = n < (UINT64_C(1) << 35) ? calloc((size_t)(n / 8 + 1), 1) : NULL;
+        if(!disc.live) {
+            fprintf(stderr, PROG " scan: too many targets for host discovery; use -Pn\n");
+            status = EXIT_SCAN_USAGE;
+            goto out;
+        }
+        double t0 = cli_unix_time();
+        status = run_discovery(ping, &disc);
+        if(status == EXIT_INTERRUPTED || (status == EXIT_SCAN_OK && (c.stdout_broken || c.io_error)))
+            discovery_interrupted = true;
+        else if(status != EXIT_SCAN_OK)
+            goto out;
+        status = EXIT_SCAN_OK;
+        if(!discovery_interrupted && !c.quiet && isatty(STDERR_FILENO))
+            fprintf(stderr, PROG " scan: host discovery: %" PRIu64 " of %" PRIu64
+                    " host%s up (%.2f s); -Pn scans all\n", disc.up, n, n == 1 ? "" : "s",
+                    cli_unix_time() - t0);
+        if(vg_scan_set_live(scan, disc.live, &err)) {
+            status = lib_error(&err);
+            goto out;
+        }
     }
-    flush_outputs(&c);
-    if(vg_scan_start(scan, &err)) {
+
+    if(discovery_interrupted) {
+        /* Stopped during discovery: no port scan, but a summary. */
+        stopped = true;
+    }
+    else if(vg_scan_start(scan, &err)) {
         status = lib_error(&err);
         goto out;
     }
 
     bool show_progress = !c.quiet && isatty(STDERR_FILENO);
     uint64_t last_progress = 0;
-    for(;;) {
+    while(!discovery_interrupted) {
         rc = vg_scan_poll(scan, 100, on_result, &c, &err);
         flush_outputs(&c);
         if(rc < 0) {
@@ -844,13 +964,7 @@ int cmd_scan(int argc, char **argv)
 
     vg_scan_end end = {.interrupted = stopped && cli_interrupted, .end_time = cli_unix_time()};
     vg_scan_get_stats(scan, &end.stats);
-    for(int i = 0; i < c.nouts; i++) {
-        struct out_spec *o = &c.outs[i];
-        if(o->is_stdout && c.stdout_broken)
-            continue;
-        if(vg_output_end(o->out, &end) || vg_output_flush(o->out))
-            output_failed(&c, o);
-    }
+    end_outputs(&c, &end);
     if(status == EXIT_SCAN_OK) {
         if(end.interrupted)
             status = EXIT_INTERRUPTED;
@@ -860,11 +974,11 @@ int cmd_scan(int argc, char **argv)
 
 out:
     vg_scan_free(scan);
-out_ping:
     vg_scan_free(ping);
     vg_ports_free(ping_ports);
     free(disc.live);
-    vg_oui_free(disc.oui);
+    free(c.macs);
+    vg_oui_free(oui);
     for(int i = 0; i < c.nouts; i++) {
         vg_output_free(c.outs[i].out);
         if(c.outs[i].owns_fp && fclose(c.outs[i].fp) != 0 && status == EXIT_SCAN_OK) {

@@ -94,6 +94,15 @@ typedef enum vg_check_reason {
     VG_CR_CONFIG_ERROR,     /* "config-error": a local file or option could not be used */
     VG_CR_INTERRUPTED,      /* "interrupted": stopped before it finished */
     VG_CR_INTERNAL,         /* "internal-error": out of memory, out of file descriptors, ... */
+    /* dns://, mysql://, icmp://, udp:// and STARTTLS kinds (issue 6) */
+    VG_CR_DNS_SERVFAIL,     /* "dns-servfail": the DNS server answered SERVFAIL */
+    VG_CR_RCODE_MISMATCH,   /* "rcode-mismatch": the DNS rcode is not one of --expect-rcode */
+    VG_CR_ANSWER_MISMATCH,  /* "answer-mismatch": no (or not all) --expect-answer values, or no records */
+    VG_CR_NOT_AUTHORITATIVE,/* "not-authoritative": --expect-authoritative, but the AA bit is clear */
+    VG_CR_SERVER_ERROR,     /* "server-error": the server answered with an error (MySQL error packet) */
+    VG_CR_PORT_UNREACH,     /* "port-unreach": ICMP port unreachable (udp://) */
+    VG_CR_PACKET_LOSS,      /* "packet-loss": icmp:// lost more than --warn-loss/--crit-loss */
+    VG_CR_STARTTLS,         /* "starttls-refused": the server would not start TLS */
     VG_CR__COUNT
 } vg_check_reason;
 
@@ -162,16 +171,34 @@ typedef struct vg_check_opts {
     size_t send_len;
     const char *expect;         /* regex the answer must match */
     size_t max_read;            /* bytes read for expect/banners; default 64 KiB */
+
+    /* dns:// (issue 6) */
+    const char *const *expect_answer; /* values or CIDRs; NULL-terminated or NULL */
+    bool expect_all;            /* every expect_answer item must be answered (default: any) */
+    uint32_t expect_rcodes;     /* bit N: rcode N passes; 0: NOERROR only */
+    bool expect_authoritative;  /* the AA bit must be set */
+    /* icmp:// */
+    unsigned icmp_count;        /* echo requests; default 5 */
+    uint32_t icmp_interval_ms;  /* between requests; default 200 */
+    int warn_loss_pct;          /* WARNING above this loss (0..100); -1 = off */
+    int crit_loss_pct;          /* CRITICAL above; -1 = off (100% loss is always CRITICAL) */
+    /* multi-step exchange on tcp://, tls://, udp:// (instead of send/expect):
+     * "send:TEXT" (escapes as vg_unescape; ${1}..${9} insert the capture
+     * groups of the last matched expect step) and "expect:REGEX" items, in
+     * order; NULL-terminated or NULL */
+    const char *const *steps;
 } vg_check_opts;
 
 void vg_check_opts_default(vg_check_opts *opts);
 
 /* What a check's target spec says. */
 typedef struct vg_check_target {
-    char scheme[8];             /* "tcp", "http", "https", "tls", "ssh" */
+    char scheme[16];            /* "tcp", "http", "https", "tls", "ssh", "dns", "mysql", ... */
     char host[256];             /* name or address literal, without brackets */
     uint16_t port;
     char url[2048];             /* http(s): the normalized URL; else "scheme://host:port" */
+    char dns_name[256];         /* dns://: the name asked for (no trailing dot needed) */
+    uint16_t dns_qtype;         /* dns://: the record type (1 A, 28 AAAA, ...) */
 } vg_check_target;
 
 /* Parses "tcp://host:port", "http://...", "https://[::1]:8443/x",
@@ -231,6 +258,27 @@ typedef struct vg_check_result {
     char hostkey_type[32];
     char hostkey_fp[64];        /* "SHA256:..." as ssh-keygen -l prints it */
     bool hostkey_verified;      /* the server proved it holds the key (KEX signature) */
+
+    /* dns:// (issue 6) */
+    int dns_rcode;              /* -1: no answer */
+    bool dns_aa;                /* authoritative answer */
+    bool dns_tc;                /* the UDP answer was truncated (TCP was used) */
+    unsigned dns_nanswers;      /* records of the asked type in the answer section */
+#define VG_CHECK_MAX_ANSWERS 8
+    char dns_answers[VG_CHECK_MAX_ANSWERS][160]; /* presentation form, escaped */
+    /* mysql:// (server version in banner) */
+    int mysql_protocol;         /* 0: no greeting */
+    uint32_t mysql_caps;        /* capability flags */
+    uint32_t mysql_conn_id;
+    int mysql_error;            /* error packet code; 0: none */
+    char mysql_sqlstate[6];
+    /* icmp:// */
+    unsigned icmp_sent, icmp_received;
+    int64_t rtt_min_us, rtt_avg_us, rtt_max_us; /* -1 when nothing came back */
+    bool icmp_raw;              /* raw socket (else an unprivileged ping socket) */
+
+    /* checks files (-f): the check's name; NULL when it has none */
+    const char *name;
 } vg_check_result;
 
 /* --- running checks ---------------------------------------------------- */
@@ -240,6 +288,10 @@ typedef struct vg_checker vg_checker;
 typedef struct vg_checker_opts {
     unsigned concurrency;       /* checks in flight; 0: 256 */
     int max_fds;                /* highest fd + 1 the loop can watch; 0: RLIMIT_NOFILE */
+    /* Deliver each check as soon as it finishes (not in the order added);
+     * then checks may also be added after start and re-run once delivered
+     * (--watch, scan --check). */
+    bool unordered;
 } vg_checker_opts;
 
 /* Called once per check, in the order the checks were added. The record is
@@ -252,6 +304,18 @@ int vg_checker_new(vg_checker **out, const vg_checker_opts *opts, vg_error *err)
  * combinations that cannot work (e.g. --expect-body on ssh://, a bad
  * regex) are VG_EINVAL. */
 int vg_checker_add(vg_checker *c, const char *spec, const vg_check_opts *opts, vg_error *err);
+
+/* The same with a name (copied; NULL for none) that every record of the
+ * check carries; *index (if not NULL) receives the check's index. With
+ * vg_checker_opts.unordered, checks may be added after start (they are
+ * prepared at once: TLS files, resolver). */
+int vg_checker_add_named(vg_checker *c, const char *name, const char *spec, const vg_check_opts *opts,
+                         size_t *index, vg_error *err);
+
+/* Unordered checkers only: runs a delivered check again, from scratch (a
+ * new deadline, attempts counted from 1). VG_EINVAL when the check has not
+ * been delivered yet or the checker was stopped. */
+int vg_checker_rerun(vg_checker *c, size_t index, vg_error *err);
 
 size_t vg_checker_count(const vg_checker *c);
 
@@ -297,6 +361,24 @@ typedef struct vg_check_summary {
 
 typedef struct vg_check_output vg_check_output;
 
+/* --watch: what one check did over the whole run (issue 6b). */
+typedef struct vg_check_watch_phase {
+    unsigned n;                 /* runs that reached the phase */
+    int64_t min_us, avg_us, p95_us;
+} vg_check_watch_phase;
+
+typedef struct vg_check_watch_stats {
+    size_t index;
+    const char *name;           /* NULL when none */
+    const char *target;
+    const char *kind;
+    unsigned runs;
+    int state;                  /* the current (last) state; -1: never finished */
+    int reason;                 /* of the last result */
+    double state_s[4];          /* seconds spent in each vg_check_state */
+    vg_check_watch_phase phase[VG_PHASE__COUNT];
+} vg_check_watch_stats;
+
 /* The vtable of one format. Callbacks return VG_OK or VG_EIO. */
 typedef struct vg_check_output_type {
     const char *name;
@@ -306,6 +388,11 @@ typedef struct vg_check_output_type {
     int (*result)(vg_check_output *o, const vg_check_result *res);
     int (*end)(vg_check_output *o, const vg_check_summary *sum);
     void (*cleanup)(vg_check_output *o);
+    /* --watch (optional; issue 6b): res changed state; previous is -1 at a
+     * check's first result. */
+    int (*change)(vg_check_output *o, const vg_check_result *res, int previous);
+    /* --watch (optional): one check's summary, once per check at exit. */
+    int (*watch_summary)(vg_check_output *o, const vg_check_watch_stats *st);
 } vg_check_output_type;
 
 struct vg_check_output {
@@ -321,6 +408,10 @@ int vg_check_output_begin(vg_check_output *o, const vg_check_info *info);
 int vg_check_output_result(vg_check_output *o, const vg_check_result *res);
 int vg_check_output_end(vg_check_output *o, const vg_check_summary *sum);
 int vg_check_output_flush(vg_check_output *o);
+/* --watch: call the format's change / watch_summary callbacks (no-ops for
+ * formats without them). */
+int vg_check_output_change(vg_check_output *o, const vg_check_result *res, int previous);
+int vg_check_output_watch_summary(vg_check_output *o, const vg_check_watch_stats *st);
 void vg_check_output_free(vg_check_output *o);
 
 /* --- helpers other code may reuse (pure functions) ------------------------ */
@@ -332,9 +423,66 @@ void vg_check_output_free(vg_check_output *o);
  * Truncates on a character boundary (adding "..." when it cut). Returns dst. */
 char *vg_escape(char *dst, size_t dstlen, const void *src, size_t len);
 
+/* DNS record type names of dns:// targets: "A" <-> 1, "AAAA" <-> 28, ...
+ * (A NS CNAME SOA PTR MX TXT AAAA SRV); "?" / -1 for others. */
+const char *vg_dns_type_name(unsigned type);
+int vg_dns_type_parse(const char *s);
+/* DNS rcode names: "NOERROR" <-> 0, "NXDOMAIN" <-> 3, ...; -1 when unknown. */
+int vg_dns_rcode_parse(const char *s);
+
 /* Decodes \r \n \t \0 \\ \xNN escapes of a --send argument into out (capacity
  * outcap). Returns the length, or -1 on a bad escape or overflow. */
 long vg_unescape(char *out, size_t outcap, const char *in);
+
+/* --- checks files (-f checks.yaml; lib/check/checkfile.c) ------------------ */
+
+/* What the caller says about an option name found in a file. */
+typedef enum vg_checkfile_kind {
+    VG_CHECKFILE_UNKNOWN = -1,  /* not an option that can appear in a file */
+    VG_CHECKFILE_FLAG = 0,      /* takes no value: true/false (yes/no, on/off) */
+    VG_CHECKFILE_VALUE,         /* one scalar value */
+    VG_CHECKFILE_LIST,          /* a scalar or a list of scalars (repeatable) */
+} vg_checkfile_kind;
+
+/* Classifies an option name (long name without dashes). */
+typedef int (*vg_checkfile_key_fn)(const char *key, void *ud);
+
+/* One option of a check: key as written, value as a string (a flag's value
+ * is "true" or "false"), and where the value starts (1-based). */
+typedef struct vg_checkfile_opt {
+    char *key;
+    char *value;
+    unsigned line, col;
+} vg_checkfile_opt;
+
+/* One check: name (the target when the file gives none), target, and its
+ * options: the defaults' first (those the check does not set itself),
+ * then its own, in file order; a list option gives one entry per item. */
+typedef struct vg_checkfile_entry {
+    char *name;
+    char *target;
+    unsigned line, col;         /* of the check's mapping */
+    vg_checkfile_opt *opts;
+    size_t nopts;
+} vg_checkfile_entry;
+
+typedef struct vg_checkfile {
+    vg_checkfile_entry *checks;
+    size_t n;
+} vg_checkfile;
+
+/* Limits the loader enforces on hostile files. */
+#define VG_CHECKFILE_MAX_BYTES (16u << 20)
+#define VG_CHECKFILE_MAX_CHECKS 100000u
+#define VG_CHECKFILE_MAX_OPTS 256u      /* per check, list items included */
+#define VG_CHECKFILE_MAX_VALUE 65536u   /* bytes of one value */
+
+/* Parses a checks file held in buf (len bytes; need not be NUL-terminated).
+ * Pure: no I/O. On error returns VG_EINVAL (or VG_ENOMEM) with a message
+ * "LINE:COLUMN: what is wrong" in err, and *out = NULL. */
+int vg_checkfile_parse(vg_checkfile **out, const void *buf, size_t len, vg_checkfile_key_fn key_kind,
+                       void *ud, vg_error *err);
+void vg_checkfile_free(vg_checkfile *f);
 
 #ifdef __cplusplus
 }

@@ -17,15 +17,23 @@ extern "C" {
 /* Version of the NDJSON record schema (docs/schema.md). */
 #define VG_SCAN_SCHEMA "vigia.scan/1"
 
+/* The IEEE OUI registry (vg_oui_load(), lib/util/oui.h): MAC vendors. */
+struct vg_oui;
+
 typedef struct vg_scan_info {
     const char *version;  /* vigia's version */
-    const char *engine;   /* "connect" */
+    const char *engine;   /* "connect", "syn", "udp", "syn+udp", "ping" */
     const char *targets;  /* the target specs as given, joined by spaces */
     const char *ports;    /* the port spec as given */
     uint64_t n_targets;
     uint64_t n_ports;
     const vg_scan_opts *opts; /* effective options (concurrency, threads resolved) */
     double start_time;    /* Unix time, seconds */
+    int kind;             /* vg_engine of the run; VG_ENGINE_PING: host
+                             discovery only (-sn), records are hosts; 0:
+                             not said (a port scan) */
+    uint64_t n_tcp_ports; /* ports probed per host over TCP and over UDP */
+    uint64_t n_udp_ports; /* (vg_scan_port_counts()); both 0: not said */
 } vg_scan_info;
 
 typedef struct vg_scan_end {
@@ -39,6 +47,7 @@ typedef struct vg_output_opts {
     bool open_only;             /* list only open ports (counts stay complete) */
     const vg_targets *targets;  /* to show the names users gave; may be NULL */
     const vg_services *services;/* port names; may be NULL */
+    const struct vg_oui *oui;   /* MAC vendors; may be NULL (no vendor names) */
 } vg_output_opts;
 
 typedef struct vg_output vg_output;
@@ -55,6 +64,11 @@ typedef struct vg_output_type {
     int (*result)(vg_output *o, const vg_result *res);
     int (*end)(vg_output *o, const vg_scan_end *end);
     void (*cleanup)(vg_output *o);
+    /* Host discovery: called once per host that discovery probed, before
+     * the port results (if any): a VG_ENGINE_PING result, port 0, state
+     * VG_STATE_OPEN = up (reason: what answered), anything else = down.
+     * host is only valid during the call. NULL: the format ignores hosts. */
+    int (*host)(vg_output *o, const vg_result *host);
 } vg_output_type;
 
 struct vg_output {
@@ -72,6 +86,8 @@ vg_output *vg_output_new(const char *format, FILE *fp, const vg_output_opts *opt
                          vg_error *err);
 int vg_output_begin(vg_output *o, const vg_scan_info *info);
 int vg_output_result(vg_output *o, const vg_result *res);
+/* A host discovery result (see vg_output_type.host). */
+int vg_output_host(vg_output *o, const vg_result *host);
 int vg_output_end(vg_output *o, const vg_scan_end *end);
 /* Pushes buffered bytes to the stream's file; VG_EIO on failure. */
 int vg_output_flush(vg_output *o);
@@ -80,6 +96,9 @@ void vg_output_free(vg_output *o);
 /* Writes s as a JSON string literal (quotes included), escaping control
  * characters and invalid UTF-8 bytes as \u00XX. */
 void vg_json_string(FILE *fp, const char *s);
+
+/* Writes mac as "00:00:0c:12:34:56" into buf (at least 18 bytes). */
+void vg_mac_format(const uint8_t mac[6], char *buf, size_t len);
 
 #ifdef __cplusplus
 }

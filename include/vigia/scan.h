@@ -51,7 +51,8 @@ typedef enum vg_engine {
     VG_ENGINE_CONNECT = 1, /* unprivileged connect() scan (-sT) */
     VG_ENGINE_SYN,         /* raw TCP SYN scan (-sS); needs CAP_NET_RAW */
     VG_ENGINE_UDP,         /* raw UDP scan (-sU); needs CAP_NET_RAW */
-    VG_ENGINE_SYN_UDP,     /* both at once (-sS -sU): every port over TCP and UDP */
+    VG_ENGINE_SYN_UDP,     /* both at once (-sS -sU): ports without a prefix over
+                              TCP and UDP, "T:" ports over TCP, "U:" over UDP */
     VG_ENGINE_PING,        /* host discovery only (-sn): one result per host, port 0;
                               state open = up (reason: what answered), filtered = down */
 } vg_engine;
@@ -79,7 +80,9 @@ typedef struct vg_scan_opts {
     uint32_t init_rtt_timeout_ms;/* before any answer; default 1000 */
     double rate;                /* cap on new probes per second; 0 = none */
     unsigned concurrency;       /* probes in flight; 0 = from RLIMIT_NOFILE */
-    unsigned threads;           /* worker threads; 0 = two per CPU, at most 4 */
+    unsigned threads;           /* worker threads; 0 = the engine's default, at
+                                   most 4: two per CPU for connect, one per CPU
+                                   for the raw engines (syn, udp, ping) */
     uint64_t seed;              /* order of the walk; same seed, same order */
     uint32_t shard_index;       /* this run scans shard_index of shard_count */
     uint32_t shard_count;       /* 0 or 1: no sharding */
@@ -93,7 +96,9 @@ typedef struct vg_scan_opts {
 void vg_scan_opts_default(vg_scan_opts *opts);
 
 typedef struct vg_scan_stats {
-    uint64_t total;     /* (target, port) pairs this run will report */
+    uint64_t total;     /* (target, port) pairs this run will report: those
+                           of hosts that vg_scan_set_live() skips are taken
+                           out as the walk meets them (exact at the end) */
     uint64_t done;      /* reported so far */
     uint64_t sent;      /* probes sent, retries included */
     uint64_t open, closed, filtered;
@@ -102,6 +107,8 @@ typedef struct vg_scan_stats {
     unsigned concurrency; /* the limit in effect */
     unsigned threads;
     double elapsed_s;
+    uint64_t skipped;   /* pairs not probed because their host is not in
+                           vg_scan_set_live()'s set (down); not in total */
 } vg_scan_stats;
 
 typedef struct vg_scan vg_scan;
@@ -110,7 +117,11 @@ typedef struct vg_scan vg_scan;
  * The record is only valid during the call. */
 typedef void (*vg_result_fn)(const vg_result *res, void *ud);
 
-/* targets must be finalized; targets and ports must outlive the scan. */
+/* targets must be finalized; targets and ports must outlive the scan.
+ * Which ports go over which protocol: a TCP engine (connect, syn) probes
+ * vg_ports_get_proto(IPPROTO_TCP), udp the UDP view, syn+udp both views
+ * (so a port given without a prefix is probed twice); "U:" ports with a
+ * TCP-only engine, or "T:" ports with udp, are VG_EINVAL. */
 int vg_scan_new(vg_scan **out, const vg_targets *targets, const vg_ports *ports,
                 const vg_scan_opts *opts, vg_error *err);
 
@@ -134,6 +145,13 @@ const char *vg_scan_engine_name(const vg_scan *scan);
 /* The i-th probe of this run (0 <= i < stats.total) in the order the walk
  * visits it, for --dry-run. Sends nothing. */
 void vg_scan_probe_at(const vg_scan *scan, uint64_t i, vg_addr *addr, uint16_t *port);
+
+/* Same, with the probe's protocol (IPPROTO_TCP or IPPROTO_UDP). */
+void vg_scan_probe_at_proto(const vg_scan *scan, uint64_t i, vg_addr *addr, uint16_t *port,
+                            uint8_t *proto);
+
+/* Ports probed per host over TCP and over UDP (see vg_scan_new()). */
+void vg_scan_port_counts(const vg_scan *scan, uint64_t *tcp, uint64_t *udp);
 
 /* Raw engines: probe only the targets whose bit is set in live (bit i of
  * byte i / 8 for target index i, as vg_targets_get() numbers them), e.g.

@@ -25,6 +25,7 @@ typedef struct vg_check_type {
     const char *label;          /* for text output: "TCP" */
     uint16_t default_port;      /* 0: the spec must give one */
     bool tls;                   /* the stream is wrapped in TLS */
+    bool starttls;              /* TLS is negotiated inside the protocol (issue 6) */
     /* Rejects option combinations that cannot work for this kind. */
     int (*validate)(const vg_check_opts *opts, vg_error *err);
     /* Starts an attempt; a non-zero return means it could not start and
@@ -43,6 +44,14 @@ extern const vg_check_type vg_check_tls;
 extern const vg_check_type vg_check_http;
 extern const vg_check_type vg_check_https;
 extern const vg_check_type vg_check_ssh;
+/* issue 6 kinds */
+extern const vg_check_type vg_check_dns;
+extern const vg_check_type vg_check_mysql;
+extern const vg_check_type vg_check_icmp;
+extern const vg_check_type vg_check_udp;
+extern const vg_check_type vg_check_smtp;
+extern const vg_check_type vg_check_imap;
+extern const vg_check_type vg_check_postgres;
 
 enum check_phase_state {
     CK_PENDING = 0,   /* not started */
@@ -96,6 +105,8 @@ struct vg_check {
 
     void *kctx;                 /* the kind's per-attempt state */
     vg_check *next_run;         /* run queue link */
+    char *name;                 /* vg_checker_add_named(); NULL for none */
+    vg_check *next_done;        /* unordered checkers: done queue link */
 };
 
 /* The runner's internals the kinds need. */
@@ -183,6 +194,9 @@ struct vg_stream {
  * with a finding. */
 int stream_open(vg_stream *s, vg_check *ck, const vg_stream_ops *ops, void *ud,
                 size_t in_cap, bool tls);
+/* Starts a TLS handshake on an open plain stream (STARTTLS); on_open is
+ * called again when it is done. Queue and input must be empty. */
+void stream_start_tls(vg_stream *s);
 /* Queues bytes to send (copied). Returns 0 or -1 (out of memory). */
 int stream_write(vg_stream *s, const void *buf, size_t len);
 /* Drops n bytes from the front of the input. */
@@ -221,7 +235,31 @@ struct sendexpect_state {
     vg_stream stream;
     void *re;                   /* regex_t *, compiled per attempt */
     size_t evaluated;           /* in_len at the last match attempt */
+    struct steps_run *steps;    /* --step script instead of send/expect (steps.c) */
 };
+
+/* --- multi-step send/expect (lib/check/steps.c) ------------------------------ */
+
+typedef struct steps_run steps_run;
+/* Checks opts->steps: syntax, escapes, regexes, and that kind runs them. */
+int steps_validate(const char *kind, const vg_check_opts *opts, vg_error *err);
+/* Compiles the script for one attempt; NULL when out of memory. */
+steps_run *steps_new(const vg_check_opts *opts);
+void steps_free(steps_run *r);
+/* The stream side (tcp://, tls://): called from the sendexpect ops. */
+void steps_on_open(vg_stream *s, steps_run *r);
+void steps_on_data(vg_stream *s, steps_run *r);
+void steps_on_close(vg_stream *s, steps_run *r, int err);
+void steps_on_sent(vg_stream *s, steps_run *r);
+void steps_timeout(vg_check *ck, vg_stream *s, steps_run *r);
+/* The datagram side (udp://): the next datagram to send, if the script is
+ * at a send step (*len bytes at *out, valid until the next call); a
+ * datagram received; true when the script is done. */
+bool steps_next_send(steps_run *r, const uint8_t **out, size_t *len);
+int steps_on_datagram(vg_check *ck, steps_run *r, const uint8_t *d, size_t n);
+bool steps_done(const steps_run *r);
+/* Index (from 1) and text of the step being waited for, for messages. */
+unsigned steps_current(const steps_run *r, const char **text);
 void sendexpect_timeout(vg_check *ck, struct sendexpect_state *se);
 void sendexpect_release(struct sendexpect_state *se);
 

@@ -41,10 +41,17 @@ struct vg_checker {
     struct ssl_ctx_entry *ssl_ctxs;
     check_resolver **resolvers; /* one per distinct --dns-servers */
     size_t nresolvers;
+    /* unordered checkers (vg_checker_opts.unordered) */
+    vg_check *run_head, *run_tail;   /* re-run checks waiting for a slot */
+    vg_check *done_head, *done_tail; /* finished, not delivered */
+    size_t outstanding;              /* added or re-run, not delivered */
 };
 
 static const vg_check_type *const check_types[] = {
-    &vg_check_tcp, &vg_check_tls, &vg_check_http, &vg_check_https, &vg_check_ssh, NULL,
+    &vg_check_tcp, &vg_check_tls, &vg_check_http, &vg_check_https, &vg_check_ssh,
+    &vg_check_dns, &vg_check_mysql, &vg_check_icmp, &vg_check_udp, /* issue 6 */
+    &vg_check_smtp, &vg_check_imap, &vg_check_postgres,
+    NULL,
 };
 
 void vg_check_opts_default(vg_check_opts *o)
@@ -57,6 +64,10 @@ void vg_check_opts_default(vg_check_opts *o)
     o->max_redirects = 10;
     o->max_body = 1 << 20;
     o->max_read = 64 << 10;
+    o->icmp_count = 5;
+    o->icmp_interval_ms = 200;
+    o->warn_loss_pct = -1;
+    o->crit_loss_pct = -1;
 }
 
 vg_loop *checker_loop(vg_checker *c)
@@ -189,12 +200,20 @@ static const vg_check_type *type_for(const char *scheme)
 
 static void on_timer(vg_loop *loop, vg_timer *t);
 
+static int prepare_check(vg_checker *c, vg_check *ck, vg_error *err);
+
 int vg_checker_add(vg_checker *c, const char *spec, const vg_check_opts *opts, vg_error *err)
+{
+    return vg_checker_add_named(c, NULL, spec, opts, NULL, err);
+}
+
+int vg_checker_add_named(vg_checker *c, const char *name, const char *spec, const vg_check_opts *opts,
+                         size_t *index, vg_error *err)
 {
     vg_check *ck;
     int rc;
 
-    if(c->started)
+    if(c->started && (!c->opts.unordered || c->stopped))
         return vg_error_set(err, VG_EINVAL, "checks cannot be added after start");
     ck = calloc(1, sizeof(*ck));
     if(!ck)
@@ -219,7 +238,7 @@ int vg_checker_add(vg_checker *c, const char *spec, const vg_check_opts *opts, v
         }
     }
     ck->spec = strdup(spec);
-    if(!ck->spec) {
+    if(!ck->spec || (name && !(ck->name = strdup(name)))) {
         rc = vg_error_set(err, VG_ENOMEM, "out of memory");
         goto fail;
     }
@@ -238,9 +257,18 @@ int vg_checker_add(vg_checker *c, const char *spec, const vg_check_opts *opts, v
     ck->index = c->n;
     ck->dns_us = -1;
     vg_timer_init(&ck->timer, on_timer);
+    if(c->started) {
+        rc = prepare_check(c, ck, err);
+        if(rc)
+            goto fail;
+    }
+    if(index)
+        *index = c->n;
     c->checks[c->n++] = ck;
+    c->outstanding++;
     return VG_OK;
 fail:
+    free(ck->name);
     free(ck->spec);
     free(ck);
     return rc;
@@ -332,25 +360,34 @@ static check_resolver *checker_resolver(vg_checker *c, const char *servers, vg_e
     return r;
 }
 
+/* TLS context, address literal or resolver: what a check needs before its
+ * first attempt. */
+static int prepare_check(vg_checker *c, vg_check *ck, vg_error *err)
+{
+    bool http = ck->type == &vg_check_http || ck->type == &vg_check_https;
+    if((ck->type->tls || ck->type->starttls) && !checker_ssl_ctx(c, ck->opts, err))
+        return err ? err->code : VG_EINVAL;
+    if(match_override(ck, &ck->addr) || parse_literal(ck->tgt.host, &ck->addr))
+        ck->have_addr = true;
+    else if(http && ck->opts->proxy)
+        ; /* the proxy resolves the target's name */
+    else {
+        ck->needs_dns = true;
+        if(!checker_resolver(c, ck->opts->dns_servers, err))
+            return err ? err->code : VG_EINVAL;
+    }
+    return VG_OK;
+}
+
 int vg_checker_start(vg_checker *c, vg_error *err)
 {
     if(c->started)
         return VG_OK;
     c->started = true;
     for(size_t i = 0; i < c->n; i++) {
-        vg_check *ck = c->checks[i];
-        bool http = ck->type == &vg_check_http || ck->type == &vg_check_https;
-        if(ck->type->tls && !checker_ssl_ctx(c, ck->opts, err))
-            return err ? err->code : VG_EINVAL;
-        if(match_override(ck, &ck->addr) || parse_literal(ck->tgt.host, &ck->addr))
-            ck->have_addr = true;
-        else if(http && ck->opts->proxy)
-            ; /* the proxy resolves the target's name */
-        else {
-            ck->needs_dns = true;
-            if(!checker_resolver(c, ck->opts->dns_servers, err))
-                return err ? err->code : VG_EINVAL;
-        }
+        int rc = prepare_check(c, c->checks[i], err);
+        if(rc)
+            return rc;
     }
     return VG_OK;
 }
@@ -667,6 +704,7 @@ static void finalize(vg_check *ck)
     if(!r->message[0])
         append(r->message, sizeof(r->message), state == VG_CHECK_OK ? "OK" : "failed");
     r->target = ck->spec;
+    r->name = ck->name;
     r->kind = ck->tgt.scheme;
     r->host = ck->tgt.host;
     r->port = ck->tgt.port;
@@ -682,6 +720,14 @@ static void finalize(vg_check *ck)
     }
     ck->status = CK_DONE;
     c->ndone++;
+    if(c->opts.unordered) {
+        ck->next_done = NULL;
+        if(c->done_tail)
+            c->done_tail->next_done = ck;
+        else
+            c->done_head = ck;
+        c->done_tail = ck;
+    }
 }
 
 /* Starts pending checks up to the concurrency limit. Checks that finish
@@ -693,11 +739,55 @@ static void pump(vg_checker *c)
         vg_check *ck = c->checks[c->next_start++];
         start_check(ck);
     }
+    while(!c->stopped && c->run_head && c->active < c->opts.concurrency) {
+        vg_check *ck = c->run_head;
+        c->run_head = ck->next_run;
+        if(!c->run_head)
+            c->run_tail = NULL;
+        ck->next_run = NULL;
+        if(ck->status == CK_PENDING)
+            start_check(ck);
+    }
+}
+
+int vg_checker_rerun(vg_checker *c, size_t index, vg_error *err)
+{
+    vg_check *ck;
+    if(!c->opts.unordered || c->stopped || !c->started || index >= c->n)
+        return vg_error_set(err, VG_EINVAL, "this check cannot be re-run");
+    ck = c->checks[index];
+    if(ck->status != CK_DELIVERED)
+        return vg_error_set(err, VG_EINVAL, "check %zu has not finished", index);
+    ck->status = CK_PENDING;
+    ck->attempts = 0;
+    ck->prev_reason = VG_CR_OK;
+    ck->start_us = 0;
+    reset_attempt(ck);
+    ck->next_run = NULL;
+    if(c->run_tail)
+        c->run_tail->next_run = ck;
+    else
+        c->run_head = ck;
+    c->run_tail = ck;
+    c->outstanding++;
+    return VG_OK;
 }
 
 static void deliver(vg_checker *c, vg_check_result_fn fn, void *ud)
 {
-    while(c->next_deliver < c->n && c->checks[c->next_deliver]->status == CK_DONE) {
+    while(c->opts.unordered && c->done_head) {
+        vg_check *ck = c->done_head;
+        c->done_head = ck->next_done;
+        if(!c->done_head)
+            c->done_tail = NULL;
+        ck->next_done = NULL;
+        ck->res.index = ck->index;
+        ck->status = CK_DELIVERED;
+        c->outstanding--;
+        if(fn)
+            fn(&ck->res, ud);
+    }
+    while(!c->opts.unordered && c->next_deliver < c->n && c->checks[c->next_deliver]->status == CK_DONE) {
         vg_check *ck = c->checks[c->next_deliver++];
         ck->res.index = ck->index;
         if(fn)
@@ -716,13 +806,15 @@ int vg_checker_poll(vg_checker *c, int max_wait_ms, vg_check_result_fn fn, void 
     }
     pump(c);
     deliver(c, fn, ud);
-    if(c->next_deliver == c->n)
+    if(c->opts.unordered ? c->outstanding == 0 : c->next_deliver == c->n)
         return 1;
     rc = vg_loop_run_once(c->loop, max_wait_ms);
     if(rc < 0)
         return vg_error_set(err, VG_ESYS, "event loop: %s", strerror(-rc));
     pump(c);
     deliver(c, fn, ud);
+    if(c->opts.unordered)
+        return c->outstanding == 0;
     return c->next_deliver == c->n;
 }
 
@@ -763,6 +855,7 @@ void vg_checker_free(vg_checker *c)
         if(ck->status == CK_RUNNING)
             ck->type->release(ck);
         vg_timer_disarm(c->loop, &ck->timer);
+        free(ck->name);
         free(ck->spec);
         free(ck);
     }

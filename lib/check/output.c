@@ -9,6 +9,7 @@
 static const vg_check_output_type *const formats[] = {
     &vg_check_output_text,
     &vg_check_output_ndjson,
+    &vg_check_output_openmetrics, /* issue 6b */
     NULL,
 };
 
@@ -25,7 +26,7 @@ vg_check_output *vg_check_output_new(const char *format, FILE *fp, vg_error *err
         if(!strcmp(formats[i]->name, format))
             t = formats[i];
     if(!t) {
-        vg_error_set(err, VG_EINVAL, "unknown output format '%s' (expected text or ndjson)", format);
+        vg_error_set(err, VG_EINVAL, "unknown output format '%s' (expected text, ndjson or openmetrics)", format);
         return NULL;
     }
     o = calloc(1, sizeof(*o));
@@ -61,6 +62,20 @@ int vg_check_output_result(vg_check_output *o, const vg_check_result *res)
 int vg_check_output_end(vg_check_output *o, const vg_check_summary *sum)
 {
     if(o->type->end && o->type->end(o, sum))
+        return VG_EIO;
+    return check_stream(o);
+}
+
+int vg_check_output_change(vg_check_output *o, const vg_check_result *res, int previous)
+{
+    if(o->type->change && o->type->change(o, res, previous))
+        return VG_EIO;
+    return check_stream(o);
+}
+
+int vg_check_output_watch_summary(vg_check_output *o, const vg_check_watch_stats *st)
+{
+    if(o->type->watch_summary && o->type->watch_summary(o, st))
         return VG_EIO;
     return check_stream(o);
 }

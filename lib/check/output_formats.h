@@ -7,5 +7,6 @@
 
 extern const vg_check_output_type vg_check_output_text;
 extern const vg_check_output_type vg_check_output_ndjson;
+extern const vg_check_output_type vg_check_output_openmetrics;
 
 #endif

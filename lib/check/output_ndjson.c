@@ -3,9 +3,12 @@
  * (streamed, in the order the checks were given), a "summary" line last.
  * The schema is vigia.check/1, documented in docs/schema.md. */
 #include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "check/dns_msg.h"
 #include "check/output_formats.h"
 #include "vigia/output.h"
 
@@ -57,6 +60,11 @@ static int nd_result(vg_check_output *o, const vg_check_result *r)
 
     iso_time(r->start_time, ts, sizeof(ts));
     fprintf(fp, "{\"type\":\"check\",\"index\":%zu", r->index);
+    fputs(",\"name\":", fp); /* -f: the check's name, else null */
+    if(r->name)
+        vg_json_string(fp, r->name);
+    else
+        fputs("null", fp);
     key_str(fp, "target", r->target);
     key_str(fp, "kind", r->kind);
     key_str(fp, "host", r->host);
@@ -124,6 +132,60 @@ static int nd_result(vg_check_output *o, const vg_check_result *r)
             fputs("null", fp);
         fprintf(fp, ",\"hostkey_verified\":%s}", r->hostkey_verified ? "true" : "false");
     }
+    else if(!strcmp(r->kind, "dns")) {
+        /* issue 6: the answer */
+        char rb[16];
+        fputs(",\"dns\":{\"rcode\":", fp);
+        if(r->dns_rcode >= 0 && r->phase_us[VG_PHASE_FIRSTBYTE] >= 0) /* an answer came */
+            vg_json_string(fp, dnsmsg_rcode_name(r->dns_rcode, rb, sizeof(rb)));
+        else
+            fputs("null", fp);
+        fprintf(fp, ",\"authoritative\":%s,\"truncated\":%s,\"answers\":[", r->dns_aa ? "true" : "false",
+                r->dns_tc ? "true" : "false");
+        for(unsigned i = 0; i < r->dns_nanswers && i < VG_CHECK_MAX_ANSWERS; i++) {
+            if(i)
+                fputc(',', fp);
+            vg_json_string(fp, r->dns_answers[i]);
+        }
+        fprintf(fp, "],\"answer_count\":%u}", r->dns_nanswers);
+    }
+    else if(!strcmp(r->kind, "mysql")) {
+        fputs(",\"mysql\":{\"protocol\":", fp);
+        if(r->mysql_protocol)
+            fprintf(fp, "%d", r->mysql_protocol);
+        else
+            fputs("null", fp);
+        fputs(",\"server_version\":", fp);
+        if(r->mysql_protocol)
+            vg_json_string(fp, r->banner);
+        else
+            fputs("null", fp);
+        fprintf(fp, ",\"capabilities\":%" PRIu32 ",\"connection_id\":%" PRIu32 ",\"error_code\":", r->mysql_caps,
+                r->mysql_conn_id);
+        if(r->mysql_error)
+            fprintf(fp, "%d", r->mysql_error);
+        else
+            fputs("null", fp);
+        fputs(",\"sqlstate\":", fp);
+        if(r->mysql_sqlstate[0])
+            vg_json_string(fp, r->mysql_sqlstate);
+        else
+            fputs("null", fp);
+        fputc('}', fp);
+    }
+    else if(!strcmp(r->kind, "icmp")) {
+        fprintf(fp, ",\"icmp\":{\"socket\":\"%s\",\"sent\":%u,\"received\":%u,\"loss_pct\":", r->icmp_raw ? "raw" : "ping",
+                r->icmp_sent, r->icmp_received);
+        if(r->icmp_sent)
+            fprintf(fp, "%.1f", (double)(r->icmp_sent - r->icmp_received) * 100.0 / r->icmp_sent);
+        else
+            fputs("null", fp);
+        if(r->icmp_received)
+            fprintf(fp, ",\"rtt_min_us\":%" PRId64 ",\"rtt_avg_us\":%" PRId64 ",\"rtt_max_us\":%" PRId64 "}",
+                    r->rtt_min_us, r->rtt_avg_us, r->rtt_max_us);
+        else
+            fputs(",\"rtt_min_us\":null,\"rtt_avg_us\":null,\"rtt_max_us\":null}", fp);
+    }
     else if(r->banner[0] || r->bytes_read) {
         key_str(fp, "banner", r->banner);
         fprintf(fp, ",\"bytes_read\":%" PRIu64, r->bytes_read);
@@ -145,10 +207,80 @@ static int nd_end(vg_check_output *o, const vg_check_summary *s)
     return VG_OK;
 }
 
+/* --- --watch (issue 6b) ----------------------------------------------------- */
+
+/* A "change" record: the check record, typed "change", with the state it
+ * left ("previous", null at a check's first result) and the time. */
+static int nd_change(vg_check_output *o, const vg_check_result *r, int previous)
+{
+    static const char pre[] = "{\"type\":\"check\"";
+    char *buf = NULL, ts[64];
+    size_t len = 0;
+    FILE *fp = o->fp, *mem = open_memstream(&buf, &len);
+    struct timespec now;
+    int rc = VG_OK;
+
+    if(!mem)
+        return VG_EIO;
+    o->fp = mem;
+    nd_result(o, r);
+    o->fp = fp;
+    if(fclose(mem) != 0 || len < sizeof(pre) - 1 || memcmp(buf, pre, sizeof(pre) - 1)) {
+        free(buf);
+        return VG_EIO;
+    }
+    clock_gettime(CLOCK_REALTIME, &now);
+    iso_time((double)now.tv_sec + (double)now.tv_nsec / 1e9, ts, sizeof(ts));
+    fputs("{\"type\":\"change\",\"previous\":", fp);
+    if(previous >= 0)
+        fprintf(fp, "\"%s\"", vg_check_state_name(previous));
+    else
+        fputs("null", fp);
+    fprintf(fp, ",\"time\":\"%s\"", ts);
+    if(fwrite(buf + sizeof(pre) - 1, 1, len - (sizeof(pre) - 1), fp) != len - (sizeof(pre) - 1))
+        rc = VG_EIO;
+    free(buf);
+    return rc;
+}
+
+static int nd_watch_summary(vg_check_output *o, const vg_check_watch_stats *st)
+{
+    FILE *fp = o->fp;
+    fprintf(fp, "{\"type\":\"watch-summary\",\"index\":%zu,\"name\":", st->index);
+    if(st->name)
+        vg_json_string(fp, st->name);
+    else
+        fputs("null", fp);
+    key_str(fp, "target", st->target);
+    key_str(fp, "kind", st->kind);
+    fprintf(fp, ",\"runs\":%u,\"state\":", st->runs);
+    if(st->state >= 0)
+        fprintf(fp, "\"%s\",\"reason\":\"%s\"", vg_check_state_name(st->state), vg_check_reason_name(st->reason));
+    else
+        fputs("null,\"reason\":null", fp);
+    fputs(",\"time_in_state_s\":{", fp);
+    for(int i = 0; i < 4; i++)
+        fprintf(fp, "%s\"%s\":%.3f", i ? "," : "", vg_check_state_name(i), st->state_s[i]);
+    fputs("},\"phases_us\":{", fp);
+    for(int p = 0; p < VG_PHASE__COUNT; p++) {
+        const vg_check_watch_phase *ph = &st->phase[p];
+        fprintf(fp, "%s\"%s\":", p ? "," : "", vg_phase_name(p));
+        if(ph->n)
+            fprintf(fp, "{\"n\":%u,\"min\":%" PRId64 ",\"avg\":%" PRId64 ",\"p95\":%" PRId64 "}", ph->n, ph->min_us,
+                    ph->avg_us, ph->p95_us);
+        else
+            fputs("null", fp);
+    }
+    fputs("}}\n", fp);
+    return VG_OK;
+}
+
 const vg_check_output_type vg_check_output_ndjson = {
     .name = "ndjson",
     .help = "one JSON record per check (schema vigia.check/1)",
     .begin = nd_begin,
     .result = nd_result,
     .end = nd_end,
+    .change = nd_change,
+    .watch_summary = nd_watch_summary,
 };

@@ -4,7 +4,9 @@
  * with perfdata for every phase even when the check failed ("U" for a
  * phase not reached). All strings in records are already escaped. */
 #include <string.h>
+#include <time.h>
 
+#include "check/check_internal.h"
 #include "check/output_formats.h"
 
 static const char *label_of(const char *kind)
@@ -15,6 +17,21 @@ static const char *label_of(const char *kind)
         return "TLS";
     if(!strcmp(kind, "ssh"))
         return "SSH";
+    /* issue 6 kinds */
+    if(!strcmp(kind, "dns"))
+        return "DNS";
+    if(!strcmp(kind, "mysql"))
+        return "MYSQL";
+    if(!strcmp(kind, "icmp"))
+        return "ICMP";
+    if(!strcmp(kind, "udp"))
+        return "UDP";
+    if(!strcmp(kind, "smtp"))
+        return "SMTP";
+    if(!strcmp(kind, "imap"))
+        return "IMAP";
+    if(!strcmp(kind, "postgres"))
+        return "POSTGRES";
     return "TCP";
 }
 
@@ -68,6 +85,13 @@ static int text_result(vg_check_output *o, const vg_check_result *r)
         snprintf(tmo, sizeof(tmo), "%.3f", (double)op->timeout_ms / 1000.0);
     fprintf(fp, "%s %s - ", label_of(r->kind), upper);
     put_plain(fp, target);
+    if(r->name && strcmp(r->name, r->target)) { /* -f: the check's name */
+        char name[300];
+        vg_escape(name, sizeof(name), r->name, strlen(r->name));
+        fputs(" [", fp);
+        put_plain(fp, name);
+        fputc(']', fp);
+    }
     fputs(" - ", fp);
     put_plain(fp, r->message);
     fputs(" |", fp);
@@ -90,6 +114,21 @@ static int text_result(vg_check_output *o, const vg_check_result *r)
         if(op && op->cert_crit_days)
             fprintf(fp, "%d", op->cert_crit_days);
     }
+    if(!strcmp(r->kind, "icmp") && r->icmp_sent) {
+        /* check_icmp's names: round-trip average and packet loss */
+        unsigned pl = (r->icmp_sent - r->icmp_received) * 100u / r->icmp_sent;
+        if(r->icmp_received)
+            fprintf(fp, " rta=%.6fs;;;0", (double)r->rtt_avg_us / 1e6);
+        else
+            fputs(" rta=U;;;0", fp);
+        fprintf(fp, " pl=%u%%;", pl);
+        if(op && op->warn_loss_pct >= 0)
+            fprintf(fp, "%d", op->warn_loss_pct);
+        fputc(';', fp);
+        if(op && op->crit_loss_pct >= 0)
+            fprintf(fp, "%d", op->crit_loss_pct);
+        fputs(";0;100", fp);
+    }
     if(r->attempts > 1)
         fprintf(fp, " attempts=%u", r->attempts);
     fputc('\n', fp);
@@ -99,6 +138,8 @@ static int text_result(vg_check_output *o, const vg_check_result *r)
                     r->certs[c].issuer, r->certs[c].days_left);
         if(r->tls_version[0])
             fprintf(fp, "  tls: %s %s\n", r->tls_version, r->tls_cipher);
+        for(unsigned k = 0; k < r->dns_nanswers && k < VG_CHECK_MAX_ANSWERS; k++)
+            fprintf(fp, "  answer: %s\n", r->dns_answers[k]);
         if(r->hostkey_fp[0])
             fprintf(fp, "  host key: %s %s%s\n", r->hostkey_type, r->hostkey_fp,
                     r->hostkey_verified ? " (signature verified)" : "");
@@ -112,8 +153,79 @@ static int text_result(vg_check_output *o, const vg_check_result *r)
     return VG_OK;
 }
 
+/* --- --watch (issue 6b) ----------------------------------------------------- */
+
+static void upper_state(int state, char *buf, size_t len)
+{
+    const char *st = state >= 0 ? vg_check_state_name(state) : "none";
+    size_t i;
+    for(i = 0; st[i] && i < len - 1; i++)
+        buf[i] = (char)(st[i] >= 'a' && st[i] <= 'z' ? st[i] - 32 : st[i]);
+    buf[i] = '\0';
+}
+
+/* "NAME (TARGET)" or "TARGET", escaped. */
+static void who(FILE *fp, const char *name, const char *target)
+{
+    char buf[300];
+    if(name && strcmp(name, target)) {
+        vg_escape(buf, sizeof(buf), name, strlen(name));
+        fputs(buf, fp);
+        fputs(" (", fp);
+    }
+    vg_escape(buf, sizeof(buf), target, strlen(target));
+    fputs(buf, fp);
+    if(name && strcmp(name, target))
+        fputc(')', fp);
+}
+
+/* "2026-01-02T03:04:05.678Z web (http://x/): OK -> CRITICAL conn-refused - message" */
+static int text_change(vg_check_output *o, const vg_check_result *r, int previous)
+{
+    FILE *fp = o->fp;
+    struct timespec now;
+    struct tm tm;
+    time_t secs;
+    char ts[40], from[16], to[16];
+
+    clock_gettime(CLOCK_REALTIME, &now);
+    secs = now.tv_sec;
+    gmtime_r(&secs, &tm);
+    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+    upper_state(previous, from, sizeof(from));
+    upper_state(r->state, to, sizeof(to));
+    fprintf(fp, "%s.%03ldZ ", ts, now.tv_nsec / 1000000);
+    who(fp, r->name, r->target);
+    fprintf(fp, ": %s -> %s %s - %s\n", from, to, vg_check_reason_name(r->reason), r->message);
+    return VG_OK;
+}
+
+static int text_watch_summary(vg_check_output *o, const vg_check_watch_stats *st)
+{
+    FILE *fp = o->fp;
+    char now[16], a[32], b[32], c[32];
+    upper_state(st->state, now, sizeof(now));
+    fputs("summary ", fp);
+    who(fp, st->name, st->target);
+    fprintf(fp, ": %u runs, now %s; time in state:", st->runs, now);
+    for(int i = 0; i < 4; i++)
+        fprintf(fp, " %s %.1fs", vg_check_state_name(i), st->state_s[i]);
+    fputc('\n', fp);
+    for(int p = 0; p < VG_PHASE__COUNT; p++) {
+        const vg_check_watch_phase *ph = &st->phase[p];
+        if(!ph->n)
+            continue;
+        fprintf(fp, "  %-9s min %s  avg %s  p95 %s  (%u runs)\n", vg_phase_name(p),
+                check_fmt_us(ph->min_us, a, sizeof(a)), check_fmt_us(ph->avg_us, b, sizeof(b)),
+                check_fmt_us(ph->p95_us, c, sizeof(c)), ph->n);
+    }
+    return VG_OK;
+}
+
 const vg_check_output_type vg_check_output_text = {
     .name = "text",
     .help = "one monitoring-plugin line per check, with perfdata",
     .result = text_result,
+    .change = text_change,
+    .watch_summary = text_watch_summary,
 };

@@ -98,6 +98,80 @@ out:
     return rc;
 }
 
+/* Default ports of the issue-6 schemes (0: the spec must give one);
+ * -1 for a scheme that is not one of them. */
+static int spec6_default_port(const char *scheme, uint16_t *port)
+{
+    static const struct { const char *name; uint16_t port; } schemes[] = {
+        {"dns", 53}, {"mysql", 3306}, {"icmp", 0}, {"udp", 0},
+        {"smtp", 25}, {"imap", 143}, {"postgres", 5432},
+    };
+    for(size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+        if(!strcmp(scheme, schemes[i].name)) {
+            *port = schemes[i].port;
+            return 0;
+        }
+    return -1;
+}
+
+static const struct { const char *name; uint16_t type; } dns_types[] = {
+    {"A", 1}, {"NS", 2}, {"CNAME", 5}, {"SOA", 6}, {"PTR", 12},
+    {"MX", 15}, {"TXT", 16}, {"AAAA", 28}, {"SRV", 33},
+};
+
+const char *vg_dns_type_name(unsigned type)
+{
+    for(size_t i = 0; i < sizeof(dns_types) / sizeof(dns_types[0]); i++)
+        if(dns_types[i].type == type)
+            return dns_types[i].name;
+    return "?";
+}
+
+int vg_dns_type_parse(const char *s)
+{
+    for(size_t i = 0; i < sizeof(dns_types) / sizeof(dns_types[0]); i++)
+        if(s && !strcasecmp(s, dns_types[i].name))
+            return dns_types[i].type;
+    return -1;
+}
+
+/* "/name" or "/name?type=T" (slash may be NULL: no question given). */
+static int spec6_dns_question(vg_check_target *t, const char *slash, const char *spec, vg_error *err)
+{
+    const char *name, *q;
+    size_t nl;
+    int type = 1;
+    if(!slash || !slash[1])
+        return vg_error_set(err, VG_EINVAL, "target '%s': expected dns://SERVER[:PORT]/NAME[?type=A]", spec);
+    name = slash + 1;
+    q = strchr(name, '?');
+    nl = q ? (size_t)(q - name) : strlen(name);
+    if(nl == 0 || nl > 253)
+        return vg_error_set(err, VG_EINVAL, "target '%s': missing or overlong name", spec);
+    memcpy(t->dns_name, name, nl);
+    t->dns_name[nl] = '\0';
+    if(strcmp(t->dns_name, ".")) {
+        for(const char *p = t->dns_name; *p; p++) {
+            unsigned char c = (unsigned char)*p;
+            if(!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '.' || c == '-' || c == '_' || c == '*'))
+                return vg_error_set(err, VG_EINVAL, "target '%s': bad character in the name", spec);
+        }
+        if(t->dns_name[0] == '.' || strstr(t->dns_name, ".."))
+            return vg_error_set(err, VG_EINVAL, "target '%s': empty label in the name", spec);
+    }
+    if(q) {
+        if(strncasecmp(q + 1, "type=", 5))
+            return vg_error_set(err, VG_EINVAL, "target '%s': expected ?type=A|AAAA|MX|TXT|CNAME|NS|SOA|PTR|SRV", spec);
+        type = vg_dns_type_parse(q + 6);
+        if(type < 0)
+            return vg_error_set(err, VG_EINVAL, "target '%s': unknown record type '%s' (A, AAAA, MX, TXT, CNAME, NS, SOA, PTR, SRV)",
+                                spec, q + 6);
+    }
+    t->dns_qtype = (uint16_t)type;
+    return VG_OK;
+}
+
 int vg_check_target_parse(vg_check_target *t, const char *spec, vg_error *err)
 {
     const char *sep, *rest, *hp, *hend, *colon = NULL;
@@ -127,7 +201,8 @@ int vg_check_target_parse(vg_check_target *t, const char *spec, vg_error *err)
             return parse_url(t, spec, err);
         if(!strcmp(t->scheme, "ssh"))
             defport = 22;
-        else if(strcmp(t->scheme, "tcp") && strcmp(t->scheme, "tls"))
+        else if(spec6_default_port(t->scheme, &defport) < 0 &&
+                strcmp(t->scheme, "tcp") && strcmp(t->scheme, "tls"))
             goto bad_scheme;
         rest = sep + 3;
     }
@@ -143,6 +218,14 @@ int vg_check_target_parse(vg_check_target *t, const char *spec, vg_error *err)
         rest = hp + 1;
     }
     hend = rest + strlen(rest);
+    if(!strcmp(t->scheme, "dns")) {
+        /* dns://server[:port]/name?type=T: the path is the question. */
+        const char *slash = strchr(rest, '/');
+        int rc = spec6_dns_question(t, slash, spec, err);
+        if(rc)
+            return rc;
+        hend = slash;
+    }
     if(hend > rest && hend[-1] == '/')
         hend--;
     if(memchr(rest, '/', (size_t)(hend - rest)) || memchr(rest, '?', (size_t)(hend - rest)))
@@ -175,22 +258,33 @@ int vg_check_target_parse(vg_check_target *t, const char *spec, vg_error *err)
     t->host[hl] = '\0';
     if(!host_chars_ok(t->host, v6))
         return vg_error_set(err, VG_EINVAL, "target '%s': bad host '%s'", spec, t->host);
+    if(colon && !strcmp(t->scheme, "icmp"))
+        return vg_error_set(err, VG_EINVAL, "target '%s': icmp:// takes no port", spec);
     if(colon) {
         if(parse_port(colon + 1, (size_t)(hend - colon - 1), &t->port))
             return vg_error_set(err, VG_EINVAL, "target '%s': bad port (expected 1-65535)", spec);
     }
+    else if(!strcmp(t->scheme, "icmp"))
+        t->port = 0;
     else if(defport)
         t->port = defport;
     else
         return vg_error_set(err, VG_EINVAL, "target '%s': missing port (expected %s://HOST:PORT)",
                             spec, t->scheme);
-    if(v6)
+    if(!strcmp(t->scheme, "icmp"))
+        snprintf(t->url, sizeof(t->url), v6 ? "%s://[%s]" : "%s://%s", t->scheme, t->host);
+    else if(v6)
         snprintf(t->url, sizeof(t->url), "%s://[%s]:%u", t->scheme, t->host, t->port);
     else
         snprintf(t->url, sizeof(t->url), "%s://%s:%u", t->scheme, t->host, t->port);
+    if(!strcmp(t->scheme, "dns")) {
+        size_t ul = strlen(t->url);
+        snprintf(t->url + ul, sizeof(t->url) - ul, "/%s?type=%s", t->dns_name, vg_dns_type_name(t->dns_qtype));
+    }
     return VG_OK;
 bad_scheme:
     return vg_error_set(err, VG_EINVAL,
-                        "target '%s': unknown scheme (expected tcp://, http://, https://, tls://, ssh:// or HOST:PORT)",
+                        "target '%s': unknown scheme (expected tcp://, udp://, http://, https://, tls://, ssh://, dns://, "
+                        "mysql://, icmp://, smtp://, imap://, postgres:// or HOST:PORT)",
                         spec);
 }

@@ -208,6 +208,14 @@ static void start_tls(vg_stream *s)
     tls_step(s);
 }
 
+/* STARTTLS (lib/check/starttls.c): the plain exchange is over, nothing is
+ * buffered; a TLS handshake starts on the same socket, and on_open is
+ * called again once it is done. */
+void stream_start_tls(vg_stream *s)
+{
+    start_tls(s);
+}
+
 /* Sends what is queued. Returns true when it called into the kind (which
  * may have ended the attempt and freed s): the caller must return at once. */
 static bool stream_flush(vg_stream *s)

@@ -102,6 +102,14 @@ static const char *const reason_names[VG_CR__COUNT] = {
     [VG_CR_CONFIG_ERROR] = "config-error",
     [VG_CR_INTERRUPTED] = "interrupted",
     [VG_CR_INTERNAL] = "internal-error",
+    [VG_CR_DNS_SERVFAIL] = "dns-servfail",
+    [VG_CR_RCODE_MISMATCH] = "rcode-mismatch",
+    [VG_CR_ANSWER_MISMATCH] = "answer-mismatch",
+    [VG_CR_NOT_AUTHORITATIVE] = "not-authoritative",
+    [VG_CR_SERVER_ERROR] = "server-error",
+    [VG_CR_PORT_UNREACH] = "port-unreach",
+    [VG_CR_PACKET_LOSS] = "packet-loss",
+    [VG_CR_STARTTLS] = "starttls-refused",
 };
 
 const char *vg_check_reason_name(int reason)

@@ -96,11 +96,6 @@ struct rworker {
     uint32_t retry_head, retry_tail;
     unsigned active;
     bool exhausted;
-    /* -sS -sU: the UDP half of the element the walk gave last */
-    bool pending_udp;
-    uint64_t pend_target;
-    vg_addr pend_addr;
-    uint16_t pend_port;
     vg_tmpl tmpl[PT_PING][2];   /* [type][0: IPv4, 1: IPv6] */
     vg_tmpl t_echo[2], t_ack[2], t_ndp; /* host discovery */
     struct route_entry *routes;
@@ -477,34 +472,32 @@ static struct rprobe *next_probe(struct rworker *rw)
     struct rprobe *p = retry_pop(rw);
     if(p)
         return p;
-    if(rw->free_head == NIL || (rw->exhausted && !rw->pending_udp))
+    if(rw->free_head == NIL || rw->exhausted)
         return NULL;
     p = &rw->probes[rw->free_head];
-    if(rw->pending_udp) {
-        p->target_idx = rw->pend_target;
-        p->addr = rw->pend_addr;
-        p->port = rw->pend_port;
-        p->pt = PT_UDP;
-        rw->pending_udp = false;
-    }
-    else {
-        const uint8_t *live = rw->ctx->live;
-        do {
-            if(!scan_next_probe(rw->w, &p->target_idx, &p->addr, &p->port)) {
-                rw->exhausted = true;
-                return NULL;
-            }
-        } while(live && !(live[p->target_idx / 8] & (1u << (p->target_idx % 8))));
-        p->pt = rw->ctx->ping ? PT_PING : rw->ctx->tcp ? PT_TCP : PT_UDP;
-        if(p->pt == PT_PING)
-            p->port = 0;
-        if(rw->ctx->tcp && rw->ctx->udp) {
-            rw->pending_udp = true;
-            rw->pend_target = p->target_idx;
-            rw->pend_addr = p->addr;
-            rw->pend_port = p->port;
+    /* Every element of the walk is one (target, port, protocol): -sS -sU
+     * walks the TCP and the UDP entries of each target as elements of
+     * their own, so they are spread over the scan like any other. Hosts
+     * that discovery found down are walked past and counted. */
+    const uint8_t *live = rw->ctx->live;
+    uint8_t proto;
+    uint64_t skipped = 0;
+    for(;;) {
+        if(!scan_next_probe_proto(rw->w, &p->target_idx, &p->addr, &p->port, &proto)) {
+            rw->exhausted = true;
+            break;
         }
+        if(!live || (live[p->target_idx / 8] & (1u << (p->target_idx % 8))))
+            break;
+        skipped++;
     }
+    if(skipped)
+        count(&rw->s->skipped, skipped);
+    if(rw->exhausted)
+        return NULL;
+    p->pt = rw->ctx->ping ? PT_PING : proto == IPPROTO_UDP ? PT_UDP : PT_TCP;
+    if(p->pt == PT_PING)
+        p->port = 0;
     rw->free_head = p->next;
     rw->active++;
     __atomic_add_fetch(&rw->s->in_flight, 1, __ATOMIC_RELAXED);
@@ -517,7 +510,7 @@ static bool can_send(const struct rworker *rw)
 {
     if(rw->retry_head != NIL)
         return true;
-    return rw->free_head != NIL && (!rw->exhausted || rw->pending_udp);
+    return rw->free_head != NIL && !rw->exhausted;
 }
 
 /* Sends what the window and the rate allow, a few batches at a time.
@@ -585,32 +578,13 @@ static int64_t rtt_of(const struct rworker *rw, const struct rprobe *p)
     return rw->now > p->sent_us ? (int64_t)(rw->now - p->sent_us) : 0;
 }
 
-static void on_reply(struct rworker *rw, int pt, const vg_probe_reply *r)
+/* The target's link-layer address, when the reply shows it: ARP and ND
+ * name it; otherwise the frame's sender is the target itself only when
+ * the target is on an attached ethernet segment and sent the reply (not a
+ * router's ICMP error). NULL when unknown. */
+static const uint8_t *reply_mac(const struct rworker *rw, const vg_probe_reply *r,
+                                const uint8_t *frame_mac)
 {
-    if(check_cookie(rw, r, probe_types[pt]->proto) <= 0)
-        return;
-    struct rprobe *p = table_find(rw, &r->target, r->tport, (uint8_t)pt);
-    if(!p) {
-        /* With a shared --source-port another worker may own it. */
-        if(!rw->ctx->shared_sport)
-            count(&rw->ctx->late, 1);
-        return;
-    }
-    count(&rw->ctx->replies, 1);
-    finish(rw, p, r->state, r->reason, rtt_of(rw, p));
-}
-
-/* Host discovery: whatever answers first says the host is up. cookie:
- * whether the reply can be checked (ARP and ND cannot). */
-static void on_ping_reply(struct rworker *rw, const vg_probe_reply *r, uint8_t proto,
-                          bool cookie, const uint8_t *frame_mac)
-{
-    if(cookie && check_cookie(rw, r, proto) <= 0)
-        return;
-    struct rprobe *p = table_find(rw, &r->target, 0, PT_PING);
-    if(!p)
-        return; /* another worker's host, or already up */
-    /* The MAC is the host's own only on its segment. */
     static const uint8_t zero[6];
     const uint8_t *mac = r->has_mac ? r->mac : NULL;
     if(!mac && frame_mac && memcmp(frame_mac, zero, 6)) {
@@ -624,8 +598,38 @@ static void on_ping_reply(struct rworker *rw, const vg_probe_reply *r, uint8_t p
            !memcmp(rw->ctx->ifs[i].addr.a, r->target.a, 16))
             mac = NULL;
     }
+    return mac;
+}
+
+static void on_reply(struct rworker *rw, int pt, const vg_probe_reply *r,
+                     const uint8_t *frame_mac)
+{
+    if(check_cookie(rw, r, probe_types[pt]->proto) <= 0)
+        return;
+    struct rprobe *p = table_find(rw, &r->target, r->tport, (uint8_t)pt);
+    if(!p) {
+        /* With a shared --source-port another worker may own it. */
+        if(!rw->ctx->shared_sport)
+            count(&rw->ctx->late, 1);
+        return;
+    }
     count(&rw->ctx->replies, 1);
-    finish_ex(rw, p, VG_STATE_OPEN, r->reason, rtt_of(rw, p), proto, mac);
+    finish_ex(rw, p, r->state, r->reason, rtt_of(rw, p), probe_types[pt]->proto,
+              reply_mac(rw, r, frame_mac));
+}
+
+/* Host discovery: whatever answers first says the host is up. cookie:
+ * whether the reply can be checked (ARP and ND cannot). */
+static void on_ping_reply(struct rworker *rw, const vg_probe_reply *r, uint8_t proto,
+                          bool cookie, const uint8_t *frame_mac)
+{
+    if(cookie && check_cookie(rw, r, proto) <= 0)
+        return;
+    struct rprobe *p = table_find(rw, &r->target, 0, PT_PING);
+    if(!p)
+        return; /* another worker's host, or already up */
+    count(&rw->ctx->replies, 1);
+    finish_ex(rw, p, VG_STATE_OPEN, r->reason, rtt_of(rw, p), proto, reply_mac(rw, r, frame_mac));
 }
 
 static void on_ping_packet(struct rworker *rw, const vg_pkt *pkt, const uint8_t *mac)
@@ -660,7 +664,7 @@ static void on_packet(const uint8_t *data, size_t len, const uint8_t *mac, void 
         if((pt == PT_TCP && !rw->ctx->tcp) || (pt == PT_UDP && !rw->ctx->udp))
             continue;
         if(probe_types[pt]->classify(&pkt, &r)) {
-            on_reply(rw, pt, &r);
+            on_reply(rw, pt, &r, mac);
             return;
         }
     }
@@ -772,7 +776,7 @@ static int raw_worker_run(struct scan_worker *w)
     while(!scan_stopping(s)) {
         int wait_ms = fill(rw);
         drain(rw);
-        if(!rw->active && rw->exhausted && !rw->pending_udp && rw->retry_head == NIL)
+        if(!rw->active && rw->exhausted && rw->retry_head == NIL)
             break;
         if(wait_ms < 0 || wait_ms > STOP_CHECK_MS)
             wait_ms = STOP_CHECK_MS;
@@ -987,12 +991,25 @@ const char *vg_scan_engine_name(const vg_scan *s)
     return s->engine->name;
 }
 
-void vg_scan_probe_at(const vg_scan *s, uint64_t i, vg_addr *addr, uint16_t *port)
+void vg_scan_probe_at_proto(const vg_scan *s, uint64_t i, vg_addr *addr, uint16_t *port,
+                            uint8_t *proto)
 {
     uint32_t scount = s->opts.shard_count > 1 ? s->opts.shard_count : 1;
     uint32_t sidx = scount > 1 ? s->opts.shard_index : 0;
     uint64_t pos = sidx + i * scount;
     uint64_t elem = vg_perm_at(&s->perm, pos);
     vg_targets_get(s->targets, elem / s->n_ports, addr);
-    *port = vg_ports_get(s->ports, (size_t)(elem % s->n_ports));
+    scan_port_at(s, elem % s->n_ports, port, proto);
+}
+
+void vg_scan_probe_at(const vg_scan *s, uint64_t i, vg_addr *addr, uint16_t *port)
+{
+    uint8_t proto;
+    vg_scan_probe_at_proto(s, i, addr, port, &proto);
+}
+
+void vg_scan_port_counts(const vg_scan *s, uint64_t *tcp, uint64_t *udp)
+{
+    *tcp = s->n_tcp;
+    *udp = s->n_udp;
 }

@@ -120,8 +120,27 @@ bool scan_stopping(const vg_scan *scan)
     return __atomic_load_n(&scan->stop, __ATOMIC_RELAXED) != 0;
 }
 
+void scan_port_at(const vg_scan *s, uint64_t i, uint16_t *port, uint8_t *proto)
+{
+    if(i < s->n_tcp) {
+        *port = vg_ports_get_proto(s->ports, IPPROTO_TCP, (size_t)i);
+        *proto = IPPROTO_TCP;
+    }
+    else {
+        *port = vg_ports_get_proto(s->ports, IPPROTO_UDP, (size_t)(i - s->n_tcp));
+        *proto = IPPROTO_UDP;
+    }
+}
+
 bool scan_next_probe(struct scan_worker *w, uint64_t *target_idx, vg_addr *addr,
                      uint16_t *port)
+{
+    uint8_t proto;
+    return scan_next_probe_proto(w, target_idx, addr, port, &proto);
+}
+
+bool scan_next_probe_proto(struct scan_worker *w, uint64_t *target_idx, vg_addr *addr,
+                           uint16_t *port, uint8_t *proto)
 {
     vg_scan *s = w->scan;
     if(w->next_pos >= s->n_elems || scan_stopping(s))
@@ -133,7 +152,7 @@ bool scan_next_probe(struct scan_worker *w, uint64_t *target_idx, vg_addr *addr,
     else
         w->next_pos += w->stride;
     *target_idx = elem / s->n_ports;
-    *port = vg_ports_get(s->ports, (size_t)(elem % s->n_ports));
+    scan_port_at(s, elem % s->n_ports, port, proto);
     vg_targets_get(s->targets, *target_idx, addr);
     return true;
 }
@@ -227,16 +246,9 @@ int vg_scan_new(vg_scan **out, const vg_targets *targets, const vg_ports *ports,
 {
     vg_scan *s;
     uint64_t nt = vg_targets_count(targets);
-    uint64_t np = vg_ports_count(ports);
+    uint64_t np, ntcp = 0, nudp = 0;
 
     *out = NULL;
-    if(!nt || !np)
-        return vg_error_set(err, VG_EINVAL, "nothing to scan: %s",
-                            nt ? "no ports" : "no targets");
-    if(nt > UINT64_MAX / np)
-        return vg_error_set(err, VG_EINVAL,
-                            "too many probes: %llu targets x %llu ports does not fit in 64 bits",
-                            (unsigned long long)nt, (unsigned long long)np);
     const struct scan_engine *engine = NULL;
     for(size_t i = 0; engines[i].engine; i++) {
         if(engines[i].id == opts->engine)
@@ -244,6 +256,29 @@ int vg_scan_new(vg_scan **out, const vg_targets *targets, const vg_ports *ports,
     }
     if(!engine)
         return vg_error_set(err, VG_EINVAL, "unknown scan engine %d", opts->engine);
+    /* Which protocols the engine probes decides which view of the ports
+     * it walks; prefixed ports it cannot probe are the caller's mistake,
+     * not something to drop silently. */
+    bool tcp = opts->engine != VG_ENGINE_UDP;
+    bool udp = opts->engine == VG_ENGINE_UDP || opts->engine == VG_ENGINE_SYN_UDP;
+    if(!udp && vg_ports_count_prefixed(ports, IPPROTO_UDP))
+        return vg_error_set(err, VG_EINVAL, "U: (UDP) ports need a UDP scan; the %s scan "
+                            "probes TCP only", engine->name);
+    if(!tcp && vg_ports_count_prefixed(ports, IPPROTO_TCP))
+        return vg_error_set(err, VG_EINVAL, "T: (TCP) ports need a TCP scan; the udp scan "
+                            "probes UDP only");
+    if(tcp)
+        ntcp = vg_ports_count_proto(ports, IPPROTO_TCP);
+    if(udp)
+        nudp = vg_ports_count_proto(ports, IPPROTO_UDP);
+    np = ntcp + nudp;
+    if(!nt || !np)
+        return vg_error_set(err, VG_EINVAL, "nothing to scan: %s",
+                            nt ? "no ports" : "no targets");
+    if(nt > UINT64_MAX / np)
+        return vg_error_set(err, VG_EINVAL,
+                            "too many probes: %llu targets x %llu ports does not fit in 64 bits",
+                            (unsigned long long)nt, (unsigned long long)np);
     if(opts->shard_count > 1 && opts->shard_index >= opts->shard_count)
         return vg_error_set(err, VG_EINVAL, "shard %u/%u: index must be below the count",
                             opts->shard_index, opts->shard_count);
@@ -256,6 +291,8 @@ int vg_scan_new(vg_scan **out, const vg_targets *targets, const vg_ports *ports,
     s->ports = ports;
     s->opts = *opts;
     s->n_ports = np;
+    s->n_tcp = ntcp;
+    s->n_udp = nudp;
     s->n_elems = nt * np;
     vg_perm_init(&s->perm, s->n_elems, opts->seed);
 
@@ -263,14 +300,18 @@ int vg_scan_new(vg_scan **out, const vg_targets *targets, const vg_ports *ports,
     uint32_t sidx = scount > 1 ? opts->shard_index : 0;
     s->n_shard = s->n_elems > sidx ? (s->n_elems - sidx + scount - 1) / scount : 0;
 
-    /* Two workers per CPU: a connect() spends most of its time in the
-     * kernel, partly waiting on locks that the other CPU holds; a second
-     * worker per CPU fills those gaps (measured: docs/benchmarks.md). */
+    /* Connect: two workers per CPU; a connect() spends most of its time
+     * in the kernel, partly waiting on locks that the other CPU holds, and
+     * a second worker per CPU fills those gaps. Raw: one per CPU; a raw
+     * worker is one sender and one capture ring that never block, so more
+     * workers than CPUs only contend (measured: docs/benchmarks.md). */
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     if(ncpu < 1)
         ncpu = 1;
+    long per_cpu = engine == &scan_engine_connect ? 2 : 1;
     unsigned nthreads = opts->threads ? opts->threads
-                                      : (unsigned)(2 * ncpu > MAX_THREADS ? MAX_THREADS : 2 * ncpu);
+                                      : (unsigned)(per_cpu * ncpu > MAX_THREADS ? MAX_THREADS
+                                                                                 : per_cpu * ncpu);
     if(nthreads > 64)
         nthreads = 64;
     if(nthreads > s->n_shard)
@@ -454,7 +495,8 @@ void vg_scan_stop(vg_scan *s)
 void vg_scan_get_stats(vg_scan *s, vg_scan_stats *st)
 {
     memset(st, 0, sizeof(*st));
-    st->total = s->n_shard;
+    st->skipped = __atomic_load_n(&s->skipped, __ATOMIC_RELAXED);
+    st->total = s->n_shard - (st->skipped < s->n_shard ? st->skipped : s->n_shard);
     st->done = s->delivered;
     st->sent = __atomic_load_n(&s->sent, __ATOMIC_RELAXED);
     st->open = __atomic_load_n(&s->n_open, __ATOMIC_RELAXED);

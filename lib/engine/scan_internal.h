@@ -72,8 +72,10 @@ struct vg_scan {
     const vg_ports *ports;
     vg_scan_opts opts;
     vg_perm perm;
-    uint64_t n_ports;
-    uint64_t n_elems;  /* targets x ports */
+    uint64_t n_ports;  /* port entries per target: n_tcp + n_udp */
+    uint64_t n_tcp;    /* entries [0, n_tcp): TCP view of the ports */
+    uint64_t n_udp;    /* entries [n_tcp, n_ports): UDP view */
+    uint64_t n_elems;  /* targets x port entries */
     uint64_t n_shard;  /* positions in this shard */
     unsigned nthreads;
     struct scan_worker *workers;
@@ -90,12 +92,19 @@ struct vg_scan {
     uint64_t delivered;       /* touched by the polling thread only */
     /* atomics, updated by workers */
     uint64_t sent, in_flight, deferred;
+    uint64_t skipped;  /* elements of hosts vg_scan_set_live() leaves out */
     uint64_t n_open, n_closed, n_filtered;
 };
 
 /* Takes the next (target, port) of this worker's slice; false when done. */
 bool scan_next_probe(struct scan_worker *w, uint64_t *target_idx, vg_addr *addr,
                      uint16_t *port);
+/* Same, with the entry's protocol (IPPROTO_TCP or IPPROTO_UDP). */
+bool scan_next_probe_proto(struct scan_worker *w, uint64_t *target_idx, vg_addr *addr,
+                           uint16_t *port, uint8_t *proto);
+
+/* Port entry i (0 <= i < n_ports) of the scan: its port and protocol. */
+void scan_port_at(const vg_scan *scan, uint64_t i, uint16_t *port, uint8_t *proto);
 
 /* The timing record of a host, created on first use; NULL only when out of
  * memory. The pointer is valid until the next scan_host() call. */

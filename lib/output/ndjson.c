@@ -1,12 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /* NDJSON: one JSON object per line, streamed as results arrive. A "scan"
- * line first, a "port" line per result, a "summary" line last. The schema
- * is in docs/schema.md. */
+ * line first, a "host" line per live host when host discovery ran, a
+ * "port" line per result, a "summary" line last. The schema is in
+ * docs/schema.md. */
 #include <inttypes.h>
 #include <math.h>
+#include <string.h>
 #include <time.h>
 
 #include "output/formats.h"
+#include "util/oui.h"
+
+struct ndjson_ctx {
+    int kind;              /* vg_scan_info.kind */
+    uint64_t up, down;     /* host records seen */
+};
 
 static void iso_time(double t, char *buf, size_t len)
 {
@@ -24,8 +32,10 @@ static int ndjson_begin(vg_output *o, const vg_scan_info *info)
 {
     FILE *fp = o->fp;
     const vg_scan_opts *op = info->opts;
+    struct ndjson_ctx *c = o->ctx;
     char ts[64];
 
+    c->kind = info->kind;
     iso_time(info->start_time, ts, sizeof(ts));
     fprintf(fp, "{\"type\":\"scan\",\"schema\":\"%s\",\"version\":", VG_SCAN_SCHEMA);
     vg_json_string(fp, info->version);
@@ -36,6 +46,9 @@ static int ndjson_begin(vg_output *o, const vg_scan_info *info)
     fputs(",\"ports\":", fp);
     vg_json_string(fp, info->ports);
     fprintf(fp, ",\"n_targets\":%" PRIu64 ",\"n_ports\":%" PRIu64, info->n_targets, info->n_ports);
+    if(info->n_tcp_ports || info->n_udp_ports)
+        fprintf(fp, ",\"n_tcp_ports\":%" PRIu64 ",\"n_udp_ports\":%" PRIu64, info->n_tcp_ports,
+                info->n_udp_ports);
     fprintf(fp, ",\"retries\":%u,\"timeout_ms\":", op->retries);
     if(op->timeout_ms)
         fprintf(fp, "%u", op->timeout_ms);
@@ -50,6 +63,54 @@ static int ndjson_begin(vg_output *o, const vg_scan_info *info)
             op->concurrency, op->threads, op->seed,
             op->shard_count > 1 ? op->shard_index : 0,
             op->shard_count > 1 ? op->shard_count : 1);
+    return VG_OK;
+}
+
+/* "mac" and "vendor", only when known. */
+static void ndjson_mac(vg_output *o, const vg_result *r)
+{
+    char mac[24];
+    const char *vendor;
+
+    if(!r->has_mac)
+        return;
+    vg_mac_format(r->mac, mac, sizeof(mac));
+    fprintf(o->fp, ",\"mac\":\"%s\"", mac);
+    vendor = vg_oui_vendor(o->opts.oui, r->mac);
+    if(vendor) {
+        fputs(",\"vendor\":", o->fp);
+        vg_json_string(o->fp, vendor);
+    }
+}
+
+/* One line per live host; down hosts are only counted (the summary). */
+static int ndjson_host(vg_output *o, const vg_result *r)
+{
+    struct ndjson_ctx *c = o->ctx;
+    FILE *fp = o->fp;
+    char ip[VG_ADDR_STRLEN];
+    const char *name = o->opts.targets ? vg_targets_name(o->opts.targets, &r->addr) : NULL;
+
+    if(r->state != VG_STATE_OPEN) {
+        c->down++;
+        return VG_OK;
+    }
+    c->up++;
+    vg_addr_format(&r->addr, ip, sizeof(ip));
+    fputs("{\"type\":\"host\",\"ip\":", fp);
+    vg_json_string(fp, ip);
+    if(name) {
+        fputs(",\"host\":", fp);
+        vg_json_string(fp, name);
+    }
+    fprintf(fp, ",\"state\":\"up\",\"reason\":\"%s\",\"rtt_us\":", vg_reason_name(r->reason));
+    if(r->rtt_us >= 0)
+        fprintf(fp, "%" PRId64, r->rtt_us);
+    else
+        fputs("null", fp);
+    fprintf(fp, ",\"tries\":%u", r->tries);
+    ndjson_mac(o, r);
+    fputs("}\n", fp);
     return VG_OK;
 }
 
@@ -82,13 +143,19 @@ static int ndjson_result(vg_output *o, const vg_result *r)
         vg_json_string(fp, service);
     else
         fputs("null", fp);
+    ndjson_mac(o, r);
     fputs("}\n", fp);
     return VG_OK;
 }
 
+/* With host discovery, "results" and "planned" count ports of the hosts
+ * found up ("skipped": the pairs of the hosts found down); with -sn they
+ * count hosts, and there are no port counts to give. */
 static int ndjson_end(vg_output *o, const vg_scan_end *e)
 {
+    struct ndjson_ctx *c = o->ctx;
     const vg_scan_stats *st = &e->stats;
+    bool ping = c->kind == VG_ENGINE_PING;
     char ts[64];
     double pps = st->elapsed_s > 0 ? (double)st->sent / st->elapsed_s : 0.0;
 
@@ -97,17 +164,25 @@ static int ndjson_end(vg_output *o, const vg_scan_end *e)
             "{\"type\":\"summary\",\"end\":\"%s\",\"complete\":%s,\"interrupted\":%s,"
             "\"elapsed_s\":%.3f,\"results\":%" PRIu64 ",\"planned\":%" PRIu64
             ",\"open\":%" PRIu64 ",\"closed\":%" PRIu64 ",\"filtered\":%" PRIu64
-            ",\"probes_sent\":%" PRIu64 ",\"pps\":%.0f}\n",
+            ",\"probes_sent\":%" PRIu64 ",\"pps\":%.0f",
             ts, st->done == st->total ? "true" : "false", e->interrupted ? "true" : "false",
-            st->elapsed_s, st->done, st->total, st->open, st->closed, st->filtered, st->sent,
-            isfinite(pps) ? pps : 0.0);
+            st->elapsed_s, st->done, st->total, ping ? 0 : st->open, ping ? 0 : st->closed,
+            ping ? 0 : st->filtered, st->sent, isfinite(pps) ? pps : 0.0);
+    if(ping || c->up || c->down) {
+        fprintf(o->fp, ",\"hosts_up\":%" PRIu64 ",\"hosts_down\":%" PRIu64, c->up, c->down);
+        if(!ping)
+            fprintf(o->fp, ",\"skipped\":%" PRIu64, st->skipped);
+    }
+    fputs("}\n", o->fp);
     return VG_OK;
 }
 
 const vg_output_type vg_output_ndjson = {
     .name = "ndjson",
     .help = "one JSON record per line, streamed (docs/schema.md)",
+    .ctx_size = sizeof(struct ndjson_ctx),
     .begin = ndjson_begin,
     .result = ndjson_result,
     .end = ndjson_end,
+    .host = ndjson_host,
 };

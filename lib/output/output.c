@@ -62,6 +62,11 @@ int vg_output_result(vg_output *o, const vg_result *res)
     return stream_status(o, o->type->result ? o->type->result(o, res) : VG_OK);
 }
 
+int vg_output_host(vg_output *o, const vg_result *host)
+{
+    return stream_status(o, o->type->host ? o->type->host(o, host) : VG_OK);
+}
+
 int vg_output_end(vg_output *o, const vg_scan_end *end)
 {
     return stream_status(o, o->type->end ? o->type->end(o, end) : VG_OK);
@@ -82,6 +87,12 @@ void vg_output_free(vg_output *o)
         o->type->cleanup(o);
     free(o->ctx);
     free(o);
+}
+
+void vg_mac_format(const uint8_t mac[6], char *buf, size_t len)
+{
+    snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
+             mac[4], mac[5]);
 }
 
 /* Length of the valid UTF-8 sequence at s, or 0 when it is not one. */

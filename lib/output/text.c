@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* The human table: results are gathered per host while the scan runs and
  * printed sorted at the end, like nmap's report but with the evidence
- * (reason, RTT, tries) in columns. */
+ * (reason, RTT, tries) in columns. With -sn it is the list of live hosts,
+ * sorted the same way. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "output/formats.h"
+#include "util/oui.h"
 
 struct port_row {
     uint16_t port;
@@ -20,6 +22,13 @@ struct host_rec {
     uint64_t count[VG_STATE__COUNT];
     struct port_row *rows;
     size_t nrows, caprows;
+    /* host discovery */
+    bool discovered, up;
+    uint8_t reason;
+    int64_t rtt_us;
+    /* link-layer address, from discovery or any reply */
+    bool has_mac;
+    uint8_t mac[6];
 };
 
 struct text_ctx {
@@ -29,6 +38,8 @@ struct text_ctx {
     size_t index_cap; /* power of two */
     bool oom;
     uint64_t n_targets;
+    int kind;              /* vg_scan_info.kind */
+    uint64_t up, down;     /* host discovery */
 };
 
 static uint64_t addr_hash(const vg_addr *a)
@@ -97,10 +108,21 @@ static int text_begin(vg_output *o, const vg_scan_info *info)
     char ts[64];
 
     c->n_targets = info->n_targets;
+    c->kind = info->kind;
     fmt_time(info->start_time, ts, sizeof(ts));
-    fprintf(o->fp, "vigia %s %s scan, %" PRIu64 " host%s x %" PRIu64 " port%s, started %s\n",
-            info->version, info->engine, info->n_targets, info->n_targets == 1 ? "" : "s",
-            info->n_ports, info->n_ports == 1 ? "" : "s", ts);
+    if(info->kind == VG_ENGINE_PING) {
+        fprintf(o->fp, "vigia %s host discovery, %" PRIu64 " host%s, started %s\n",
+                info->version, info->n_targets, info->n_targets == 1 ? "" : "s", ts);
+        return VG_OK;
+    }
+    fprintf(o->fp, "vigia %s %s scan, %" PRIu64 " host%s x ", info->version, info->engine,
+            info->n_targets, info->n_targets == 1 ? "" : "s");
+    if(info->n_tcp_ports && info->n_udp_ports)
+        fprintf(o->fp, "%" PRIu64 " tcp + %" PRIu64 " udp ports", info->n_tcp_ports,
+                info->n_udp_ports);
+    else
+        fprintf(o->fp, "%" PRIu64 " port%s", info->n_ports, info->n_ports == 1 ? "" : "s");
+    fprintf(o->fp, ", started %s\n", ts);
     return VG_OK;
 }
 
@@ -121,6 +143,10 @@ static int text_result(vg_output *o, const vg_result *r)
         return VG_OK;
     }
     h->count[r->state < VG_STATE__COUNT ? r->state : 0]++;
+    if(r->has_mac && !h->has_mac) {
+        h->has_mac = true;
+        memcpy(h->mac, r->mac, 6);
+    }
     if(!listed(o, r->state))
         return VG_OK;
     if(h->nrows == h->caprows) {
@@ -137,6 +163,35 @@ static int text_result(vg_output *o, const vg_result *r)
         .port = r->port, .proto = r->proto, .state = r->state,
         .reason = r->reason, .tries = r->tries, .rtt_us = r->rtt_us,
     };
+    return VG_OK;
+}
+
+/* Live hosts get a record (their MAC shows in the table); down ones are
+ * only counted, unless -sn -v lists them. */
+static int text_host(vg_output *o, const vg_result *r)
+{
+    struct text_ctx *c = o->ctx;
+    bool up = r->state == VG_STATE_OPEN;
+
+    if(up)
+        c->up++;
+    else
+        c->down++;
+    if(!up && !(c->kind == VG_ENGINE_PING && o->opts.verbose && !o->opts.open_only))
+        return VG_OK;
+    struct host_rec *h = host_get(c, &r->addr);
+    if(!h) {
+        c->oom = true;
+        return VG_OK;
+    }
+    h->discovered = true;
+    h->up = up;
+    h->reason = r->reason;
+    h->rtt_us = r->rtt_us;
+    if(r->has_mac) {
+        h->has_mac = true;
+        memcpy(h->mac, r->mac, 6);
+    }
     return VG_OK;
 }
 
@@ -174,6 +229,12 @@ static void print_host(vg_output *o, const struct host_rec *h)
         fprintf(fp, "\n%s (%s)\n", name, ip);
     else
         fprintf(fp, "\n%s\n", ip);
+    if(h->has_mac) {
+        char mac[24];
+        const char *vendor = vg_oui_vendor(o->opts.oui, h->mac);
+        vg_mac_format(h->mac, mac, sizeof(mac));
+        fprintf(fp, "  MAC %s (%s)\n", mac, vendor ? vendor : "unknown vendor");
+    }
     if(h->nrows) {
         fprintf(fp, "  %-11s %-14s %-14s %-17s %-10s %s\n", "PORT", "STATE", "SERVICE",
                 "REASON", "RTT", "TRIES");
@@ -195,6 +256,40 @@ static void print_host(vg_output *o, const struct host_rec *h)
     fputc('\n', fp);
 }
 
+/* -sn: one line per host, address order. */
+static int text_end_ping(vg_output *o, const vg_scan_end *e)
+{
+    struct text_ctx *c = o->ctx;
+
+    if(c->nhosts)
+        qsort(c->hosts, c->nhosts, sizeof(*c->hosts), host_cmp);
+    if(c->nhosts)
+        fputc('\n', o->fp);
+    for(size_t i = 0; i < c->nhosts; i++) {
+        const struct host_rec *h = &c->hosts[i];
+        char ip[VG_ADDR_STRLEN], rtt[32] = "-";
+        vg_addr_format(&h->addr, ip, sizeof(ip));
+        if(h->rtt_us >= 0)
+            snprintf(rtt, sizeof(rtt), "%.2f ms", (double)h->rtt_us / 1000.0);
+        fprintf(o->fp, "%-40s %-5s %-14s %10s", ip, h->up ? "up" : "down",
+                vg_reason_name(h->reason), rtt);
+        if(h->has_mac) {
+            char mac[24];
+            const char *vendor = vg_oui_vendor(o->opts.oui, h->mac);
+            vg_mac_format(h->mac, mac, sizeof(mac));
+            fprintf(o->fp, "  %s (%s)", mac, vendor ? vendor : "unknown vendor");
+        }
+        fputc('\n', o->fp);
+    }
+    fputc('\n', o->fp);
+    if(c->oom)
+        fputs("warning: out of memory while collecting results; the list is incomplete\n", o->fp);
+    fprintf(o->fp, "%s: %" PRIu64 " of %" PRIu64 " host%s up in %.2f s\n",
+            e->interrupted ? "Interrupted" : "Done", c->up, c->n_targets,
+            c->n_targets == 1 ? "" : "s", e->stats.elapsed_s);
+    return VG_OK;
+}
+
 static int text_end(vg_output *o, const vg_scan_end *e)
 {
     struct text_ctx *c = o->ctx;
@@ -202,12 +297,16 @@ static int text_end(vg_output *o, const vg_scan_end *e)
     uint64_t silent = 0;
     double pps = st->elapsed_s > 0 ? (double)st->sent / st->elapsed_s : 0.0;
 
+    if(c->kind == VG_ENGINE_PING)
+        return text_end_ping(o, e);
     if(c->nhosts)
         qsort(c->hosts, c->nhosts, sizeof(*c->hosts), host_cmp);
     for(size_t i = 0; i < c->nhosts; i++) {
         struct host_rec *h = &c->hosts[i];
-        /* A host that answered nothing is noise in a big scan. */
-        if(!h->count[VG_STATE_OPEN] && !h->count[VG_STATE_CLOSED] && !o->opts.verbose) {
+        /* A host that answered nothing is noise in a big scan; one that
+         * discovery found up did answer, so it is listed. */
+        if(!h->count[VG_STATE_OPEN] && !h->count[VG_STATE_CLOSED] && !o->opts.verbose &&
+           !h->up) {
             silent++;
             continue;
         }
@@ -221,6 +320,16 @@ static int text_end(vg_output *o, const vg_scan_end *e)
                 silent, silent == 1 ? "" : "s");
     if(c->oom)
         fputs("warning: out of memory while collecting results; the table is incomplete\n", o->fp);
+    /* Ports of hosts found down are neither scanned nor missing: the
+     * count below is of the live hosts' ports only. */
+    if(c->up || c->down) {
+        fprintf(o->fp, "Host discovery: %" PRIu64 " of %" PRIu64 " host%s up", c->up,
+                c->up + c->down, c->up + c->down == 1 ? "" : "s");
+        if(c->down)
+            fprintf(o->fp, "; %" PRIu64 " down, not scanned (%" PRIu64 " port%s skipped;"
+                    " -Pn scans every host)", c->down, st->skipped, st->skipped == 1 ? "" : "s");
+        fputc('\n', o->fp);
+    }
     fprintf(o->fp, "%s: %" PRIu64 "/%" PRIu64 " ports scanned in %.2f s, %.0f probes/s (%" PRIu64
             " sent): %" PRIu64 " open, %" PRIu64 " closed, %" PRIu64 " filtered\n",
             e->interrupted ? "Interrupted" : "Done", st->done, st->total, st->elapsed_s, pps,
@@ -245,4 +354,5 @@ const vg_output_type vg_output_text = {
     .result = text_result,
     .end = text_end,
     .cleanup = text_cleanup,
+    .host = text_host,
 };

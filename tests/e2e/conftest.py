@@ -99,6 +99,14 @@ def check_ndjson(recs, complete=True, open_only=False):
     assert scan["type"] == "scan", scan
     assert scan["schema"] == "vigia.scan/1", scan
     assert summary["type"] == "summary", summary
+    # Raw scans run host discovery first: a "host" record per live host,
+    # before any port record.
+    hosts = [r for r in ports if r["type"] == "host"]
+    ports = ports[len(hosts):]
+    for h in hosts:
+        assert h["state"] == "up" and isinstance(h["ip"], str), h
+    if hosts:
+        assert summary["hosts_up"] == len(hosts), summary
     for p in ports:
         assert p["type"] == "port", p
         assert PORT_KEYS <= set(p), f"missing keys in {p}"

@@ -144,3 +144,111 @@ def test_oui_registry_is_read_at_run_time():
         for f in files:
             with open(os.path.join(dirpath, f), errors="replace") as fh:
                 assert "Cisco Systems" not in fh.read(), f"a vendor table in {f}?"
+
+
+def test_ping_only_ndjson_host_records(lab, vigia):
+    """-sn in NDJSON: a "host" record per live host with what answered,
+    the RTT, and on the segment the MAC and its vendor; the summary counts
+    hosts."""
+    r = lab.run(lab.scanner, [vigia, "scan", "-sn", "-q", "-o", "ndjson", "198.18.0.0/24"],
+                timeout=60)
+    assert r.returncode == 0, r.stderr
+    recs = parse_ndjson(r.stdout)
+    scan, summary, hosts = recs[0], recs[-1], recs[1:-1]
+    assert scan["type"] == "scan" and scan["engine"] == "ping" and scan["n_targets"] == 256
+    assert summary["type"] == "summary" and summary["complete"] is True
+    assert all(h["type"] == "host" and h["state"] == "up" for h in hosts), hosts
+    found = {h["ip"]: (h["state"], h["reason"], h.get("mac"), h.get("vendor")) for h in hosts}
+    check(found, UP4, "198.18.0.1")
+    for h in hosts:
+        assert isinstance(h["rtt_us"], int) and h["rtt_us"] >= 0 and h["tries"] >= 1, h
+    assert all("mac" not in h for h in hosts if h["ip"] == "198.18.0.1")
+    assert (summary["hosts_up"], summary["hosts_down"]) == (6, 250), summary
+    assert summary["planned"] == summary["results"] == 256, summary
+    assert "skipped" not in summary
+
+
+def test_ping_only_text_and_ndjson_file_together(lab, vigia, tmp_path):
+    """-sn writes every format at once: the list on stdout, NDJSON to a
+    file (opened before privileges are dropped)."""
+    out = tmp_path / "hosts.ndjson"
+    r = lab.run(lab.scanner, [vigia, "scan", "-sn", "-q", "-o", f"ndjson={out}",
+                              "198.18.0.0/28"], timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert set(hosts(r.stdout)) == set(UP4), r.stdout
+    recs = parse_ndjson(out.read_text())
+    assert {h["ip"] for h in recs if h["type"] == "host"} == set(UP4)
+    assert recs[-1]["hosts_down"] == 10
+
+
+def test_port_scan_after_discovery_counts_hosts_not_missing_ports(lab, vigia):
+    """Ports of hosts found down are skipped, not missing: planned counts
+    the live hosts' ports, the summary says how many hosts were down and
+    how many pairs that skipped, and the scan is complete."""
+    r = vigia_scan(lab, vigia, "-sS", "-o", "ndjson", "-p", "22,80", "198.18.0.0/28",
+                   "--max-rtt-timeout", "300ms")
+    assert r.returncode == 0, r.stderr
+    recs = parse_ndjson(r.stdout)
+    summary = recs[-1]
+    host_recs = [x for x in recs if x["type"] == "host"]
+    ports = [x for x in recs if x["type"] == "port"]
+    # Host records first, then ports.
+    assert [x["type"] for x in recs[1:1 + len(host_recs)]] == ["host"] * len(host_recs)
+    assert {h["ip"] for h in host_recs} == set(UP4)
+    assert summary["complete"] is True, summary
+    assert summary["planned"] == summary["results"] == len(ports) == 12, summary
+    assert summary["skipped"] == 20, summary
+    assert (summary["hosts_up"], summary["hosts_down"]) == (6, 10), summary
+    # On-link hosts carry their MAC and vendor in every port record, even
+    # the ports that did not answer; our own address has none.
+    for p in ports:
+        if p["ip"] == "198.18.0.1":
+            assert "mac" not in p and "vendor" not in p, p
+        else:
+            assert p["mac"] == MAC and p["vendor"].startswith("Cisco"), p
+
+    r = vigia_scan(lab, vigia, "-sS", "-p", "22,80", "198.18.0.0/28",
+                   "--max-rtt-timeout", "300ms")
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert re.search(r"^Host discovery: 6 of 16 hosts up; 10 down, not scanned "
+                     r"\(20 ports skipped; -Pn scans every host\)$", out, re.M), out
+    last = out.rstrip().splitlines()[-1]
+    assert last.startswith("Done: 12/12 ports scanned"), out
+    # Each on-link host's section names its MAC and vendor under the address.
+    assert re.search(r"^198\.18\.0\.10\n  MAC 00:00:0c:12:34:56 \(Cisco[^\n]*\)$", out, re.M), out
+    assert not re.search(r"^198\.18\.0\.1\n  MAC", out, re.M), out
+
+
+def test_discovery_with_shards(lab, vigia):
+    """Sharded port scans after discovery: each shard is complete, and the
+    shards' planned and skipped pairs add up to the whole."""
+    planned = skipped = 0
+    seen = set()
+    for i in range(3):
+        r = vigia_scan(lab, vigia, "-sS", "-o", "ndjson", "-p", "22,80", "198.18.0.0/28",
+                       "--max-rtt-timeout", "300ms", "--shard", f"{i}/3")
+        assert r.returncode == 0, r.stderr
+        recs = parse_ndjson(r.stdout)
+        s = recs[-1]
+        assert s["complete"] is True and s["results"] == s["planned"], s
+        planned += s["planned"]
+        skipped += s["skipped"]
+        seen |= {(p["ip"], p["port"]) for p in recs if p["type"] == "port"}
+    assert (planned, skipped) == (12, 20)
+    assert {ip for ip, _ in seen} == set(UP4) and len(seen) == 12
+
+
+def test_no_ping_port_records_carry_the_mac_from_replies(lab, vigia):
+    """With -Pn there is no discovery: the MAC comes from the reply frames
+    of on-link hosts; silent hosts have none."""
+    r = vigia_scan(lab, vigia, "-sS", "-Pn", "-o", "ndjson", "-p", "22", "198.18.0.10",
+                   "198.18.0.14", "--max-rtt-timeout", "300ms")
+    assert r.returncode == 0, r.stderr
+    recs = parse_ndjson(r.stdout)
+    assert not [x for x in recs if x["type"] == "host"]
+    ports = {p["ip"]: p for p in recs if p["type"] == "port"}
+    assert ports["198.18.0.10"]["state"] == "open"
+    assert ports["198.18.0.10"]["mac"] == MAC, ports
+    assert ports["198.18.0.10"]["vendor"].startswith("Cisco"), ports
+    assert "mac" not in ports["198.18.0.14"] and "hosts_up" not in recs[-1]

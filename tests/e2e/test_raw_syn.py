@@ -84,7 +84,10 @@ def ndjson(r):
     assert r.returncode == 0, r.stderr
     recs = parse_ndjson(r.stdout)
     assert recs[0]["type"] == "scan" and recs[-1]["type"] == "summary", recs[:1] + recs[-1:]
-    return recs[0], recs[1:-1], recs[-1]
+    # Host discovery's "host" records come first; the rest are ports.
+    ports = [p for p in recs[1:-1] if p["type"] != "host"]
+    assert all(p["type"] == "port" for p in ports)
+    return recs[0], ports, recs[-1]
 
 
 @pytest.mark.parametrize("target", [T4, T6])

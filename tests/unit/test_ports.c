@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include <netinet/in.h>
+
 #include "vigia/ports.h"
 
 /* Parses spec into a fresh set; the caller frees it. */
@@ -36,6 +38,8 @@ static void parse_fails(const char *spec, const char *want)
         fail_msg("'%s': message '%s' lacks '%s'", spec, err.msg, want);
     /* A failed add leaves the set unchanged (empty here). */
     assert_int_equal(vg_ports_count(p), 0);
+    assert_int_equal(vg_ports_count_proto(p, IPPROTO_TCP), 0);
+    assert_int_equal(vg_ports_count_proto(p, IPPROTO_UDP), 0);
     vg_ports_free(p);
 }
 
@@ -185,6 +189,120 @@ static void test_port_service(void **state)
     assert_null(vg_port_service(22, "tcp", buf, 0));
 }
 
+
+/* Without prefixes every port applies to both protocols, so the old and
+ * the per-protocol views agree. */
+static void test_unprefixed_views(void **state)
+{
+    (void)state;
+    vg_ports *p = parse_ok("443,22,80");
+    assert_int_equal(vg_ports_count_proto(p, IPPROTO_TCP), 3);
+    assert_int_equal(vg_ports_count_proto(p, IPPROTO_UDP), 3);
+    for(size_t i = 0; i < 3; i++) {
+        assert_int_equal(vg_ports_get_proto(p, IPPROTO_TCP, i), vg_ports_get(p, i));
+        assert_int_equal(vg_ports_get_proto(p, IPPROTO_UDP, i), vg_ports_get(p, i));
+    }
+    assert_int_equal(vg_ports_count_prefixed(p, 0), 3);
+    assert_int_equal(vg_ports_count_prefixed(p, IPPROTO_TCP), 0);
+    assert_int_equal(vg_ports_count_prefixed(p, IPPROTO_UDP), 0);
+    /* Unknown protocols and indexes out of range read as nothing. */
+    assert_int_equal(vg_ports_count_proto(p, 1), 0);
+    assert_int_equal(vg_ports_get_proto(p, 1, 0), 0);
+    assert_int_equal(vg_ports_get_proto(p, IPPROTO_TCP, 3), 0);
+    assert_int_equal(vg_ports_get(p, 3), 0);
+    vg_ports_free(p);
+}
+
+static void test_prefixes(void **state)
+{
+    (void)state;
+    /* A prefix holds until the next one. */
+    vg_ports *p = parse_ok("22,T:80,443,U:53,161-162,t:8080");
+    assert_int_equal(vg_ports_count(p), 7);
+    assert_int_equal(vg_ports_count_prefixed(p, 0), 1);
+    assert_int_equal(vg_ports_count_prefixed(p, IPPROTO_TCP), 3);
+    assert_int_equal(vg_ports_count_prefixed(p, IPPROTO_UDP), 3);
+    /* TCP: 22 (no prefix), 80, 443, 8080. */
+    assert_int_equal(vg_ports_count_proto(p, IPPROTO_TCP), 4);
+    assert_int_equal(vg_ports_get_proto(p, IPPROTO_TCP, 0), 22);
+    assert_int_equal(vg_ports_get_proto(p, IPPROTO_TCP, 1), 80);
+    assert_int_equal(vg_ports_get_proto(p, IPPROTO_TCP, 2), 443);
+    assert_int_equal(vg_ports_get_proto(p, IPPROTO_TCP, 3), 8080);
+    /* UDP: 22 (no prefix), 53, 161, 162. */
+    assert_int_equal(vg_ports_count_proto(p, IPPROTO_UDP), 4);
+    assert_int_equal(vg_ports_get_proto(p, IPPROTO_UDP, 0), 22);
+    assert_int_equal(vg_ports_get_proto(p, IPPROTO_UDP, 1), 53);
+    assert_int_equal(vg_ports_get_proto(p, IPPROTO_UDP, 3), 162);
+    vg_ports_free(p);
+
+    /* The same port under both prefixes: one number, in both views. */
+    p = parse_ok("T:53,U:53");
+    assert_int_equal(vg_ports_count(p), 1);
+    assert_int_equal(vg_ports_count_proto(p, IPPROTO_TCP), 1);
+    assert_int_equal(vg_ports_count_proto(p, IPPROTO_UDP), 1);
+    vg_ports_free(p);
+
+    /* Blanks around the prefix, names, sets and "all" after it; UDP names
+     * come from the UDP services. */
+    p = parse_ok(" U: domain , ntp,T:essential");
+    assert_int_equal(vg_ports_count_proto(p, IPPROTO_UDP), 2);
+    assert_int_equal(vg_ports_get_proto(p, IPPROTO_UDP, 0), 53);
+    assert_int_equal(vg_ports_get_proto(p, IPPROTO_UDP, 1), 123);
+    assert_int_equal(vg_ports_count_proto(p, IPPROTO_TCP), 14);
+    vg_ports_free(p);
+
+    p = parse_ok("U:-");
+    assert_int_equal(vg_ports_count_proto(p, IPPROTO_UDP), 65535);
+    assert_int_equal(vg_ports_count_proto(p, IPPROTO_TCP), 0);
+    vg_ports_free(p);
+
+    /* A prefix lasts for one spec only: the next add starts without. */
+    vg_error err;
+    p = parse_ok("U:53");
+    assert_int_equal(vg_ports_add(p, "80", &err), VG_OK);
+    assert_int_equal(vg_ports_count_prefixed(p, 0), 1);
+    assert_int_equal(vg_ports_count_proto(p, IPPROTO_TCP), 1);
+    assert_int_equal(vg_ports_count_proto(p, IPPROTO_UDP), 2);
+    vg_ports_free(p);
+}
+
+static void test_prefix_errors(void **state)
+{
+    (void)state;
+    parse_fails("S:80", "'S:80': unknown protocol prefix 'S:' (T: for TCP, U: for UDP)");
+    parse_fails("T:", "'T:': no port after the prefix");
+    parse_fails("80,U: ", "no port after the prefix");
+    parse_fails("T:0", "port 0 is not allowed");
+    parse_fails("U:nosuchsvc", "'nosuchsvc': unknown udp service name");
+    parse_fails("T:U:80", "unexpected character ':'");
+    parse_fails("TCP:80", "unexpected character ':'");
+
+    /* A failed add keeps the views as they were. */
+    vg_error err;
+    vg_ports *p = parse_ok("T:80,U:53");
+    assert_int_equal(vg_ports_add(p, "U:161,T:0", &err), VG_EINVAL);
+    assert_int_equal(vg_ports_count_proto(p, IPPROTO_UDP), 1);
+    assert_int_equal(vg_ports_count_proto(p, IPPROTO_TCP), 1);
+    vg_ports_free(p);
+}
+
+static void test_set_default_proto(void **state)
+{
+    (void)state;
+    vg_error err;
+    vg_ports *p = parse_ok("22,80,U:53");
+
+    assert_int_equal(vg_ports_set_default_proto(p, IPPROTO_TCP, &err), VG_OK);
+    assert_int_equal(vg_ports_count_prefixed(p, 0), 0);
+    assert_int_equal(vg_ports_count_prefixed(p, IPPROTO_TCP), 2);
+    assert_int_equal(vg_ports_count_proto(p, IPPROTO_TCP), 2);
+    assert_int_equal(vg_ports_count_proto(p, IPPROTO_UDP), 1);
+    assert_int_equal(vg_ports_get_proto(p, IPPROTO_UDP, 0), 53);
+    assert_int_equal(vg_ports_count(p), 3);
+    assert_int_equal(vg_ports_set_default_proto(p, 1, &err), VG_EINVAL);
+    vg_ports_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -198,6 +316,10 @@ int main(void)
         cmocka_unit_test(test_incremental_add),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_port_service),
+        cmocka_unit_test(test_unprefixed_views),
+        cmocka_unit_test(test_prefixes),
+        cmocka_unit_test(test_prefix_errors),
+        cmocka_unit_test(test_set_default_proto),
     };
     return cmocka_run_group_tests(tests, 0, NULL);
 }
