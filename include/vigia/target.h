@@ -21,6 +21,13 @@ typedef struct vg_resolve_opts {
     bool all_addresses;   /* a name yields every address, not just the first */
     const char *dns_servers; /* "ADDR[:PORT],..." (c-ares syntax) or NULL for the system's */
     int timeout_ms;       /* for the whole resolution; 0 means 5000 */
+    /* false: addresses in 0.0.0.0/8, 224.0.0.0/4 (multicast), 240.0.0.0/4
+     * (reserved, incl. 255.255.255.255), ::/128 and ff00::/8 (multicast) are
+     * dropped from any
+     * spec that merely includes them; a spec that lies wholly inside such a
+     * block (say 224.0.0.1) is kept, since it names them explicitly. true:
+     * keep them all. */
+    bool allow_special;
 } vg_resolve_opts;
 
 vg_targets *vg_targets_new(void);
@@ -49,6 +56,10 @@ int vg_targets_finalize(vg_targets *t, const vg_resolve_opts *opts, vg_error *er
 /* Validates a --dns-servers list: "ADDR[:PORT],...", IPv6 with a port as
  * "[ADDR]:PORT", ports 1-65535. vg_targets_finalize() calls it too. */
 int vg_dns_servers_check(const char *list, vg_error *err);
+
+/* How many special addresses finalize dropped (see allow_special);
+ * saturates at UINT64_MAX. */
+uint64_t vg_targets_special_skipped(const vg_targets *t);
 
 /* Number of distinct addresses (after finalize). */
 uint64_t vg_targets_count(const vg_targets *t);

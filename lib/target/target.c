@@ -61,6 +61,7 @@ struct vg_targets {
 
     struct name_entry *names; /* sorted by vg_addr_cmp, one per address */
     size_t nnames;
+    uint64_t special_skipped;
 };
 
 /* A growable array of ranges used while finalizing. */
@@ -934,6 +935,83 @@ out:
     return result;
 }
 
+/* Blocks no scan should hit by accident: "this network", multicast, and the
+ * reserved block with the limited broadcast (IPv4); unspecified and
+ * multicast (IPv6). Sorted by family, then start. */
+static size_t special_blocks(struct range *b)
+{
+    size_t n = 0;
+    b[n++] = (struct range){.family = AF_INET, .lo = 0, .hi = 0x00ffffffu};
+    b[n++] = (struct range){.family = AF_INET, .lo = 0xe0000000u, .hi = 0xefffffffu};
+    /* 240.0.0.0/4: reserved ("class E"), with the limited broadcast at its top. */
+    b[n++] = (struct range){.family = AF_INET, .lo = 0xf0000000u, .hi = 0xffffffffu};
+    b[n++] = (struct range){.family = AF_INET6, .lo = 0, .hi = 0};
+    b[n++] = (struct range){.family = AF_INET6, .lo = (u128)0xff << 120, .hi = ~(u128)0};
+    return n;
+}
+
+static uint64_t add_sat(uint64_t a, u128 b)
+{
+    if(b >= UINT64_MAX || UINT64_MAX - a < (uint64_t)b)
+        return UINT64_MAX;
+    return a + (uint64_t)b;
+}
+
+/* Drops special addresses from target ranges that only include them; a
+ * range wholly inside one special block was asked for and stays. */
+static int special_filter(struct rvec *tv, uint64_t *skipped)
+{
+    struct range blocks[8];
+    size_t nb = special_blocks(blocks);
+    struct rvec out = { 0 };
+    int result = VG_OK;
+
+    for(size_t i = 0; i < tv->n; i++) {
+        const struct range *r = &tv->v[i];
+        struct range piece = *r;
+        bool alive = true, named = false;
+        for(size_t k = 0; k < nb; k++) {
+            if(blocks[k].family == r->family && blocks[k].lo <= r->lo && r->hi <= blocks[k].hi)
+                named = true;
+        }
+        for(size_t k = 0; !named && k < nb && alive; k++) {
+            const struct range *b = &blocks[k];
+            if(b->family != r->family || b->hi < piece.lo || b->lo > piece.hi)
+                continue;
+            if(b->lo > piece.lo) {
+                struct range left = piece;
+                left.hi = b->lo - 1;
+                result = rvec_push(&out, &left);
+                if(result)
+                    goto fail;
+            }
+            u128 top = b->hi < piece.hi ? b->hi : piece.hi;
+            u128 bottom = b->lo > piece.lo ? b->lo : piece.lo;
+            *skipped = add_sat(*skipped, top - bottom + 1 == 0 ? ~(u128)0 : top - bottom + 1);
+            if(b->hi >= piece.hi)
+                alive = false;
+            else
+                piece.lo = b->hi + 1;
+        }
+        if(alive) {
+            result = rvec_push(&out, &piece);
+            if(result)
+                goto fail;
+        }
+    }
+    free(tv->v);
+    *tv = out;
+    return VG_OK;
+fail:
+    free(out.v);
+    return result;
+}
+
+uint64_t vg_targets_special_skipped(const vg_targets *t)
+{
+    return t->special_skipped;
+}
+
 int vg_targets_finalize(vg_targets *t, const vg_resolve_opts *opts, vg_error *err)
 {
     static const vg_resolve_opts defaults = { 0, false, NULL, 0 };
@@ -967,6 +1045,18 @@ int vg_targets_finalize(vg_targets *t, const vg_resolve_opts *opts, vg_error *er
     result = targets_collect(t, opts, &tv, &ev, err);
     if(result)
         goto out;
+    if(!opts->allow_special) {
+        size_t before = tv.n;
+        result = special_filter(&tv, &t->special_skipped);
+        if(result)
+            goto nomem;
+        if(before && !tv.n) {
+            result = vg_error_set(err, VG_EINVAL,
+                                  "no targets left: the specs cover only multicast, broadcast"
+                                  " or 0.0.0.0/8 addresses (--allow-special scans them)");
+            goto out;
+        }
+    }
     ranges_normalize(&tv);
     result = excludes_spread_scopes(&tv, &ev);
     if(result)

@@ -299,12 +299,19 @@ static void test_ipv4_single(void **state)
 
 static void test_ipv4_cidr(void **state)
 {
+    vg_resolve_opts allow = { 0, false, NULL, 0, true };
     (void)state;
-    vg_targets *t = BUILD(NULL, "0.0.0.0/0");
+    vg_targets *t = BUILD(&allow, "0.0.0.0/0");
     assert_int_equal(vg_targets_count(t), UINT64_C(1) << 32);
     expect_at(t, 0, "0.0.0.0");
     expect_at(t, 0x7f000001, "127.0.0.1");
     expect_at(t, UINT32_MAX, "255.255.255.255");
+    vg_targets_free(t);
+
+    /* By default /0 leaves out 0/8, multicast 224/4 and reserved 240/4. */
+    t = BUILD(NULL, "0.0.0.0/0");
+    assert_int_equal(vg_targets_count(t), (UINT64_C(1) << 32) - (1u << 24) - (2u << 28));
+    expect_at(t, 0, "1.0.0.0");
     vg_targets_free(t);
 
     t = BUILD(NULL, "198.18.0.7/32");
@@ -805,6 +812,46 @@ static int group_teardown(void **state)
     return 0;
 }
 
+/* Special blocks are dropped from ranges that merely include them, kept
+ * when a spec names them, and all kept with allow_special. */
+static void test_special_addresses(void **state)
+{
+    vg_resolve_opts allow = { 0, false, NULL, 0, true };
+    vg_targets *t;
+    (void)state;
+
+    t = BUILD(NULL, "0.0.0.0/7");
+    assert_int_equal(vg_targets_count(t), 1u << 24);
+    assert_int_equal(vg_targets_special_skipped(t), 1u << 24);
+    expect_at(t, 0, "1.0.0.0");
+    vg_targets_free(t);
+
+    t = BUILD(NULL, "223.255.255.254-224.0.0.1");
+    assert_int_equal(vg_targets_count(t), 2);
+    assert_int_equal(vg_targets_special_skipped(t), 2);
+    vg_targets_free(t);
+
+    /* Named explicitly: wholly inside a special block. */
+    t = BUILD(NULL, "224.0.0.1", "0.0.0.0", "ff02::1", "255.255.255.255");
+    assert_int_equal(vg_targets_count(t), 4);
+    assert_int_equal(vg_targets_special_skipped(t), 0);
+    vg_targets_free(t);
+
+    t = BUILD(NULL, "::/127", "feff:ffff:ffff:ffff:ffff:ffff:ffff:fff0-ff00::f");
+    assert_int_equal(vg_targets_count(t), 1 + 16);
+    assert_int_equal(vg_targets_special_skipped(t), 1 + 16);
+    expect_at(t, 0, "::1");
+    vg_targets_free(t);
+
+    /* 240.0.0.0/4 is reserved; with 224.0.0.0/4 nothing is left. */
+    FINALIZE_FAILS(NULL, VG_EINVAL, "no targets left", "224.0.0.0/3");
+
+    t = BUILD(&allow, "224.0.0.0/3");
+    assert_int_equal(vg_targets_count(t), 1u << 29);
+    assert_int_equal(vg_targets_special_skipped(t), 0);
+    vg_targets_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -826,6 +873,7 @@ int main(void)
         cmocka_unit_test(test_dns_names),
         cmocka_unit_test(test_dns_errors),
         cmocka_unit_test(test_dns_timeout),
+        cmocka_unit_test(test_special_addresses),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
