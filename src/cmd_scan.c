@@ -79,6 +79,8 @@ static void scan_usage(FILE *fp)
 "  -4, -6                   resolve names to IPv4 / IPv6 only\n"
 "  --all-addresses          scan every address of a name (default: the first)\n"
 "  --dns-servers A[:P],...  resolve names with these servers, not the system's\n"
+"  --allow-special          also scan 0.0.0.0/8, multicast, reserved (240/4) and\n"
+"                           broadcast addresses a range merely includes\n"
 "\n"
 "Ports:\n"
 "  -p, --ports SPEC         80  1-1024  22,80,443  ssh,http  - or all (1-65535)\n"
@@ -134,7 +136,7 @@ static void scan_usage(FILE *fp)
 enum {
     OPT_EXCLUDE = 256, OPT_EXCLUDE_FILE, OPT_ALL_ADDR, OPT_DNS, OPT_CONNECT, OPT_PN,
     OPT_RETRIES, OPT_TIMEOUT, OPT_MIN_RTT, OPT_MAX_RTT, OPT_INIT_RTT, OPT_RATE,
-    OPT_CONC, OPT_THREADS, OPT_SEED, OPT_SHARD, OPT_OPEN, OPT_INPUT,
+    OPT_CONC, OPT_THREADS, OPT_SEED, OPT_SHARD, OPT_OPEN, OPT_INPUT, OPT_ALLOW_SPECIAL,
 };
 
 /* Options of the raw engines. */
@@ -171,6 +173,7 @@ static const struct option long_opts[] = {
     {"shard", required_argument, NULL, OPT_SHARD},
     {"output", required_argument, NULL, 'o'},
     {"open", no_argument, NULL, OPT_OPEN},
+    {"allow-special", no_argument, NULL, OPT_ALLOW_SPECIAL},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
@@ -476,6 +479,7 @@ static int parse_args(struct scan_cli *c, int argc, char **argv)
             break;
         }
         case OPT_OPEN: c->open_only = true; break;
+        case OPT_ALLOW_SPECIAL: c->ropts.allow_special = true; break;
         /* raw engines */
         case OPT_SYN: c->want_syn = true; break;
         case OPT_UDP: c->want_udp = true; break;
@@ -829,6 +833,10 @@ int cmd_scan(int argc, char **argv)
         status = lib_error(&err);
         goto out;
     }
+    if(vg_targets_special_skipped(c.targets) && !c.quiet)
+        fprintf(stderr, PROG " scan: note: skipping %" PRIu64 " multicast, reserved, broadcast or"
+                " 0.0.0.0/8 addresses inside the given ranges (--allow-special scans them)\n",
+                vg_targets_special_skipped(c.targets));
     cli_raise_nofile();
     /* Host discovery walks the targets once: one "port" per host. */
     if(c.opts.engine == VG_ENGINE_PING || (c.opts.engine != VG_ENGINE_CONNECT && !c.no_ping &&
