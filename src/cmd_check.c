@@ -75,6 +75,8 @@ struct check_cli {
     /* --- issue 6a: dns://, icmp:// options ------------------------------ */
     const char *answers[MAX_LIST + 1];
     int nanswers;
+    const char *steps[MAX_LIST + 1];
+    int nsteps;
     /* --- issue 6b: -f checks files, --watch, openmetrics ---------------- */
     const char *file;           /* -f FILE */
     uint64_t watch_ms;          /* --watch INTERVAL; 0: off */
@@ -139,6 +141,12 @@ static void check_usage(FILE *fp)
 "  --ping-interval D         between requests (default 200ms)\n"
 "  --warn-loss P, --crit-loss P   loss above P percent is WARNING / CRITICAL\n"
 "UDP (udp://HOST:PORT): --send and --expect as above; ICMP port unreachable -> port-unreach\n"
+"Multi-step (tcp://, tls://, udp://), instead of --send/--expect:\n"
+"  --step send:TEXT          send TEXT (escapes as --send; ${1}..${9}: groups of the last match)\n"
+"  --step expect:REGEX       wait for REGEX (repeat --step, in order)\n"
+"Every address (all kinds but http/https):\n"
+"  --all-addresses           probe each address of a name (up to 8) and report each\n"
+"  --policy all|any          all must pass (default) or one is enough\n"
 "\n"
 "Timing and verdicts:\n"
 "  --timeout D               per check, retries included (default 10s); with --wait:\n"
@@ -194,7 +202,7 @@ enum { OPT_WATCH = 500 };
 /* issue 6a options (dns://, icmp://) */
 enum {
     OPT_EXPECT_ANSWER = 600, OPT_EXPECT_ALL, OPT_EXPECT_RCODE, OPT_EXPECT_AUTH, OPT_COUNT,
-    OPT_PING_INTERVAL, OPT_WARN_LOSS, OPT_CRIT_LOSS,
+    OPT_PING_INTERVAL, OPT_WARN_LOSS, OPT_CRIT_LOSS, OPT_STEP, OPT_ALL_ADDRESSES, OPT_POLICY,
 };
 
 static const struct option long_opts[] = {
@@ -265,6 +273,9 @@ static const struct option long_opts[] = {
     {"ping-interval", required_argument, NULL, OPT_PING_INTERVAL},
     {"warn-loss", required_argument, NULL, OPT_WARN_LOSS},
     {"crit-loss", required_argument, NULL, OPT_CRIT_LOSS},
+    {"step", required_argument, NULL, OPT_STEP},
+    {"all-addresses", no_argument, NULL, OPT_ALL_ADDRESSES},
+    {"policy", required_argument, NULL, OPT_POLICY},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -700,6 +711,20 @@ static int parse_args(struct check_cli *c, int argc, char **argv)
                 c->opts.crit_loss_pct = (int)v;
             break;
         }
+        case OPT_STEP:
+            if((rc = add_list(c->steps, &c->nsteps, optarg, "--step")))
+                return rc;
+            c->opts.steps = c->steps;
+            break;
+        case OPT_ALL_ADDRESSES: c->opts.all_addresses = true; break;
+        case OPT_POLICY:
+            if(!strcasecmp(optarg, "all"))
+                c->opts.policy = VG_POLICY_ALL;
+            else if(!strcasecmp(optarg, "any"))
+                c->opts.policy = VG_POLICY_ANY;
+            else
+                return usage_error("--policy '%s': expected any or all", optarg);
+            break;
         /* --- end of issue 6a --- */
         case 'h': check_usage(stdout); return -1;
         case ':':

@@ -121,6 +121,9 @@ typedef struct vg_status_set {
 int vg_status_set_parse(vg_status_set *set, const char *s, vg_error *err);
 bool vg_status_set_has(const vg_status_set *set, long status);
 
+/* --all-addresses: how the addresses' verdicts combine. */
+enum { VG_POLICY_ALL = 0, VG_POLICY_ANY = 1 };
+
 /* Options of a check. All pointers are borrowed: they must outlive the
  * checker. Zero means "default" unless noted; vg_check_opts_default() fills
  * the defaults explicitly. The same opts may be shared by many checks. */
@@ -187,6 +190,9 @@ typedef struct vg_check_opts {
      * groups of the last matched expect step) and "expect:REGEX" items, in
      * order; NULL-terminated or NULL */
     const char *const *steps;
+    /* every address of a name (issue 6) */
+    bool all_addresses;         /* probe each A/AAAA address in turn */
+    int policy;                 /* VG_POLICY_ALL (default) or VG_POLICY_ANY */
 } vg_check_opts;
 
 void vg_check_opts_default(vg_check_opts *opts);
@@ -276,6 +282,14 @@ typedef struct vg_check_result {
     unsigned icmp_sent, icmp_received;
     int64_t rtt_min_us, rtt_avg_us, rtt_max_us; /* -1 when nothing came back */
     bool icmp_raw;              /* raw socket (else an unprivileged ping socket) */
+    /* --all-addresses: one entry per address probed, in resolver order */
+    unsigned naddr_results;
+    struct vg_check_addr_result {
+        vg_addr addr;
+        int state;
+        int reason;
+        int64_t total_us;       /* that address' probe */
+    } addr_results[8];
 
     /* checks files (-f): the check's name; NULL when it has none */
     const char *name;

@@ -104,6 +104,9 @@ struct vg_check {
     int prev_reason;            /* of the failed attempt before a retry */
 
     void *kctx;                 /* the kind's per-attempt state */
+    /* --all-addresses (lib/check/alladdr.c): what each address gave */
+    char addr_msgs[CHECK_MAX_ADDRS][200];
+    uint64_t addr_start_us;
     vg_check *next_run;         /* run queue link */
     char *name;                 /* vg_checker_add_named(); NULL for none */
     vg_check *next_done;        /* unordered checkers: done queue link */
@@ -132,6 +135,16 @@ void checker_dns_done(vg_check *ck, int status, const vg_addr *addrs, unsigned n
 /* Moves to the name's next address after a connection-level failure;
  * false when there is none. */
 bool check_next_addr(vg_check *ck);
+
+/* --- --all-addresses (lib/check/alladdr.c) --------------------------------- */
+
+/* The name resolved to n >= 1 addresses: arms the first address' share of
+ * the deadline. */
+void alladdr_begin(vg_check *ck);
+/* From check_attempt_done, after release: records this address' outcome;
+ * true when the next address was started (the attempt goes on), false when
+ * all are done and the findings now hold the combined verdict. */
+bool alladdr_next(vg_check *ck);
 
 /* --- findings and the end of an attempt ------------------------------------ */
 

@@ -228,6 +228,15 @@ int vg_checker_add_named(vg_checker *c, const char *name, const char *spec, cons
     }
     if(ck->type->validate) {
         rc = ck->type->validate(opts, err);
+        if(!rc && opts->steps) /* --step: tcp, tls, udp (issue 6) */
+            rc = steps_validate(ck->type->name, opts, err);
+        if(!rc && ck->type != &vg_check_dns &&
+           (opts->expect_answer || opts->expect_all || opts->expect_rcodes || opts->expect_authoritative))
+            rc = vg_error_set(err, VG_EINVAL, "DNS options (--expect-answer, --expect-rcode, ...) need a dns:// target");
+        if(!rc && ck->type != &vg_check_icmp && (opts->warn_loss_pct >= 0 || opts->crit_loss_pct >= 0))
+            rc = vg_error_set(err, VG_EINVAL, "--warn-loss/--crit-loss need an icmp:// target");
+        if(!rc && opts->all_addresses && (ck->type == &vg_check_http || ck->type == &vg_check_https))
+            rc = vg_error_set(err, VG_EINVAL, "--all-addresses does not apply to http(s):// (libcurl picks the address)");
         if(rc) {
             char msg[sizeof(err->msg)];
             if(err) {
@@ -509,6 +518,8 @@ static void begin_attempt(vg_check *ck)
 
 bool check_next_addr(vg_check *ck)
 {
+    if(ck->opts->all_addresses) /* each address is judged on its own */
+        return false;
     if(ck->addr_idx + 1 >= ck->naddrs)
         return false;
     ck->addr = ck->addrs[++ck->addr_idx];
@@ -528,6 +539,8 @@ void checker_dns_done(vg_check *ck, int status, const vg_addr *addrs, unsigned n
         ck->addr = addrs[0];
         ck->have_addr = true;
         ck->attempt_us = now;
+        if(ck->opts->all_addresses)
+            alladdr_begin(ck); /* issue 6 */
         ck->type->start(ck);
         return;
     }
@@ -585,6 +598,8 @@ void check_attempt_done(vg_check *ck)
     check_lookup_cancel(ck->lookup);
     ck->lookup = NULL;
     ck->type->release(ck);
+    if(ck->opts->all_addresses && ck->naddrs > 0 && !c->stopped && alladdr_next(ck))
+        return; /* issue 6: the next address is being probed */
     if(ck->res.phase_us[VG_PHASE_TOTAL] < 0)
         ck->res.phase_us[VG_PHASE_TOTAL] = (int64_t)(now - ck->attempt_start_us);
     s = attempt_state(ck);

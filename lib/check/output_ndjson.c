@@ -190,6 +190,18 @@ static int nd_result(vg_check_output *o, const vg_check_result *r)
         key_str(fp, "banner", r->banner);
         fprintf(fp, ",\"bytes_read\":%" PRIu64, r->bytes_read);
     }
+    if(r->naddr_results) { /* --all-addresses (issue 6) */
+        fputs(",\"addresses\":[", fp);
+        for(unsigned i = 0; i < r->naddr_results; i++) {
+            const struct vg_check_addr_result *x = &r->addr_results[i];
+            fputs(i ? ",{\"ip\":" : "{\"ip\":", fp);
+            vg_json_string(fp, vg_addr_format(&x->addr, a, sizeof(a)));
+            key_str(fp, "state", vg_check_state_name(x->state));
+            key_str(fp, "reason", vg_check_reason_name(x->reason));
+            fprintf(fp, ",\"total_us\":%" PRId64 "}", x->total_us);
+        }
+        fputc(']', fp);
+    }
     fputs("}\n", fp);
     return VG_OK;
 }

@@ -30,7 +30,7 @@ bool sendexpect_match(const void *re, const void *data, size_t len)
 
 bool sendexpect_wanted(const vg_check_opts *opts)
 {
-    return opts->send || opts->expect;
+    return opts->send || opts->expect || opts->steps;
 }
 
 /* The first line of what was read, escaped, into res.banner. */
@@ -67,6 +67,16 @@ static void se_open(vg_stream *s)
     vg_check *ck = s->ck;
     struct sendexpect_state *se = s->ud;
     char where[128], t[32];
+    if(ck->opts->steps) { /* --step: lib/check/steps.c runs the exchange */
+        se->steps = steps_new(ck->opts);
+        if(!se->steps) {
+            check_finding(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, "cannot prepare the --step script");
+            check_attempt_done(ck);
+            return;
+        }
+        steps_on_open(s, se->steps);
+        return;
+    }
     if(ck->opts->expect) {
         se->re = malloc(sizeof(regex_t));
         if(!se->re || sendexpect_compile(se->re, ck->opts->expect, "--expect", NULL)) {
@@ -96,6 +106,11 @@ static void se_sent(vg_stream *s)
 {
     vg_check *ck = s->ck;
     char where[128];
+    struct sendexpect_state *se = s->ud;
+    if(se->steps) {
+        steps_on_sent(s, se->steps);
+        return;
+    }
     if(ck->opts->expect)
         return;
     check_where(ck, where, sizeof(where));
@@ -108,8 +123,13 @@ static void se_data(vg_stream *s)
     vg_check *ck = s->ck;
     struct sendexpect_state *se = s->ud;
     bool full = s->in_len == s->in_cap;
-    bool nl = memchr(s->in + se->evaluated, '\n', s->in_len - se->evaluated) != NULL;
+    bool nl;
 
+    if(se->steps) {
+        steps_on_data(s, se->steps);
+        return;
+    }
+    nl = memchr(s->in + se->evaluated, '\n', s->in_len - se->evaluated) != NULL;
     if(!se->re) {
         /* --send only: the answer is not judged; drop it. */
         stream_consume(s, s->in_len);
@@ -136,6 +156,10 @@ static void se_close(vg_stream *s, int err)
     struct sendexpect_state *se = s->ud;
     char where[128];
 
+    if(se->steps) {
+        steps_on_close(s, se->steps, err);
+        return;
+    }
     if(se->re && s->in_len && se_try(s, se)) {
         se_matched(s);
         return;
@@ -169,6 +193,10 @@ const vg_stream_ops sendexpect_ops = {
 void sendexpect_timeout(vg_check *ck, struct sendexpect_state *se)
 {
     vg_stream *s = &se->stream;
+    if(se->steps) {
+        steps_timeout(ck, s, se->steps);
+        return;
+    }
     if(s->st == ST_OPEN && se->re && s->in_len && se_try(s, se)) {
         se_matched(s);
         return;
@@ -197,4 +225,6 @@ void sendexpect_release(struct sendexpect_state *se)
         free(se->re);
         se->re = NULL;
     }
+    steps_free(se->steps);
+    se->steps = NULL;
 }

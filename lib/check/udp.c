@@ -27,7 +27,36 @@ struct udp_ctx {
     uint8_t *buf;               /* one datagram (+1 for a NUL) */
     uint64_t sent_us;
     unsigned ndgrams;
+    steps_run *steps;           /* --step script, or NULL */
 };
+
+/* --step: sends the datagrams of the send steps up to the next expect.
+ * Returns 0, or -1 after ending the attempt. */
+static int udp_step_sends(struct udp_ctx *u)
+{
+    const uint8_t *d;
+    size_t len;
+    while(steps_next_send(u->steps, &d, &len)) {
+        if(send(u->fd, d, len, 0) < 0 && errno != EAGAIN) {
+            char where[160];
+            check_where(u->ck, where, sizeof(where));
+            check_finding(u->ck, VG_CHECK_CRITICAL, check_errno_reason(errno, false), "cannot send to %s: %s",
+                          where, strerror(errno));
+            check_attempt_done(u->ck);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void udp_steps_ok(struct udp_ctx *u)
+{
+    char where[160];
+    check_where(u->ck, where, sizeof(where));
+    check_summary(u->ck, "%s: all steps passed (%u datagrams received); the last match: \"%s\"", where, u->ndgrams,
+                  u->ck->res.banner);
+    check_attempt_done(u->ck);
+}
 
 static int udp_validate(const vg_check_opts *o, vg_error *err)
 {
@@ -136,7 +165,17 @@ static void udp_io(vg_loop *loop, int fd, uint32_t events, void *ud)
                 shown--;
             u->buf[len] = 0;
             vg_escape(ck->res.banner, sizeof(ck->res.banner), u->buf, shown);
-            if(!u->have_re || sendexpect_match(&u->re, u->buf, len)) {
+            if(u->steps) {
+                if(steps_on_datagram(ck, u->steps, u->buf, len)) {
+                    if(udp_step_sends(u))
+                        return;
+                    if(steps_done(u->steps)) {
+                        udp_steps_ok(u);
+                        return;
+                    }
+                }
+            }
+            else if(!u->have_re || sendexpect_match(&u->re, u->buf, len)) {
                 check_summary(ck, "%s answered in %s with %zu bytes%s: \"%s\"", where,
                               check_fmt_us(ck->res.phase_us[VG_PHASE_FIRSTBYTE], t, sizeof(t)), len,
                               u->have_re ? ", matching the expected pattern" : "", ck->res.banner);
@@ -198,6 +237,16 @@ static int udp_start(vg_check *ck)
     if(vg_loop_watch(checker_loop(ck->checker), u->fd, EPOLLIN, udp_io, u) < 0)
         return udp_fail(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, "cannot watch the socket for", EMFILE);
     u->sent_us = vg_now_us();
+    if(ck->opts->steps) {
+        u->steps = steps_new(ck->opts);
+        if(!u->steps)
+            return udp_fail(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, "cannot prepare the --step script for", ENOMEM);
+        if(udp_step_sends(u))
+            return -1;
+        if(steps_done(u->steps))
+            udp_steps_ok(u);
+        return 0;
+    }
     n = send(u->fd, ck->opts->send ? ck->opts->send : "", ck->opts->send ? ck->opts->send_len : 0, 0);
     if(n < 0) {
         int e = errno;
@@ -215,7 +264,16 @@ static void udp_timeout(vg_check *ck)
     char where[160], t[32];
     check_where(ck, where, sizeof(where));
     check_fmt_us((int64_t)ck->opts->timeout_ms * 1000, t, sizeof(t));
-    if(u && u->ndgrams)
+    if(u && u->steps) {
+        const char *text;
+        unsigned k = steps_current(u->steps, &text);
+        char esc[160];
+        vg_escape(esc, sizeof(esc), text, strlen(text));
+        check_finding(ck, VG_CHECK_CRITICAL, u->ndgrams ? VG_CR_EXPECT_MISMATCH : VG_CR_READ_TIMEOUT,
+                      "step %u (%s) did not complete within %s (%u datagrams from %s%s%s%s)", k, esc, t, u->ndgrams, where,
+                      u->ndgrams ? "; the last began \"" : "", u->ndgrams ? ck->res.banner : "", u->ndgrams ? "\"" : "");
+    }
+    else if(u && u->ndgrams)
         check_finding(ck, VG_CHECK_CRITICAL, VG_CR_EXPECT_MISMATCH,
                       "%s answered (%u datagrams), but nothing matched the expected pattern within %s; the last began: \"%s\"",
                       where, u->ndgrams, t, ck->res.banner);
@@ -238,6 +296,7 @@ static void udp_release(vg_check *ck)
     }
     if(u->have_re)
         regfree(&u->re);
+    steps_free(u->steps);
     free(u->buf);
     free(u);
 }
