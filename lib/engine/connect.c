@@ -15,8 +15,6 @@
 #include <time.h>
 #include <linux/errqueue.h>
 #include <netinet/in.h>
-#include <netinet/ip_icmp.h>
-#include <netinet/icmp6.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +23,7 @@
 #include <unistd.h>
 
 #include "engine/scan_internal.h"
+#include "probe/packet.h"
 
 #define NIL UINT32_MAX
 #define STOP_CHECK_MS 100
@@ -162,49 +161,14 @@ static void defer(struct cworker *cw, struct probe *p)
     cw->pause_until = vg_now_us() + PAUSE_US;
 }
 
+/* The reason an ICMP message in a socket's error queue stands for; the
+ * mapping is the raw engine's (vg_icmp_reason), so both engines agree. */
 static int reason_from_icmp(const struct sock_extended_err *ee)
 {
-    if(ee->ee_origin == SO_EE_ORIGIN_ICMP) {
-        if(ee->ee_type == ICMP_TIME_EXCEEDED)
-            return VG_REASON_TTL_EXCEEDED;
-        if(ee->ee_type != ICMP_DEST_UNREACH)
-            return VG_REASON_NONE;
-        switch(ee->ee_code) {
-        case ICMP_NET_UNREACH:
-        case ICMP_NET_UNKNOWN:
-        case ICMP_NET_UNR_TOS:
-            return VG_REASON_NET_UNREACH;
-        case ICMP_PROT_UNREACH:
-            return VG_REASON_PROTO_UNREACH;
-        case ICMP_PORT_UNREACH:
-            return VG_REASON_PORT_UNREACH;
-        case ICMP_NET_ANO:
-        case ICMP_HOST_ANO:
-        case ICMP_PKT_FILTERED:
-            return VG_REASON_ADMIN_PROHIBITED;
-        default:
-            return VG_REASON_HOST_UNREACH;
-        }
-    }
-    if(ee->ee_origin == SO_EE_ORIGIN_ICMP6) {
-        if(ee->ee_type == ICMP6_TIME_EXCEEDED)
-            return VG_REASON_TTL_EXCEEDED;
-        if(ee->ee_type != ICMP6_DST_UNREACH)
-            return VG_REASON_NONE;
-        switch(ee->ee_code) {
-        case ICMP6_DST_UNREACH_NOROUTE:
-        case ICMP6_DST_UNREACH_BEYONDSCOPE:
-            return VG_REASON_NET_UNREACH;
-        case ICMP6_DST_UNREACH_ADMIN:
-        case 5: /* source address failed ingress/egress policy */
-        case 6: /* reject route to destination */
-            return VG_REASON_ADMIN_PROHIBITED;
-        case ICMP6_DST_UNREACH_NOPORT:
-            return VG_REASON_PORT_UNREACH;
-        default:
-            return VG_REASON_HOST_UNREACH;
-        }
-    }
+    if(ee->ee_origin == SO_EE_ORIGIN_ICMP)
+        return vg_icmp_reason(AF_INET, ee->ee_type, ee->ee_code);
+    if(ee->ee_origin == SO_EE_ORIGIN_ICMP6)
+        return vg_icmp_reason(AF_INET6, ee->ee_type, ee->ee_code);
     return VG_REASON_NONE;
 }
 
