@@ -275,6 +275,15 @@ bool steps_done(const steps_run *r);
 unsigned steps_current(const steps_run *r, const char **text);
 void sendexpect_timeout(vg_check *ck, struct sendexpect_state *se);
 void sendexpect_release(struct sendexpect_state *se);
+/* start/on_timeout/release of the stream kinds (tcp://, tls://): with
+ * --send/--expect/--step the exchange runs, otherwise plain_ops (whose
+ * on_open ends the attempt) once the stream is open (after TLS when tls). */
+int sendexpect_kind_start(vg_check *ck, const vg_stream_ops *plain_ops, bool tls);
+void sendexpect_kind_timeout(vg_check *ck);
+void sendexpect_kind_release(vg_check *ck);
+/* Stream callbacks for kinds that ignore what the server says. */
+void stream_discard_data(vg_stream *s);
+void stream_ignore_close(vg_stream *s, int err);
 
 /* --- libcurl multi on the checker's loop --------------------------------------- */
 

@@ -228,3 +228,44 @@ void sendexpect_release(struct sendexpect_state *se)
     steps_free(se->steps);
     se->steps = NULL;
 }
+
+/* --- the stream kinds tcp:// and tls:// ------------------------------------ */
+
+void stream_discard_data(vg_stream *s)
+{
+    stream_consume(s, s->in_len);
+}
+
+void stream_ignore_close(vg_stream *s, int err)
+{
+    (void)s;
+    (void)err;
+}
+
+int sendexpect_kind_start(vg_check *ck, const vg_stream_ops *plain_ops, bool tls)
+{
+    struct sendexpect_state *se = calloc(1, sizeof(*se));
+    bool exchange = sendexpect_wanted(ck->opts);
+    if(!se) {
+        check_finding(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, "out of memory");
+        check_attempt_done(ck);
+        return -1;
+    }
+    ck->kctx = se;
+    return stream_open(&se->stream, ck, exchange ? &sendexpect_ops : plain_ops, se,
+                       exchange ? ck->opts->max_read : 0, tls);
+}
+
+void sendexpect_kind_timeout(vg_check *ck)
+{
+    sendexpect_timeout(ck, ck->kctx);
+}
+
+void sendexpect_kind_release(vg_check *ck)
+{
+    if(ck->kctx) {
+        sendexpect_release(ck->kctx);
+        free(ck->kctx);
+        ck->kctx = NULL;
+    }
+}

@@ -33,49 +33,15 @@ static void tcp_open(vg_stream *s)
     check_attempt_done(ck);
 }
 
-static void tcp_nop_data(vg_stream *s)
-{
-    stream_consume(s, s->in_len);
-}
-
-static void tcp_nop_close(vg_stream *s, int err)
-{
-    (void)s;
-    (void)err;
-}
-
 static const vg_stream_ops tcp_connect_ops = {
     .on_open = tcp_open,
-    .on_data = tcp_nop_data,
-    .on_close = tcp_nop_close,
+    .on_data = stream_discard_data,
+    .on_close = stream_ignore_close,
 };
 
 static int tcp_start(vg_check *ck)
 {
-    struct sendexpect_state *se = calloc(1, sizeof(*se));
-    bool exchange = sendexpect_wanted(ck->opts);
-    if(!se) {
-        check_finding(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, "out of memory");
-        check_attempt_done(ck);
-        return -1;
-    }
-    ck->kctx = se;
-    return stream_open(&se->stream, ck, exchange ? &sendexpect_ops : &tcp_connect_ops, se,
-                       exchange ? ck->opts->max_read : 0, false);
-}
-
-static void tcp_timeout(vg_check *ck)
-{
-    sendexpect_timeout(ck, ck->kctx);
-}
-
-static void tcp_release(vg_check *ck)
-{
-    if(ck->kctx) {
-        sendexpect_release(ck->kctx);
-        free(ck->kctx);
-        ck->kctx = NULL;
-    }
+    return sendexpect_kind_start(ck, &tcp_connect_ops, false);
 }
 
 const vg_check_type vg_check_tcp = {
@@ -85,6 +51,6 @@ const vg_check_type vg_check_tcp = {
     .tls = false,
     .validate = tcp_validate,
     .start = tcp_start,
-    .on_timeout = tcp_timeout,
-    .release = tcp_release,
+    .on_timeout = sendexpect_kind_timeout,
+    .release = sendexpect_kind_release,
 };

@@ -166,49 +166,15 @@ static void tls_open(vg_stream *s)
     check_attempt_done(ck);
 }
 
-static void tls_ignore_data(vg_stream *s)
-{
-    stream_consume(s, s->in_len);
-}
-
-static void tls_ignore_close(vg_stream *s, int err)
-{
-    (void)s;
-    (void)err;
-}
-
 static const vg_stream_ops tls_plain_ops = {
     .on_open = tls_open,
-    .on_data = tls_ignore_data,
-    .on_close = tls_ignore_close,
+    .on_data = stream_discard_data,
+    .on_close = stream_ignore_close,
 };
 
 static int tls_start(vg_check *ck)
 {
-    struct sendexpect_state *se = calloc(1, sizeof(*se));
-    bool exchange = sendexpect_wanted(ck->opts);
-    if(!se) {
-        check_finding(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, "out of memory");
-        check_attempt_done(ck);
-        return -1;
-    }
-    ck->kctx = se;
-    return stream_open(&se->stream, ck, exchange ? &sendexpect_ops : &tls_plain_ops, se,
-                       exchange ? ck->opts->max_read : 0, true);
-}
-
-static void tls_timeout(vg_check *ck)
-{
-    sendexpect_timeout(ck, ck->kctx);
-}
-
-static void tls_release(vg_check *ck)
-{
-    if(ck->kctx) {
-        sendexpect_release(ck->kctx);
-        free(ck->kctx);
-        ck->kctx = NULL;
-    }
+    return sendexpect_kind_start(ck, &tls_plain_ops, true);
 }
 
 const vg_check_type vg_check_tls = {
@@ -218,6 +184,6 @@ const vg_check_type vg_check_tls = {
     .tls = true,
     .validate = tls_validate,
     .start = tls_start,
-    .on_timeout = tls_timeout,
-    .release = tls_release,
+    .on_timeout = sendexpect_kind_timeout,
+    .release = sendexpect_kind_release,
 };
