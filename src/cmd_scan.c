@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "scan_check.h"
 #include "vigia/output.h"
 #include "util/oui.h"
 #include "vigia/scan.h"
@@ -56,6 +57,10 @@ struct scan_cli {
      * of those hosts carry them too */
     struct host_mac *macs;
     size_t nmacs, capmacs;
+    /* --check: a service check on every open port (src/scan_check.c) */
+    bool check;
+    uint32_t check_timeout_ms;
+    scan_checks *checks;
 };
 
 struct host_mac {
@@ -121,6 +126,13 @@ static void scan_usage(FILE *fp)
 "  --shard I/N              scan only shard I (0-based) of N, e.g. 0/4 .. 3/4\n"
 "  Durations take units: 500ms, 2s, 1m; a bare number means seconds.\n"
 "\n"
+"Service checks:\n"
+"  --check                  check the service on every open TCP port as it is\n"
+"                           found (22 ssh, 25/587 smtp, 53 dns, 80 http, 143 imap,\n"
+"                           443 https, 3306 mysql; other ports: by their banner)\n"
+"                           and add the verdict to the port's record\n"
+"  --check-timeout D        budget of each check (default 5s)\n"
+"\n"
 "Output:\n"
 "  -o, --output FMT[=FILE]  text or ndjson; repeatable; without =FILE to stdout\n"
 "                           instead of the table; FILE '-' is stdout\n"
@@ -130,7 +142,8 @@ static void scan_usage(FILE *fp)
 "  -h, --help               this text\n"
 "\n"
 "Exit status: 0 scan completed, 1 usage error (bad target, port or option),\n"
-"2 runtime error, 130 interrupted (results found so far are written).\n");
+"2 runtime error, 130 interrupted (results found so far are written).\n"
+"With --check the verdicts are in the records; they do not change the exit status.\n");
 }
 
 enum {
@@ -143,6 +156,9 @@ enum {
 enum {
     OPT_SYN = 400, OPT_UDP, OPT_SOURCE_PORT, OPT_USER, OPT_DRY_RUN, OPT_PING_ONLY,
 };
+
+/* --check (issue 6) */
+enum { OPT_CHECK = 500, OPT_CHECK_TIMEOUT };
 
 static const struct option long_opts[] = {
     {"syn", no_argument, NULL, OPT_SYN},
@@ -174,6 +190,8 @@ static const struct option long_opts[] = {
     {"output", required_argument, NULL, 'o'},
     {"open", no_argument, NULL, OPT_OPEN},
     {"allow-special", no_argument, NULL, OPT_ALLOW_SPECIAL},
+    {"check", no_argument, NULL, OPT_CHECK},
+    {"check-timeout", required_argument, NULL, OPT_CHECK_TIMEOUT},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
@@ -301,19 +319,29 @@ static void output_failed(struct scan_cli *c, struct out_spec *o)
 
 static void add_known_mac(const struct scan_cli *c, vg_result *res);
 
+/* Writes one port record (with its check, under --check) to every output. */
+static void emit_result(const vg_result *res, const vg_check_result *chk, void *ud)
+{
+    struct scan_cli *c = ud;
+    for(int i = 0; i < c->nouts; i++) {
+        struct out_spec *o = &c->outs[i];
+        if(o->is_stdout && c->stdout_broken)
+            continue;
+        if(vg_output_result_check(o->out, res, chk))
+            output_failed(c, o);
+    }
+}
+
 static void on_result(const vg_result *res, void *ud)
 {
     struct scan_cli *c = ud;
     vg_result r = *res;
     if(!r.has_mac && c->nmacs)
         add_known_mac(c, &r);
-    for(int i = 0; i < c->nouts; i++) {
-        struct out_spec *o = &c->outs[i];
-        if(o->is_stdout && c->stdout_broken)
-            continue;
-        if(vg_output_result(o->out, &r))
-            output_failed(c, o);
-    }
+    if(c->checks)
+        scan_checks_result(c->checks, &r); /* open ports wait for their check */
+    else
+        emit_result(&r, NULL, c);
 }
 
 static void flush_outputs(struct scan_cli *c)
@@ -443,6 +471,12 @@ static int parse_args(struct scan_cli *c, int argc, char **argv)
                 c->opts.max_rtt_timeout_ms = (uint32_t)v;
             else
                 c->opts.init_rtt_timeout_ms = (uint32_t)v;
+            break;
+        case OPT_CHECK: c->check = true; break;
+        case OPT_CHECK_TIMEOUT:
+            if(!cli_parse_duration_ms(optarg, &v) || v == 0 || v > 600000)
+                return usage_error("--check-timeout '%s': expected e.g. 500ms, 5s (at most 10m)", optarg);
+            c->check_timeout_ms = (uint32_t)v;
             break;
         case OPT_RATE:
             if(!cli_parse_double(optarg, &d) || d < 1 || d > 1e8)
@@ -585,6 +619,12 @@ static int parse_args(struct scan_cli *c, int argc, char **argv)
     if(c->opts.engine == VG_ENGINE_CONNECT && (c->opts.iface || c->opts.source.family ||
                                                 c->opts.source_port))
         return usage_error("-e, -S and --source-port need a raw scan (--syn or --udp)");
+    if(c->check_timeout_ms && !c->check)
+        return usage_error("--check-timeout needs --check");
+    if(c->check && c->ping_only)
+        return usage_error("--check needs a port scan, not --ping-only");
+    if(c->check && !c->check_timeout_ms)
+        c->check_timeout_ms = 5000;
     /* The table goes to stdout unless an -o without =FILE took its place. */
     bool stdout_taken = false;
     for(int i = 0; i < c->nouts; i++) {
@@ -899,8 +939,15 @@ int cmd_scan(int argc, char **argv)
         .opts = &eff,
         .start_time = cli_unix_time(),
         .kind = c.opts.engine,
+        .check_timeout_ms = c.check ? c.check_timeout_ms : 0,
     };
     vg_scan_port_counts(scan, &info.n_tcp_ports, &info.n_udp_ports);
+    /* --check: the checker runs on this thread, polled from the loop below;
+     * created after privileges are gone. The banner wait is 1 s at most. */
+    if(c.check && scan_checks_new(&c.checks, c.check_timeout_ms, 1000, emit_result, &c, &err)) {
+        status = lib_error(&err);
+        goto out;
+    }
     begin_outputs(&c, &info);
 
     /* Raw port scans skip the hosts that discovery did not find up; the
@@ -941,8 +988,11 @@ int cmd_scan(int argc, char **argv)
 
     bool show_progress = !c.quiet && isatty(STDERR_FILENO);
     uint64_t last_progress = 0;
+    bool checks_stopped = false;
     while(!discovery_interrupted) {
-        rc = vg_scan_poll(scan, 100, on_result, &c, &err);
+        rc = vg_scan_poll(scan, c.checks ? 10 : 100, on_result, &c, &err);
+        if(rc >= 0 && c.checks && scan_checks_poll(c.checks, 0, &err) < 0)
+            rc = -1;
         flush_outputs(&c);
         if(rc < 0) {
             if(show_progress)
@@ -956,6 +1006,10 @@ int cmd_scan(int argc, char **argv)
         if(!stopped && (cli_interrupted || c.stdout_broken || c.io_error)) {
             vg_scan_stop(scan);
             stopped = true;
+            if(c.checks) {
+                scan_checks_stop(c.checks); /* held ports come out as interrupted */
+                checks_stopped = true;
+            }
         }
         if(show_progress) {
             uint64_t now = (uint64_t)(cli_unix_time() * 1000);
@@ -967,11 +1021,40 @@ int cmd_scan(int argc, char **argv)
             }
         }
     }
+    /* --check: the scan is over; wait for the checks of the ports it held.
+     * Each check has a deadline (banner wait + two check timeouts at most
+     * per port), so this ends; the extra deadline only guards the loop. */
+    if(c.checks) {
+        double give_up = cli_unix_time() + 1.0 + 2.0 * c.check_timeout_ms / 1000.0 + 5.0;
+        for(;;) {
+            long held = scan_checks_poll(c.checks, 50, &err);
+            flush_outputs(&c);
+            if(held < 0) {
+                fprintf(stderr, PROG " scan: %s\n", err.msg);
+                status = EXIT_SCAN_RUNTIME;
+                break;
+            }
+            if(held == 0)
+                break;
+            if(!checks_stopped && (cli_interrupted || c.stdout_broken || c.io_error ||
+                                   cli_unix_time() > give_up)) {
+                scan_checks_stop(c.checks);
+                checks_stopped = true;
+                stopped = stopped || cli_interrupted;
+            }
+            if(show_progress)
+                fprintf(stderr, "\r\033[Kchecking %ld open port%s", held, held == 1 ? "" : "s");
+        }
+    }
     if(show_progress)
         progress(&st, true);
 
     vg_scan_end end = {.interrupted = stopped && cli_interrupted, .end_time = cli_unix_time()};
     vg_scan_get_stats(scan, &end.stats);
+    if(c.checks) {
+        end.checked = true;
+        scan_checks_counts(c.checks, end.check_count);
+    }
     end_outputs(&c, &end);
     if(status == EXIT_SCAN_OK) {
         if(end.interrupted)
@@ -981,6 +1064,7 @@ int cmd_scan(int argc, char **argv)
     }
 
 out:
+    scan_checks_free(c.checks);
     vg_scan_free(scan);
     vg_scan_free(ping);
     vg_ports_free(ping_ports);

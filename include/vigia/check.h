@@ -448,6 +448,26 @@ int vg_dns_rcode_parse(const char *s);
  * outcap). Returns the length, or -1 on a bad escape or overflow. */
 long vg_unescape(char *out, size_t outcap, const char *in);
 
+/* --- scan --check (lib/check/classify.c, output_ndjson.c) ------------------- */
+
+/* The check kind a well-known TCP port gets: 22 ssh, 25/587 smtp, 53 dns,
+ * 80 http, 143 imap, 443 https, 3306 mysql; NULL for any other port. */
+const char *vg_check_kind_for_port(uint16_t port);
+/* The kind a service's first bytes announce: "ssh" (SSH-), "http" (HTTP/),
+ * "smtp" (220 with SMTP/ESMTP on the line), "imap" (* OK), "mysql" (a
+ * protocol-10 greeting or an error packet); NULL when none fits. */
+const char *vg_check_classify_banner(const void *buf, size_t len);
+/* The same for the result of a banner read (a tcp:// check with --expect):
+ * classifies what its banner and bytes_read say was received. */
+const char *vg_check_classify_result(const vg_check_result *res);
+
+/* Writes one check record as a JSON object, without a newline: exactly the
+ * object of a "check" line of vigia.check/1 (the ndjson format writes it
+ * with this). VG_CHECK_JSON_VERDICT adds "verdict" (the state, again) after
+ * "state", as scan records nest it. */
+#define VG_CHECK_JSON_VERDICT 1u
+void vg_check_json_write(FILE *fp, const vg_check_result *res, unsigned flags);
+
 /* --- checks files (-f checks.yaml; lib/check/checkfile.c) ------------------ */
 
 /* What the caller says about an option name found in a file. */

@@ -19,6 +19,8 @@ extern "C" {
 
 /* The IEEE OUI registry (vg_oui_load(), lib/util/oui.h): MAC vendors. */
 struct vg_oui;
+/* A service check's record (vigia/check.h): scan --check. */
+struct vg_check_result;
 
 typedef struct vg_scan_info {
     const char *version;  /* vigia's version */
@@ -34,12 +36,15 @@ typedef struct vg_scan_info {
                              not said (a port scan) */
     uint64_t n_tcp_ports; /* ports probed per host over TCP and over UDP */
     uint64_t n_udp_ports; /* (vg_scan_port_counts()); both 0: not said */
+    uint32_t check_timeout_ms; /* scan --check: each check's budget; 0: no checks */
 } vg_scan_info;
 
 typedef struct vg_scan_end {
     vg_scan_stats stats;
     bool interrupted;
     double end_time;
+    bool checked;               /* scan --check ran: check_count is meaningful */
+    uint64_t check_count[4];    /* port records per check verdict (vg_check_state) */
 } vg_scan_end;
 
 typedef struct vg_output_opts {
@@ -69,6 +74,10 @@ typedef struct vg_output_type {
      * VG_STATE_OPEN = up (reason: what answered), anything else = down.
      * host is only valid during the call. NULL: the format ignores hosts. */
     int (*host)(vg_output *o, const vg_result *host);
+    /* scan --check: a result with the verdict of the check run on its port
+     * (chk never NULL; both only valid during the call). NULL: the format
+     * gets result() and ignores the check. */
+    int (*result_check)(vg_output *o, const vg_result *res, const struct vg_check_result *chk);
 } vg_output_type;
 
 struct vg_output {
@@ -86,6 +95,8 @@ vg_output *vg_output_new(const char *format, FILE *fp, const vg_output_opts *opt
                          vg_error *err);
 int vg_output_begin(vg_output *o, const vg_scan_info *info);
 int vg_output_result(vg_output *o, const vg_result *res);
+/* A result with its check (scan --check); chk NULL: same as vg_output_result. */
+int vg_output_result_check(vg_output *o, const vg_result *res, const struct vg_check_result *chk);
 /* A host discovery result (see vg_output_type.host). */
 int vg_output_host(vg_output *o, const vg_result *host);
 int vg_output_end(vg_output *o, const vg_scan_end *end);

@@ -52,9 +52,9 @@ static int nd_begin(vg_check_output *o, const vg_check_info *info)
     return VG_OK;
 }
 
-static int nd_result(vg_check_output *o, const vg_check_result *r)
+/* The record's object, shared with scan --check (nested in port records). */
+void vg_check_json_write(FILE *fp, const vg_check_result *r, unsigned flags)
 {
-    FILE *fp = o->fp;
     char ts[64], a[VG_ADDR_STRLEN];
     bool http = !strcmp(r->kind, "http") || !strcmp(r->kind, "https");
 
@@ -74,6 +74,8 @@ static int nd_result(vg_check_output *o, const vg_check_result *r)
     else
         fputs("null", fp);
     key_str(fp, "state", vg_check_state_name(r->state));
+    if(flags & VG_CHECK_JSON_VERDICT)
+        key_str(fp, "verdict", vg_check_state_name(r->state));
     key_str(fp, "reason", vg_check_reason_name(r->reason));
     fputs(",\"reasons\":[", fp);
     for(unsigned i = 0; i < r->nreasons; i++)
@@ -202,7 +204,13 @@ static int nd_result(vg_check_output *o, const vg_check_result *r)
         }
         fputc(']', fp);
     }
-    fputs("}\n", fp);
+    fputc('}', fp);
+}
+
+static int nd_result(vg_check_output *o, const vg_check_result *r)
+{
+    vg_check_json_write(o->fp, r, 0);
+    fputc('\n', o->fp);
     return VG_OK;
 }
 

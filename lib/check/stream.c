@@ -334,11 +334,14 @@ static void stream_io(vg_loop *loop, int fd, uint32_t events, void *ud)
         socklen_t el = sizeof(e);
         if(getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &e, &el) < 0)
             e = errno;
-        if(e) {
+        /* ECONNRESET here means the handshake completed and the server
+         * reset the connection before we looked: it accepted it, and the
+         * reset shows up as the end of the stream. */
+        if(e && e != ECONNRESET) {
             conn_failed(s, e);
             return;
         }
-        if(!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+        if(!e && !(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
             return;
         s->ck->res.phase_us[VG_PHASE_CONNECT] = check_since_attempt(s->ck);
         if(s->ck->type->tls)

@@ -10,6 +10,7 @@
 
 #include "output/formats.h"
 #include "util/oui.h"
+#include "vigia/check.h"
 
 struct ndjson_ctx {
     int kind;              /* vg_scan_info.kind */
@@ -59,10 +60,13 @@ static int ndjson_begin(vg_output *o, const vg_scan_info *info)
         fprintf(fp, "%.0f", op->rate);
     else
         fputs("null", fp);
-    fprintf(fp, ",\"concurrency\":%u,\"threads\":%u,\"seed\":%" PRIu64 ",\"shard\":\"%u/%u\"}\n",
+    fprintf(fp, ",\"concurrency\":%u,\"threads\":%u,\"seed\":%" PRIu64 ",\"shard\":\"%u/%u\"",
             op->concurrency, op->threads, op->seed,
             op->shard_count > 1 ? op->shard_index : 0,
             op->shard_count > 1 ? op->shard_count : 1);
+    if(info->check_timeout_ms) /* scan --check */
+        fprintf(fp, ",\"check\":true,\"check_timeout_ms\":%" PRIu32, info->check_timeout_ms);
+    fputs("}\n", fp);
     return VG_OK;
 }
 
@@ -114,7 +118,8 @@ static int ndjson_host(vg_output *o, const vg_result *r)
     return VG_OK;
 }
 
-static int ndjson_result(vg_output *o, const vg_result *r)
+/* A port record; with scan --check, chk is nested as "check". */
+static int ndjson_port(vg_output *o, const vg_result *r, const vg_check_result *chk)
 {
     FILE *fp = o->fp;
     char ip[VG_ADDR_STRLEN];
@@ -144,8 +149,22 @@ static int ndjson_result(vg_output *o, const vg_result *r)
     else
         fputs("null", fp);
     ndjson_mac(o, r);
+    if(chk) {
+        fputs(",\"check\":", fp);
+        vg_check_json_write(fp, chk, VG_CHECK_JSON_VERDICT);
+    }
     fputs("}\n", fp);
     return VG_OK;
+}
+
+static int ndjson_result(vg_output *o, const vg_result *r)
+{
+    return ndjson_port(o, r, NULL);
+}
+
+static int ndjson_result_check(vg_output *o, const vg_result *r, const vg_check_result *chk)
+{
+    return ndjson_port(o, r, chk);
 }
 
 /* With host discovery, "results" and "planned" count ports of the hosts
@@ -173,6 +192,10 @@ static int ndjson_end(vg_output *o, const vg_scan_end *e)
         if(!ping)
             fprintf(o->fp, ",\"skipped\":%" PRIu64, st->skipped);
     }
+    if(e->checked)
+        fprintf(o->fp, ",\"checks\":{\"ok\":%" PRIu64 ",\"warning\":%" PRIu64 ",\"critical\":%" PRIu64
+                ",\"unknown\":%" PRIu64 "}", e->check_count[VG_CHECK_OK], e->check_count[VG_CHECK_WARNING],
+                e->check_count[VG_CHECK_CRITICAL], e->check_count[VG_CHECK_UNKNOWN]);
     fputs("}\n", o->fp);
     return VG_OK;
 }
@@ -185,4 +208,5 @@ const vg_output_type vg_output_ndjson = {
     .result = ndjson_result,
     .end = ndjson_end,
     .host = ndjson_host,
+    .result_check = ndjson_result_check,
 };

@@ -62,6 +62,13 @@ int vg_output_result(vg_output *o, const vg_result *res)
     return stream_status(o, o->type->result ? o->type->result(o, res) : VG_OK);
 }
 
+int vg_output_result_check(vg_output *o, const vg_result *res, const struct vg_check_result *chk)
+{
+    if(!chk || !o->type->result_check)
+        return vg_output_result(o, res);
+    return stream_status(o, o->type->result_check(o, res, chk));
+}
+
 int vg_output_host(vg_output *o, const vg_result *host)
 {
     return stream_status(o, o->type->host ? o->type->host(o, host) : VG_OK);

@@ -3,6 +3,7 @@
  * printed sorted at the end, like nmap's report but with the evidence
  * (reason, RTT, tries) in columns. With -sn it is the list of live hosts,
  * sorted the same way. */
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,11 +11,13 @@
 
 #include "output/formats.h"
 #include "util/oui.h"
+#include "vigia/check.h"
 
 struct port_row {
     uint16_t port;
     uint8_t proto, state, reason, tries;
     int64_t rtt_us;
+    char *check;      /* scan --check: the verdict line (owned), or NULL */
 };
 
 struct host_rec {
@@ -133,7 +136,20 @@ static bool listed(const vg_output *o, int state)
     return o->opts.verbose > 0 && !o->opts.open_only;
 }
 
-static int text_result(vg_output *o, const vg_result *r)
+/* scan --check: one line under the port, "check KIND: STATE (reason)
+ * message"; the message is already escaped (vigia/check.h). */
+static char *check_line(const vg_check_result *chk)
+{
+    char buf[1200], state[16]; /* kind, state, reason and the whole message */
+    snprintf(state, sizeof(state), "%s", vg_check_state_name(chk->state));
+    for(char *p = state; *p; p++)
+        *p = (char)toupper((unsigned char)*p); /* OK, CRITICAL: as vigia check prints them */
+    snprintf(buf, sizeof(buf), "check %.16s: %s (%s) %s", chk->kind ? chk->kind : "?", state,
+             vg_check_reason_name(chk->reason), chk->message);
+    return strdup(buf);
+}
+
+static int text_row(vg_output *o, const vg_result *r, const vg_check_result *chk)
 {
     struct text_ctx *c = o->ctx;
     struct host_rec *h = host_get(c, &r->addr);
@@ -162,8 +178,21 @@ static int text_result(vg_output *o, const vg_result *r)
     h->rows[h->nrows++] = (struct port_row){
         .port = r->port, .proto = r->proto, .state = r->state,
         .reason = r->reason, .tries = r->tries, .rtt_us = r->rtt_us,
+        .check = chk ? check_line(chk) : NULL,
     };
+    if(chk && !h->rows[h->nrows - 1].check)
+        c->oom = true;
     return VG_OK;
+}
+
+static int text_result(vg_output *o, const vg_result *r)
+{
+    return text_row(o, r, NULL);
+}
+
+static int text_result_check(vg_output *o, const vg_result *r, const vg_check_result *chk)
+{
+    return text_row(o, r, chk);
 }
 
 /* Live hosts get a record (their MAC shows in the table); down ones are
@@ -246,6 +275,8 @@ static void print_host(vg_output *o, const struct host_rec *h)
             fmt_rtt(r->rtt_us, rtt, sizeof(rtt));
             fprintf(fp, "  %-11s %-14s %-14s %-17s %-10s %u\n", port, vg_state_name(r->state),
                     svc ? svc : "-", vg_reason_name(r->reason), rtt, r->tries);
+            if(r->check)
+                fprintf(fp, "  %-11s %s\n", "", r->check);
         }
     }
     fprintf(fp, "  %" PRIu64 " open, %" PRIu64 " closed, %" PRIu64 " filtered",
@@ -334,14 +365,21 @@ static int text_end(vg_output *o, const vg_scan_end *e)
             " sent): %" PRIu64 " open, %" PRIu64 " closed, %" PRIu64 " filtered\n",
             e->interrupted ? "Interrupted" : "Done", st->done, st->total, st->elapsed_s, pps,
             st->sent, st->open, st->closed, st->filtered);
+    if(e->checked)
+        fprintf(o->fp, "Checks: %" PRIu64 " ok, %" PRIu64 " warning, %" PRIu64 " critical, %" PRIu64
+                " unknown\n", e->check_count[VG_CHECK_OK], e->check_count[VG_CHECK_WARNING],
+                e->check_count[VG_CHECK_CRITICAL], e->check_count[VG_CHECK_UNKNOWN]);
     return VG_OK;
 }
 
 static void text_cleanup(vg_output *o)
 {
     struct text_ctx *c = o->ctx;
-    for(size_t i = 0; i < c->nhosts; i++)
+    for(size_t i = 0; i < c->nhosts; i++) {
+        for(size_t j = 0; j < c->hosts[i].nrows; j++)
+            free(c->hosts[i].rows[j].check);
         free(c->hosts[i].rows);
+    }
     free(c->hosts);
     free(c->index);
 }
@@ -355,4 +393,5 @@ const vg_output_type vg_output_text = {
     .end = text_end,
     .cleanup = text_cleanup,
     .host = text_host,
+    .result_check = text_result_check,
 };
