@@ -6,6 +6,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Exit statuses of `vigia scan` (check has its own, monitoring-plugin ones). */
@@ -36,6 +37,11 @@ bool cli_parse_double(const char *s, double *out);
 /* Raises RLIMIT_NOFILE's soft limit to the hard limit; returns the new soft
  * limit. */
 uint64_t cli_raise_nofile(void);
+
+/* Splits an -o argument "FORMAT[=FILE]" into fmt (NUL-terminated, capacity
+ * fmtlen) and *path (NULL without "=FILE"). Returns NULL, or what is wrong
+ * with spec, for a usage message. */
+const char *cli_output_split(const char *spec, char *fmt, size_t fmtlen, const char **path);
 
 /* Unix time now, in seconds. */
 double cli_unix_time(void);

@@ -111,3 +111,18 @@ double cli_unix_time(void)
     clock_gettime(CLOCK_REALTIME, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
+
+const char *cli_output_split(const char *spec, char *fmt, size_t fmtlen, const char **path)
+{
+    const char *eq = strchr(spec, '=');
+    size_t n = eq ? (size_t)(eq - spec) : strlen(spec);
+
+    if(n == 0 || n >= fmtlen)
+        return "expected FORMAT[=FILE]";
+    memcpy(fmt, spec, n);
+    fmt[n] = '\0';
+    *path = eq ? eq + 1 : NULL;
+    if(*path && !**path)
+        return "empty file name";
+    return NULL;
+}

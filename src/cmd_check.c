@@ -384,21 +384,16 @@ static int parse_limits(struct check_cli *c, const char *arg, bool crit)
 static int add_output(struct check_cli *c, const char *spec)
 {
     char fmt[32];
-    const char *eq = strchr(spec, '=');
-    size_t n = eq ? (size_t)(eq - spec) : strlen(spec);
     struct out_spec *o;
     vg_error err = {0};
+    const char *why;
 
     if(c->nouts == MAX_OUTPUTS)
         return usage_error("too many outputs (at most 8): '%s'", spec);
-    if(n == 0 || n >= sizeof(fmt))
-        return usage_error("bad output '%s': expected FORMAT[=FILE]", spec);
-    memcpy(fmt, spec, n);
-    fmt[n] = '\0';
     o = &c->outs[c->nouts];
-    o->path = eq ? eq + 1 : NULL;
-    if(o->path && !*o->path)
-        return usage_error("bad output '%s': empty file name", spec);
+    why = cli_output_split(spec, fmt, sizeof(fmt), &o->path);
+    if(why)
+        return usage_error("bad output '%s': %s", spec, why);
     o->out = vg_check_output_new(fmt, stdout, &err);
     if(!o->out)
         return usage_error("%s", err.msg);

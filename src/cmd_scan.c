@@ -254,21 +254,16 @@ static bool append_desc(char **buf, size_t *len, const char *s)
 static int add_output(struct scan_cli *c, const char *spec)
 {
     char fmt[32];
-    const char *eq = strchr(spec, '=');
-    size_t n = eq ? (size_t)(eq - spec) : strlen(spec);
     struct out_spec *o;
     vg_error err = {0};
+    const char *why;
 
     if(c->nouts == MAX_OUTPUTS)
         return usage_error("too many outputs (at most 8): '%s'", spec);
-    if(n == 0 || n >= sizeof(fmt))
-        return usage_error("bad output '%s': expected FORMAT[=FILE]", spec);
-    memcpy(fmt, spec, n);
-    fmt[n] = '\0';
     o = &c->outs[c->nouts];
-    o->path = eq ? eq + 1 : NULL;
-    if(o->path && !*o->path)
-        return usage_error("bad output '%s': empty file name", spec);
+    why = cli_output_split(spec, fmt, sizeof(fmt), &o->path);
+    if(why)
+        return usage_error("bad output '%s': %s", spec, why);
     /* Create the formatter first so an unknown format is a usage error
      * before any file is touched. */
     vg_output_opts oo = {0};
