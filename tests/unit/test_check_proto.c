@@ -315,7 +315,7 @@ static void test_mysql_greeting(void **state)
 
 static void test_mysql_error_and_hostile(void **state)
 {
-    const uint8_t host[] = "\x3b\0\0\0\xff\x6a\x04Host '10.0.0.1' is not allowed to connect to this server";
+    const uint8_t host[] = "\x3d\0\0\0\xff\x6a\x04Host '198.18.0.1' is not allowed to connect to this server";
     const uint8_t state_err[] = "\x1a\0\0\0\xff\x10\x04#08004Too many connections";
     const uint8_t huge[] = "\xff\xff\xff\0\x0a";
     const uint8_t http[] = "HTTP/1.1 400 Bad\r\n";
@@ -328,7 +328,7 @@ static void test_mysql_error_and_hostile(void **state)
     assert_true(g.is_error);
     assert_int_equal(g.err_code, 1130);
     assert_string_equal(g.sqlstate, "");
-    assert_string_equal(g.err_msg, "Host '10.0.0.1' is not allowed to connect to this server");
+    assert_string_equal(g.err_msg, "Host '198.18.0.1' is not allowed to connect to this server");
     assert_int_equal(mysql_parse_greeting(state_err, sizeof(state_err) - 1, &g, &used, &why), 0);
     assert_int_equal(g.err_code, 1040);
     assert_string_equal(g.sqlstate, "08004");
