@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* `vigia demo`: opens a few TCP listeners on 127.0.0.1 and ::1 (on ports the
- * kernel picks), then scans them together with the essential ports, so a
- * new user sees real open and closed results without setting anything up. */
+ * kernel picks), scans them together with the essential ports, then checks
+ * one of them and a closed port, so a new user sees real results of both
+ * jobs without setting anything up. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -78,6 +79,36 @@ int cmd_demo(int argc, char **argv)
     fflush(stdout);
     char *args[] = {"scan", "-p", ports, "127.0.0.1", "::1", NULL};
     status = cmd_scan(5, args);
+
+    /* Then validate: the first listener over IPv4 and IPv6 (OK), and a port
+     * we just closed (CRITICAL: refused), in monitoring-plugin form. */
+    if(status == 0 && nfds > 0) {
+        char t1[64], t2[64], t3[64];
+        struct sockaddr_in sin;
+        socklen_t len = sizeof(sin);
+        uint16_t open_port = 0, closed_port = 0;
+        if(getsockname(fds[0], (struct sockaddr *)&sin, &len) == 0)
+            open_port = ntohs(sin.sin_port);
+        int tmp = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_in any = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        len = sizeof(any);
+        if(tmp >= 0 && bind(tmp, (struct sockaddr *)&any, sizeof(any)) == 0 &&
+           getsockname(tmp, (struct sockaddr *)&any, &len) == 0)
+            closed_port = ntohs(any.sin_port);
+        if(tmp >= 0)
+            close(tmp); /* bound, never listened: connecting is refused */
+        if(open_port && closed_port) {
+            snprintf(t1, sizeof(t1), "tcp://127.0.0.1:%u", open_port);
+            snprintf(t2, sizeof(t2), "tcp://[::1]:%u", open_port);
+            snprintf(t3, sizeof(t3), "tcp://127.0.0.1:%u", closed_port);
+            printf("\ndemo: running: vigia check %s %s %s\n\n", t1, t2, t3);
+            fflush(stdout);
+            char *cargs[] = {"check", t1, t2, t3, NULL};
+            int cs = cmd_check(4, cargs);
+            printf("\ndemo: vigia check exited %d (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN:"
+                   " the worst check decides)\n", cs);
+        }
+    }
     for(int i = 0; i < nfds; i++)
         close(fds[i]);
     return status;
