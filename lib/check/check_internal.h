@@ -160,6 +160,10 @@ const char *check_fmt_us(int64_t us, char *buf, size_t len);
 int check_errno_reason(int err, bool connecting);
 /* Ends the attempt: releases the kind, then retries or finalizes. */
 void check_attempt_done(vg_check *ck);
+/* Allocates the kind's zeroed per-attempt state and stores it at ck->kctx;
+ * when out of memory, ends the attempt with an UNKNOWN finding and returns
+ * NULL (the kind's start() then returns -1). */
+void *check_kctx_new(vg_check *ck, size_t size);
 /* Microseconds since the attempt began. */
 int64_t check_since_attempt(const vg_check *ck);
 /* "host port N" / "[v6] port N" text of the probed address. */

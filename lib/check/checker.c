@@ -589,6 +589,18 @@ static int attempt_state(const vg_check *ck)
     return s;
 }
 
+void *check_kctx_new(vg_check *ck, size_t size)
+{
+    void *ctx = calloc(1, size);
+    if(!ctx) {
+        check_finding(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, "out of memory");
+        check_attempt_done(ck);
+        return NULL;
+    }
+    ck->kctx = ctx;
+    return ctx;
+}
+
 void check_attempt_done(vg_check *ck)
 {
     vg_checker *c = ck->checker;

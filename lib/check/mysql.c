@@ -123,13 +123,9 @@ static const vg_stream_ops mysql_ops = {
 
 static int mysql_start(vg_check *ck)
 {
-    struct mysql_ctx *m = calloc(1, sizeof(*m));
-    if(!m) {
-        check_finding(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, "out of memory");
-        check_attempt_done(ck);
+    struct mysql_ctx *m = check_kctx_new(ck, sizeof(*m));
+    if(!m)
         return -1;
-    }
-    ck->kctx = m;
     return stream_open(&m->stream, ck, &mysql_ops, m, MYSQL_MAX_GREETING + 4, false);
 }
 

@@ -244,14 +244,10 @@ void stream_ignore_close(vg_stream *s, int err)
 
 int sendexpect_kind_start(vg_check *ck, const vg_stream_ops *plain_ops, bool tls)
 {
-    struct sendexpect_state *se = calloc(1, sizeof(*se));
+    struct sendexpect_state *se = check_kctx_new(ck, sizeof(*se));
     bool exchange = sendexpect_wanted(ck->opts);
-    if(!se) {
-        check_finding(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, "out of memory");
-        check_attempt_done(ck);
+    if(!se)
         return -1;
-    }
-    ck->kctx = se;
     return stream_open(&se->stream, ck, exchange ? &sendexpect_ops : plain_ops, se,
                        exchange ? ck->opts->max_read : 0, tls);
 }

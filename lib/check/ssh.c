@@ -459,13 +459,9 @@ static const vg_stream_ops ssh_ops = {
 
 static int ssh_start(vg_check *ck)
 {
-    struct ssh_ctx *x = calloc(1, sizeof(*x));
-    if(!x) {
-        check_finding(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, "out of memory");
-        check_attempt_done(ck);
+    struct ssh_ctx *x = check_kctx_new(ck, sizeof(*x));
+    if(!x)
         return -1;
-    }
-    ck->kctx = x;
     return stream_open(&x->stream, ck, &ssh_ops, x, SSH_BUF, false);
 }
 

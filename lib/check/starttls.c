@@ -312,14 +312,10 @@ static const vg_stream_ops st_ops = {
 
 static int st_start(vg_check *ck, int proto)
 {
-    struct st_ctx *c = calloc(1, sizeof(*c));
-    if(!c) {
-        check_finding(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, "out of memory");
-        check_attempt_done(ck);
+    struct st_ctx *c = check_kctx_new(ck, sizeof(*c));
+    if(!c)
         return -1;
-    }
     c->proto = proto;
-    ck->kctx = c;
     return stream_open(&c->stream, ck, &st_ops, c, ST_MAX_LINE, false);
 }
 
