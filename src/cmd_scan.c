@@ -113,12 +113,23 @@ static void scan_usage(FILE *fp)
 "  -Pn, --no-ping           raw scans: scan every target, skip host discovery\n"
 "                           (ICMP echo, TCP SYN 443 / ACK 80, ARP or neighbour\n"
 "                           solicitation on-link); the connect scan never pings\n"
-"  --retries N              extra tries for unanswered probes (default 2)\n"
+"  --retries N              a fixed number of extra tries for unanswered probes\n"
+"                           (default: chosen from the measured loss, so that the\n"
+"                           whole scan expects under 0.1 wrong answers)\n"
+"  --max-retries N          cap on the adaptive extra tries (default 10)\n"
 "  --timeout D              fixed probe timeout (default: adaptive per host)\n"
 "  --min-rtt-timeout D      floor of the adaptive timeout (default 100ms)\n"
 "  --max-rtt-timeout D      ceiling of the adaptive timeout (default 3s)\n"
 "  --initial-rtt-timeout D  timeout before a host has answered (default 1s)\n"
-"  --rate PPS               at most PPS new probes per second\n"
+"  --max-rate PPS, --rate PPS  at most PPS probes per second (default: as fast as\n"
+"                           the path delivers, measured as the scan goes)\n"
+"  --min-rate PPS           never slower than PPS, even when the path seems\n"
+"                           congested (with --max-rate equal: a fixed rate)\n"
+"  --host-timeout D         give a host's silent ports no more tries after D\n"
+"  --defeat-rst-ratelimit   do not wait out a target's RST rate limit: ports it\n"
+"                           kept silent are reported closed|filtered\n"
+"  -T0..-T5                 nmap's timing templates (paranoid, sneaky, polite,\n"
+"                           normal, aggressive, insane); later options override\n"
 "  --concurrency N          probes in flight (default: from the open-file limit)\n"
 "  --threads N              worker threads (default, at most 4: two per CPU for\n"
 "                           the connect scan, one per CPU for raw scans)\n"
@@ -150,6 +161,7 @@ enum {
     OPT_EXCLUDE = 256, OPT_EXCLUDE_FILE, OPT_ALL_ADDR, OPT_DNS, OPT_CONNECT, OPT_PN,
     OPT_RETRIES, OPT_TIMEOUT, OPT_MIN_RTT, OPT_MAX_RTT, OPT_INIT_RTT, OPT_RATE,
     OPT_CONC, OPT_THREADS, OPT_SEED, OPT_SHARD, OPT_OPEN, OPT_INPUT, OPT_ALLOW_SPECIAL,
+    OPT_MAX_RETRIES, OPT_MIN_RATE, OPT_HOST_TIMEOUT, OPT_DEFEAT_RST,
 };
 
 /* Options of the raw engines. */
@@ -183,6 +195,11 @@ static const struct option long_opts[] = {
     {"max-rtt-timeout", required_argument, NULL, OPT_MAX_RTT},
     {"initial-rtt-timeout", required_argument, NULL, OPT_INIT_RTT},
     {"rate", required_argument, NULL, OPT_RATE},
+    {"max-rate", required_argument, NULL, OPT_RATE},
+    {"min-rate", required_argument, NULL, OPT_MIN_RATE},
+    {"max-retries", required_argument, NULL, OPT_MAX_RETRIES},
+    {"host-timeout", required_argument, NULL, OPT_HOST_TIMEOUT},
+    {"defeat-rst-ratelimit", no_argument, NULL, OPT_DEFEAT_RST},
     {"concurrency", required_argument, NULL, OPT_CONC},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"seed", required_argument, NULL, OPT_SEED},
@@ -215,6 +232,59 @@ static const char *nmap_alias(const char *arg)
             return map[i].to;
     }
     return NULL;
+}
+
+/* -T0..-T5: nmap's timing templates, by number or name. */
+static bool timing_template(const char *arg, int *out)
+{
+    static const char *const names[] = {"paranoid", "sneaky", "polite", "normal",
+                                        "aggressive", "insane"};
+    if(arg[0] >= '0' && arg[0] <= '5' && !arg[1]) {
+        *out = arg[0] - '0';
+        return true;
+    }
+    for(int i = 0; i < 6; i++) {
+        if(!strcmp(arg, names[i])) {
+            *out = i;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Which timing options were given explicitly (a template does not
+ * override them). */
+struct timing_set {
+    bool retries, max_retries, rate, max_rtt, init_rtt;
+};
+
+/* The templates' values, as nmap documents them: T0-T2 wait between
+ * probes (5 min, 15 s, 0.4 s), here as a rate cap; T4 and T5 shorten the
+ * timeouts and cap the retries. The adaptive tries and rate stay on. */
+static void apply_template(vg_scan_opts *o, int t, const struct timing_set *set, bool min_rtt_set)
+{
+    static const struct {
+        double rate;
+        uint32_t min_rtt, max_rtt, init_rtt;
+        unsigned max_retries;
+    } tp[6] = {
+        {1.0 / 300, 100, 10000, 300000, 10},
+        {1.0 / 15, 100, 10000, 15000, 10},
+        {2.5, 100, 10000, 1000, 10},
+        {0, 100, 3000, 1000, 10},
+        {0, 100, 1250, 500, 6},
+        {0, 50, 300, 250, 2},
+    };
+    if(!set->rate && tp[t].rate > 0)
+        o->rate = tp[t].rate;
+    if(!min_rtt_set)
+        o->min_rtt_timeout_ms = tp[t].min_rtt;
+    if(!set->max_rtt)
+        o->max_rtt_timeout_ms = tp[t].max_rtt;
+    if(!set->init_rtt)
+        o->init_rtt_timeout_ms = tp[t].init_rtt;
+    if(!set->max_retries)
+        o->max_retries = tp[t].max_retries;
 }
 
 __attribute__((format(printf, 1, 2)))
@@ -386,6 +456,8 @@ static int parse_args(struct scan_cli *c, int argc, char **argv)
     bool have_ports = false;
     bool min_rtt_set = false;
     char where[64];
+    int tmpl = -1;
+    struct timing_set set = {0};
 
     /* Rewrite nmap-style options in place; getopt permutes argv anyway. */
     for(int i = 1; i < argc; i++) {
@@ -397,7 +469,7 @@ static int parse_args(struct scan_cli *c, int argc, char **argv)
     }
     optind = 1;
     opterr = 0;
-    while((opt = getopt_long(argc, argv, ":p:o:vq46he:S:", long_opts, NULL)) != -1) {
+    while((opt = getopt_long(argc, argv, ":p:o:vq46he:S:T:", long_opts, NULL)) != -1) {
         switch(opt) {
         case 'p':
             if(vg_ports_add(c->ports, optarg, &err)) {
@@ -449,6 +521,29 @@ static int parse_args(struct scan_cli *c, int argc, char **argv)
             if(!cli_parse_u64(optarg, 0, 50, &v))
                 return usage_error("--retries '%s': expected a number from 0 to 50", optarg);
             c->opts.retries = (unsigned)v;
+            set.retries = true;
+            break;
+        case OPT_MAX_RETRIES:
+            if(!cli_parse_u64(optarg, 0, 50, &v))
+                return usage_error("--max-retries '%s': expected a number from 0 to 50", optarg);
+            c->opts.max_retries = (unsigned)v;
+            set.max_retries = true;
+            break;
+        case OPT_MIN_RATE:
+            if(!cli_parse_double(optarg, &d) || d < 1 || d > 1e8)
+                return usage_error("--min-rate '%s': expected probes per second, 1 or more", optarg);
+            c->opts.min_rate = d;
+            break;
+        case OPT_HOST_TIMEOUT:
+            if(!cli_parse_duration_ms(optarg, &v) || v == 0 || v > 86400000)
+                return usage_error("--host-timeout '%s': expected e.g. 30s, 15m (at most 24h)", optarg);
+            c->opts.host_timeout_ms = v;
+            break;
+        case OPT_DEFEAT_RST: c->opts.defeat_rst_ratelimit = true; break;
+        case 'T':
+            if(!timing_template(optarg, &tmpl))
+                return usage_error("-T '%s': expected 0-5 or paranoid, sneaky, polite, normal, "
+                                   "aggressive, insane", optarg);
             break;
         case OPT_TIMEOUT:
         case OPT_MIN_RTT:
@@ -462,10 +557,14 @@ static int parse_args(struct scan_cli *c, int argc, char **argv)
                 c->opts.min_rtt_timeout_ms = (uint32_t)v;
                 min_rtt_set = true;
             }
-            else if(opt == OPT_MAX_RTT)
+            else if(opt == OPT_MAX_RTT) {
                 c->opts.max_rtt_timeout_ms = (uint32_t)v;
-            else
+                set.max_rtt = true;
+            }
+            else {
                 c->opts.init_rtt_timeout_ms = (uint32_t)v;
+                set.init_rtt = true;
+            }
             break;
         case OPT_CHECK: c->check = true; break;
         case OPT_CHECK_TIMEOUT:
@@ -475,8 +574,9 @@ static int parse_args(struct scan_cli *c, int argc, char **argv)
             break;
         case OPT_RATE:
             if(!cli_parse_double(optarg, &d) || d < 1 || d > 1e8)
-                return usage_error("--rate '%s': expected probes per second, 1 or more", optarg);
+                return usage_error("--max-rate '%s': expected probes per second, 1 or more", optarg);
             c->opts.rate = d;
+            set.rate = true;
             break;
         case OPT_CONC:
             if(!cli_parse_u64(optarg, 1, 1000000, &v))
@@ -541,6 +641,11 @@ static int parse_args(struct scan_cli *c, int argc, char **argv)
             return usage_error("unknown option '%s'", argv[optind - 1]);
         }
     }
+    if(tmpl >= 0)
+        apply_template(&c->opts, tmpl, &set, min_rtt_set);
+    if(c->opts.min_rate > 0 && c->opts.rate > 0 && c->opts.min_rate > c->opts.rate)
+        return usage_error("--min-rate (%.0f) is above --max-rate (%.0f)", c->opts.min_rate,
+                           c->opts.rate);
     for(int i = optind; i < argc; i++) {
         snprintf(where, sizeof(where), "target argument %d", i - optind + 1);
         if(vg_targets_add(c->targets, argv[i], where, &err))
@@ -632,6 +737,10 @@ static int parse_args(struct scan_cli *c, int argc, char **argv)
 }
 
 /* --- host discovery (-sn; and before a raw port scan unless -Pn) ---------- */
+
+/* Packets discovery sends to each host: ICMP echo, SYN 443, ACK 80, and
+ * ARP or a neighbour solicitation on-link. */
+#define DISCOVERY_PROBES_PER_HOST 4
 
 struct discovery {
     struct scan_cli *cli;
@@ -874,6 +983,21 @@ int cmd_scan(int argc, char **argv)
                 vg_targets_special_skipped(c.targets));
     cli_raise_nofile();
     /* Host discovery walks the targets once: one "port" per host. */
+    /* Discovery sends about four packets per host; when the port scan
+     * sends no more than that, a port's answer is proof of life enough
+     * and discovery would only add probes (and a chance to miss a host). */
+    if(c.opts.engine != VG_ENGINE_PING && c.opts.engine != VG_ENGINE_CONNECT && !c.no_ping &&
+       !c.dry_run) {
+        uint64_t per_host = vg_ports_count_proto(c.ports, IPPROTO_TCP) +
+                            vg_ports_count_proto(c.ports, IPPROTO_UDP);
+        if(per_host <= DISCOVERY_PROBES_PER_HOST) {
+            c.no_ping = true;
+            if(!c.quiet)
+                fprintf(stderr, PROG " scan: note: no host discovery: %" PRIu64 " port%s per host"
+                        " cost no more probes than discovering the hosts (-Pn)\n", per_host,
+                        per_host == 1 ? "" : "s");
+        }
+    }
     if(c.opts.engine == VG_ENGINE_PING || (c.opts.engine != VG_ENGINE_CONNECT && !c.no_ping &&
                                             !c.dry_run)) {
         vg_scan_opts po = c.opts;
@@ -1046,6 +1170,13 @@ int cmd_scan(int argc, char **argv)
 
     vg_scan_end end = {.interrupted = stopped && cli_interrupted, .end_time = cli_unix_time()};
     vg_scan_get_stats(scan, &end.stats);
+    vg_path_report paths[16];
+    end.npaths = vg_scan_get_paths(scan, paths, 16);
+    if(end.npaths > 16)
+        end.npaths = 16;
+    end.paths = paths;
+    end.max_tries = vg_scan_max_tries(scan);
+    end.tries_policy = vg_scan_tries_policy(scan);
     if(c.checks) {
         end.checked = true;
         scan_checks_counts(c.checks, end.check_count);

@@ -43,6 +43,11 @@ typedef struct vg_scan_end {
     vg_scan_stats stats;
     bool interrupted;
     double end_time;
+    /* What limited the scan: one report per network path, and the tries. */
+    const vg_path_report *paths;
+    unsigned npaths;
+    unsigned max_tries;         /* the most tries any port got */
+    const char *tries_policy;   /* "adaptive" or "fixed"; NULL: not said */
     bool checked;               /* scan --check ran: check_count is meaningful */
     uint64_t check_count[4];    /* port records per check verdict (vg_check_state) */
 } vg_scan_end;

@@ -71,14 +71,25 @@ typedef struct vg_result {
     uint8_t mac[6];
 } vg_result;
 
+/* vg_scan_opts.retries: choose the tries from the evidence. */
+#define VG_RETRIES_ADAPTIVE UINT32_MAX
+
 typedef struct vg_scan_opts {
     int engine;                 /* vg_engine */
-    unsigned retries;           /* extra tries for unanswered probes; default 2 */
+    unsigned retries;           /* fixed extra tries for unanswered probes
+                                   (--retries); VG_RETRIES_ADAPTIVE (default):
+                                   chosen from the measured loss */
+    unsigned max_retries;       /* cap on adaptive extra tries; default 10 */
+    double min_rate;            /* floor of the adaptive rate (pps); 0 = 50 */
+    uint64_t host_timeout_ms;   /* after this long, a host's silent ports get
+                                   no more tries; 0 = no limit */
+    bool defeat_rst_ratelimit;  /* report ports a target's RST limit kept
+                                   silent as closed|filtered, not waiting */
     uint32_t timeout_ms;        /* fixed probe timeout; 0 = adaptive per host */
     uint32_t min_rtt_timeout_ms;/* floor of the adaptive timeout; default 100 */
     uint32_t max_rtt_timeout_ms;/* ceiling; default 3000 */
     uint32_t init_rtt_timeout_ms;/* before any answer; default 1000 */
-    double rate;                /* cap on new probes per second; 0 = none */
+    double rate;                /* cap on probes per second (--max-rate); 0 = none */
     unsigned concurrency;       /* probes in flight; 0 = from RLIMIT_NOFILE */
     unsigned threads;           /* worker threads; 0 = the engine's default, at
                                    most 4: two per CPU for connect, one per CPU
@@ -170,6 +181,38 @@ typedef struct vg_raw_stats {
 } vg_raw_stats;
 
 void vg_scan_get_raw_stats(vg_scan *scan, vg_raw_stats *st);
+
+/* What one network path did during the scan: the rate the path
+ * controller held, the RTT and loss it measured, and what limited it.
+ * Paths are told apart by the source address the probes left from (the
+ * connect engine: by address family only, source family 0). */
+typedef struct vg_path_report {
+    vg_addr source;        /* egress address; family 0 with .family set: any */
+    int family;            /* AF_INET or AF_INET6 */
+    uint64_t sent;         /* probes sent on it, retries included */
+    uint64_t answered;     /* answers received */
+    double rate_pps;       /* the rate it held: probes sent per second of sending */
+    double peak_pps;       /* the highest rate a round reached */
+    double replies_pps;    /* answers per second while it was in use */
+    int64_t min_rtt_us;    /* -1: no answer */
+    int64_t median_rtt_us; /* -1: no answer */
+    double loss;           /* estimated per-try loss (both directions) */
+    bool congestive;       /* the answered share fell as the rate rose */
+    uint32_t rounds_clean, rounds_congested, cuts;
+    uint64_t local_drops;  /* sends the kernel had no room for */
+    uint64_t cap_drops;    /* replies the capture ring dropped */
+    double rst_limit_pps;  /* > 0: the target seems to rate-limit its resets
+                              (or ICMP errors) to about this many per second */
+} vg_path_report;
+
+/* After the scan: up to max path reports in out; returns how many paths
+ * there were. */
+unsigned vg_scan_get_paths(vg_scan *scan, vg_path_report *out, unsigned max);
+
+/* After the scan: the most tries any port got, and whether the tries were
+ * chosen from the evidence ("adaptive") or fixed by --retries ("fixed"). */
+unsigned vg_scan_max_tries(vg_scan *scan);
+const char *vg_scan_tries_policy(const vg_scan *scan);
 
 /* Runs the rest of the process unprivileged: when root, switches to user
  * (NULL: "nobody"), its group and no supplementary groups; in every case

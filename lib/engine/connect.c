@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "engine/scan_internal.h"
+#include "engine/silent.h"
 #include "probe/packet.h"
 
 #define NIL UINT32_MAX
@@ -39,8 +40,12 @@ struct probe {
     uint8_t family; /* of fd */
     bool busy;      /* a connect is in progress on fd */
     uint8_t tries;  /* probes sent so far */
+    uint8_t clean_losses; /* tries unanswered on a clean path */
+    uint8_t path;   /* index of the worker's path controller */
     uint16_t port;
     uint32_t next;  /* free list / retry queue link */
+    uint32_t round; /* the path controller's round of the last try */
+    uint32_t silent;/* index + 1 in the silent set when re-probed from it */
     uint64_t target_idx;
     uint64_t sent_us;
     vg_addr addr;
@@ -58,12 +63,17 @@ struct cworker {
     uint64_t pause_until;
     bool exhausted;        /* the walk has no more positions */
     int fatal;             /* a vg_rc that ends the worker */
+    struct probe *held;    /* next to launch, waiting for its path's pacing */
+    vg_silent_set silent;  /* ports unanswered so far */
+    uint64_t answered_at_sweep;
+    bool sweeping;         /* the walk is done: re-probing the silent set */
 };
 
 enum launch_rc { LAUNCH_OK, LAUNCH_DEFER, LAUNCH_FATAL };
 
 static void on_io(vg_loop *loop, int fd, uint32_t events, void *ud);
 static void on_timeout(vg_loop *loop, vg_timer *t);
+static void park(struct cworker *cw, struct probe *p);
 
 static uint32_t probe_index(const struct cworker *cw, const struct probe *p)
 {
@@ -127,9 +137,28 @@ static void probe_release(struct cworker *cw, struct probe *p)
     __atomic_sub_fetch(&cw->w->scan->in_flight, 1, __ATOMIC_RELAXED);
 }
 
+static vg_path *path_of(struct cworker *cw, const struct probe *p)
+{
+    return &cw->w->paths[p->path];
+}
+
 static void finish(struct cworker *cw, struct probe *p, int state, int reason,
                    int64_t rtt_us)
 {
+    if(rtt_us >= 0 && reason != VG_REASON_NO_RESPONSE) {
+        /* An answer: it measures the path. */
+        vg_path *path = path_of(cw, p);
+        vg_path_answer(path, vg_now_us(), p->round, p->tries, rtt_us,
+                       state != VG_STATE_OPEN);
+        vg_path_port_answered(path, p->clean_losses);
+        cw->w->ports_answered++;
+    }
+    if(p->silent) {
+        vg_silent_done(&cw->silent, &cw->silent.v[p->silent - 1]);
+        p->silent = 0;
+    }
+    if(p->tries > cw->w->max_tries_used)
+        cw->w->max_tries_used = p->tries;
     vg_result res = {
         .addr = p->addr,
         .port = p->port,
@@ -143,6 +172,30 @@ static void finish(struct cworker *cw, struct probe *p, int state, int reason,
         scan_sample(cw->w, p->target_idx, rtt_us, p->tries);
     sock_reset(cw, p);
     scan_emit(cw->w, &res);
+    probe_release(cw, p);
+}
+
+/* Keeps an unanswered port in the silent set; the slot is free again. */
+static void park(struct cworker *cw, struct probe *p)
+{
+    if(p->silent) {
+        vg_silent *e = &cw->silent.v[p->silent - 1];
+        e->tries = p->tries;
+        e->clean_losses = p->clean_losses;
+        vg_silent_repark(&cw->silent, e);
+        p->silent = 0;
+    }
+    else {
+        vg_silent e = {
+            .addr = p->addr, .target_idx = p->target_idx, .port = p->port,
+            .kind = IPPROTO_TCP, .tries = p->tries, .clean_losses = p->clean_losses,
+            .path = p->path,
+        };
+        if(vg_silent_add(&cw->silent, &e) < 0) {
+            finish(cw, p, VG_STATE_FILTERED, VG_REASON_NO_RESPONSE, -1);
+            return;
+        }
+    }
     probe_release(cw, p);
 }
 
@@ -346,11 +399,60 @@ static void on_timeout(vg_loop *loop, vg_timer *t)
     if(r)
         vg_rtt_timeout(r);
     sock_reset(cw, p);
-    if(p->tries <= cw->w->scan->opts.retries) {
+    vg_path *path = path_of(cw, p);
+    if(vg_path_timeout(path, vg_now_us(), p->round) && p->clean_losses < UINT8_MAX)
+        p->clean_losses++;
+    /* During the walk a silent port gets the tries its path's loss calls
+     * for; the sweeps at the end give it the last word. */
+    if(!cw->sweeping && p->tries < scan_tries_needed(cw->w, path) &&
+       p->tries < scan_max_tries(cw->w)) {
         retry_push(cw, p);
         return;
     }
-    finish(cw, p, VG_STATE_FILTERED, VG_REASON_NO_RESPONSE, -1);
+    park(cw, p);
+}
+
+/* The walk and the sweeps are over: what is still silent is reported as
+ * filtered, with the tries it got. */
+static void report_silent(struct cworker *cw)
+{
+    for(size_t i = 0; i < cw->silent.len; i++) {
+        vg_silent *e = &cw->silent.v[i];
+        if(e->state != SILENT_PARKED)
+            continue;
+        vg_result res = {
+            .addr = e->addr,
+            .port = e->port,
+            .proto = IPPROTO_TCP,
+            .state = VG_STATE_FILTERED,
+            .reason = VG_REASON_NO_RESPONSE,
+            .tries = e->tries ? e->tries : 1,
+            .rtt_us = -1,
+        };
+        vg_silent_done(&cw->silent, e);
+        if(res.tries > cw->w->max_tries_used)
+            cw->w->max_tries_used = res.tries;
+        scan_emit(cw->w, &res);
+    }
+}
+
+/* Starts the next sweep over the silent set (see raw.c's sweep_begin:
+ * the same rule). False when there is nothing left to sweep. */
+static bool sweep_begin(struct cworker *cw)
+{
+    struct scan_worker *w = cw->w;
+    if(!scan_adaptive_tries(w) || scan_stopping(w->scan) || !cw->silent.parked)
+        return false;
+    bool all = cw->silent.sweep == 0 || w->ports_answered != cw->answered_at_sweep;
+    unsigned needed = 0;
+    for(unsigned i = 0; i < w->npaths; i++) {
+        unsigned n = scan_tries_needed(w, &w->paths[i]);
+        if(n > needed)
+            needed = n;
+    }
+    cw->answered_at_sweep = w->ports_answered;
+    cw->sweeping = true;
+    return vg_silent_sweep_begin(&cw->silent, needed, scan_max_tries(w), all) > 0;
 }
 
 static enum launch_rc launch(struct cworker *cw, struct probe *p)
@@ -402,6 +504,7 @@ static enum launch_rc launch(struct cworker *cw, struct probe *p)
     p->tries++;
     p->busy = true;
     p->sent_us = vg_now_us();
+    p->round = vg_path_sent(path_of(cw, p), p->sent_us, p->tries);
     __atomic_add_fetch(&w->scan->sent, 1, __ATOMIC_RELAXED);
     rc = connect(p->fd, (struct sockaddr *)&ss, sslen);
     err = rc < 0 ? errno : 0;
@@ -431,26 +534,64 @@ static enum launch_rc launch(struct cworker *cw, struct probe *p)
  * Takes a slot for new probes. */
 static struct probe *next_probe(struct cworker *cw)
 {
-    struct probe *p = retry_pop(cw);
+    struct probe *p = cw->held;
+    if(p) {
+        cw->held = NULL;
+        return p;
+    }
+    p = retry_pop(cw);
     if(p)
         return p;
-    if(cw->exhausted || cw->free_head == NIL)
+    if(cw->free_head == NIL)
         return NULL;
-    p = &cw->probes[cw->free_head];
-    if(!scan_next_probe(cw->w, &p->target_idx, &p->addr, &p->port)) {
-        cw->exhausted = true;
-        return NULL;
+    if(cw->sweeping) {
+        vg_silent *e = vg_silent_sweep_next(&cw->silent);
+        if(!e)
+            return NULL;
+        p = &cw->probes[cw->free_head];
+        p->target_idx = e->target_idx;
+        p->addr = e->addr;
+        p->port = e->port;
+        p->tries = e->tries;
+        p->clean_losses = e->clean_losses;
+        p->path = e->path;
+        p->silent = (uint32_t)(e - cw->silent.v) + 1;
+    }
+    else {
+        if(cw->exhausted)
+            return NULL;
+        p = &cw->probes[cw->free_head];
+        if(!scan_next_probe(cw->w, &p->target_idx, &p->addr, &p->port)) {
+            cw->exhausted = true;
+            return NULL;
+        }
+        p->tries = 0;
+        p->clean_losses = 0;
+        p->silent = 0;
+        vg_addr any = {.family = p->addr.family};
+        vg_path *path = scan_path(cw->w, &any);
+        if(!path) {
+            cw->fatal = vg_error_set(&cw->w->err, VG_ENOMEM, "out of memory");
+            cw->w->rc = cw->fatal;
+            return NULL;
+        }
+        p->path = (uint8_t)(path - cw->w->paths);
     }
     cw->free_head = p->next;
     cw->active++;
     __atomic_add_fetch(&cw->w->scan->in_flight, 1, __ATOMIC_RELAXED);
-    p->tries = 0;
     return p;
 }
 
 static bool has_work(const struct cworker *cw)
 {
-    return cw->retry_head != NIL || (!cw->exhausted && cw->free_head != NIL);
+    if(cw->held || cw->retry_head != NIL)
+        return true;
+    if(cw->free_head == NIL)
+        return false;
+    if(cw->sweeping)
+        return cw->silent.cursor < cw->silent.len;
+    return !cw->exhausted;
 }
 
 /* Launches as many probes as the slot limit and the rate allow; returns how
@@ -460,16 +601,20 @@ static int fill(struct cworker *cw)
     uint64_t now = vg_now_us();
     uint64_t wait_us = 0;
 
+    for(unsigned i = 0; i < cw->w->npaths; i++)
+        vg_path_tick(&cw->w->paths[i], now);
     if(now < cw->pause_until)
         return (int)((cw->pause_until - now + 999) / 1000);
-    while(has_work(cw) && (cw->active < cw->limit || cw->retry_head != NIL)) {
-        if(cw->retry_head == NIL && cw->active >= cw->limit)
+    while(has_work(cw)) {
+        if(!cw->held && cw->retry_head == NIL && cw->active >= cw->limit)
             break;
-        if(!scan_rate_take(cw->w, 1, now, &wait_us))
-            return (int)((wait_us + 999) / 1000);
         struct probe *p = next_probe(cw);
         if(!p)
             break;
+        if(!vg_path_take(path_of(cw, p), now, 1, &wait_us)) {
+            cw->held = p;
+            return (int)((wait_us + 999) / 1000);
+        }
         enum launch_rc rc = launch(cw, p);
         if(rc == LAUNCH_FATAL) {
             cw->fatal = VG_ESYS;
@@ -486,6 +631,7 @@ static int connect_worker_run(struct scan_worker *w)
     struct cworker cw = {.w = w, .retry_head = NIL, .retry_tail = NIL};
     int rc = VG_OK;
 
+    vg_silent_init(&cw.silent);
     cw.n = w->concurrency ? w->concurrency : 1;
     cw.ceiling = cw.n;
     /* The window starts small and doubles whenever the worker sat idle with
@@ -512,8 +658,13 @@ static int connect_worker_run(struct scan_worker *w)
             rc = w->rc;
             break;
         }
-        if(!cw.active && cw.exhausted && cw.retry_head == NIL)
+        if(!cw.active && cw.exhausted && cw.retry_head == NIL && !cw.held &&
+           (!cw.sweeping || cw.silent.cursor >= cw.silent.len)) {
+            if(sweep_begin(&cw))
+                continue;
+            report_silent(&cw);
             break;
+        }
         if(wait_ms < 0 || wait_ms > STOP_CHECK_MS)
             wait_ms = STOP_CHECK_MS;
         bool window_full = cw.active >= cw.limit && has_work(&cw);
@@ -531,6 +682,7 @@ static int connect_worker_run(struct scan_worker *w)
         vg_timer_disarm(w->loop, &cw.probes[i].timer);
         sock_drop(&cw, &cw.probes[i]);
     }
+    vg_silent_free(&cw.silent);
     free(cw.probes);
     return rc;
 }

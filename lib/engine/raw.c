@@ -25,6 +25,7 @@
 
 #include "engine/raw.h"
 #include "engine/scan_internal.h"
+#include "engine/silent.h"
 #include "probe/probe.h"
 
 #define RAW_BATCH 64          /* probes per sendmmsg() */
@@ -60,10 +61,15 @@ struct rprobe {
     uint64_t sent_us;
     uint32_t next;  /* free list / retry queue link */
     uint32_t hnext; /* hash chain link */
+    uint32_t round; /* the path controller's round of the last try */
+    uint32_t silent;/* index + 1 in the silent set when re-probed from it */
     uint16_t port;
     uint8_t pt;     /* PT_TCP, PT_UDP */
     uint8_t tries;
     uint8_t state;  /* enum pstate */
+    uint8_t clean_losses; /* tries unanswered on a clean path */
+    uint8_t path;   /* index of the worker's path controller */
+    bool in_table;
 };
 
 struct route_entry {
@@ -103,6 +109,10 @@ struct rworker {
     uint64_t pause_until;
     uint64_t stats_at;
     uint64_t now;               /* time of the current receive pass */
+    struct rprobe *held;        /* next to send, waiting for its path's pacing */
+    vg_silent_set silent;       /* ports unanswered so far */
+    uint64_t answered_at_sweep; /* ports answered when the last sweep began */
+    bool sweeping;              /* the walk is done: re-probing the silent set */
 };
 
 static void count(uint64_t *c, uint64_t n)
@@ -138,6 +148,7 @@ static bool key_eq(const struct rprobe *p, const vg_addr *a, uint16_t port, uint
 
 static void table_insert(struct rworker *rw, struct rprobe *p)
 {
+    p->in_table = true;
     uint32_t b = key_hash(&p->addr, p->port, p->pt) & rw->bmask;
     p->hnext = rw->buckets[b];
     rw->buckets[b] = probe_index(rw, p);
@@ -145,6 +156,9 @@ static void table_insert(struct rworker *rw, struct rprobe *p)
 
 static void table_remove(struct rworker *rw, struct rprobe *p)
 {
+    if(!p->in_table)
+        return;
+    p->in_table = false;
     uint32_t b = key_hash(&p->addr, p->port, p->pt) & rw->bmask;
     uint32_t *link = &rw->buckets[b];
     uint32_t me = probe_index(rw, p);
@@ -213,6 +227,12 @@ static void finish_ex(struct rworker *rw, struct rprobe *p, int state, int reaso
         scan_sample(rw->w, p->target_idx, rtt_us, p->tries);
     vg_timer_disarm(rw->w->loop, &p->timer);
     table_remove(rw, p);
+    if(p->silent) {
+        vg_silent_done(&rw->silent, &rw->silent.v[p->silent - 1]);
+        p->silent = 0;
+    }
+    if(res.tries > rw->w->max_tries_used)
+        rw->w->max_tries_used = res.tries;
     scan_emit(rw->w, &res);
     if(p->state == P_RETRY)
         p->state = P_ANSWERED_IN_RETRY;
@@ -243,6 +263,39 @@ static struct rprobe *retry_pop(struct rworker *rw)
     return NULL;
 }
 
+static vg_path *path_of(struct rworker *rw, const struct rprobe *p)
+{
+    return &rw->w->paths[p->path];
+}
+
+/* Keeps an unanswered port in the silent set (its slot is free again);
+ * it is reported at the end unless a late answer or a sweep finds it. */
+static void park(struct rworker *rw, struct rprobe *p)
+{
+    vg_timer_disarm(rw->w->loop, &p->timer);
+    table_remove(rw, p);
+    if(p->silent) {
+        vg_silent *e = &rw->silent.v[p->silent - 1];
+        e->tries = p->tries;
+        e->clean_losses = p->clean_losses;
+        vg_silent_repark(&rw->silent, e);
+        p->silent = 0;
+    }
+    else {
+        vg_silent e = {
+            .addr = p->addr, .target_idx = p->target_idx, .port = p->port, .kind = p->pt,
+            .tries = p->tries, .clean_losses = p->clean_losses, .path = p->path,
+        };
+        if(vg_silent_add(&rw->silent, &e) < 0) {
+            /* Out of memory for the set: decide now. */
+            finish(rw, p, p->pt == PT_UDP ? VG_STATE_OPEN_FILTERED : VG_STATE_FILTERED,
+                   VG_REASON_NO_RESPONSE, -1);
+            return;
+        }
+    }
+    probe_release(rw, p);
+}
+
 static void on_timeout(vg_loop *loop, vg_timer *t)
 {
     struct rprobe *p = (struct rprobe *)t;
@@ -252,21 +305,100 @@ static void on_timeout(vg_loop *loop, vg_timer *t)
     /* The deadline follows the host's latest estimate: a probe sent before
      * the host's first answer was armed at the floor and waits here for
      * what the estimate says by now. */
+    uint64_t now = vg_now_us();
     uint64_t due = p->sent_us + scan_timeout_us(rw->w, p->target_idx);
-    if(vg_now_us() < due) {
+    if(now < due) {
         vg_timer_arm(loop, t, due);
         return;
     }
     if(r)
         vg_rtt_timeout(r);
-    if(p->tries <= rw->s->opts.retries) {
+    vg_path *path = path_of(rw, p);
+    if(vg_path_timeout(path, now, p->round) && p->clean_losses < UINT8_MAX)
+        p->clean_losses++;
+    /* During the walk a silent port gets the tries its path's loss calls
+     * for; the sweeps at the end give it the last word. */
+    if(!rw->sweeping && p->tries < scan_tries_needed(rw->w, path) &&
+       p->tries < scan_max_tries(rw->w)) {
         retry_push(rw, p);
         return;
     }
-    /* Silence: a TCP port behind a drop rule is filtered; a UDP port may
-     * just as well be open and quiet. */
-    finish(rw, p, p->pt == PT_UDP ? VG_STATE_OPEN_FILTERED : VG_STATE_FILTERED,
-           VG_REASON_NO_RESPONSE, -1);
+    park(rw, p);
+}
+
+/* A reply for a port in the silent set: it counts, late as it is. */
+static bool late_answer(struct rworker *rw, int pt, const vg_probe_reply *r, uint8_t proto,
+                        const uint8_t *mac)
+{
+    vg_silent *e = vg_silent_find(&rw->silent, &r->target, r->tport, (uint8_t)pt);
+    if(!e || e->state != SILENT_PARKED)
+        return false;
+    vg_result res = {
+        .addr = e->addr,
+        .port = e->port,
+        .proto = proto,
+        .state = r->state,
+        .reason = r->reason,
+        .tries = e->tries ? e->tries : 1,
+        .rtt_us = -1,
+    };
+    if(mac) {
+        res.has_mac = 1;
+        memcpy(res.mac, mac, 6);
+    }
+    vg_path_port_answered(&rw->w->paths[e->path], e->clean_losses);
+    rw->w->ports_answered++;
+    rw->silent.answered_late++;
+    vg_silent_done(&rw->silent, e);
+    if(res.tries > rw->w->max_tries_used)
+        rw->w->max_tries_used = res.tries;
+    scan_emit(rw->w, &res);
+    return true;
+}
+
+/* The walk and the sweeps are over: what is still silent is reported as
+ * such, with the tries it got. */
+static void report_silent(struct rworker *rw)
+{
+    for(size_t i = 0; i < rw->silent.len; i++) {
+        vg_silent *e = &rw->silent.v[i];
+        if(e->state != SILENT_PARKED)
+            continue;
+        vg_result res = {
+            .addr = e->addr,
+            .port = e->port,
+            .proto = e->kind == PT_PING ? 0 : probe_types[e->kind]->proto,
+            .state = e->kind == PT_UDP ? VG_STATE_OPEN_FILTERED : VG_STATE_FILTERED,
+            .reason = VG_REASON_NO_RESPONSE,
+            .tries = e->tries ? e->tries : 1,
+            .rtt_us = -1,
+        };
+        vg_silent_done(&rw->silent, e);
+        if(res.tries > rw->w->max_tries_used)
+            rw->w->max_tries_used = res.tries;
+        scan_emit(rw->w, &res);
+    }
+}
+
+/* Starts the next sweep over the silent set: the first re-probes every
+ * port once more at the settled rate; later ones go on while a sweep
+ * added answers, or while ports have fewer tries than the loss now calls
+ * for. False when there is nothing left to sweep. */
+static bool sweep_begin(struct rworker *rw)
+{
+    struct scan_worker *w = rw->w;
+    if(!scan_adaptive_tries(w) || scan_stopping(rw->s) || !rw->silent.parked)
+        return false;
+    bool all = rw->silent.sweep == 0 || w->ports_answered != rw->answered_at_sweep;
+    unsigned needed = 0;
+    for(unsigned i = 0; i < w->npaths; i++) {
+        unsigned n = scan_tries_needed(w, &w->paths[i]);
+        if(n > needed)
+            needed = n;
+    }
+    rw->answered_at_sweep = w->ports_answered;
+    rw->sweeping = true;
+    return vg_silent_sweep_begin(&rw->silent, needed, scan_max_tries(w), all) > 0;
 }
 
 /* --- sending ------------------------------------------------------------------ */
@@ -319,6 +451,8 @@ static uint16_t sport_for(const struct rworker *rw, uint64_t h)
  * no room): not a try, not a verdict. */
 static void unsend(struct rworker *rw, struct sendq *q, unsigned from)
 {
+    if(from < q->n)
+        vg_path_local_drop(path_of(rw, &rw->probes[q->probe[from]]), vg_now_us());
     for(unsigned i = from; i < q->n; i++) {
         struct rprobe *p = &rw->probes[q->probe[i]];
         if(p->state != P_INFLIGHT)
@@ -430,35 +564,21 @@ static void send_ping(struct rworker *rw, struct rprobe *p, const vg_addr *src)
     }
 }
 
-/* Queues the probe's packet(s) and arms its timeout. */
-static void send_probe(struct rworker *rw, struct rprobe *p, uint64_t now)
+/* Queues the probe's packet(s) from src and arms its timeout. */
+static void send_probe(struct rworker *rw, struct rprobe *p, uint64_t now, const vg_addr *src)
 {
     int fam = p->addr.family == AF_INET ? 0 : 1;
-    vg_addr src;
-    int rc;
 
-    if(rw->q[fam].fd < 0) {
-        p->tries++;
-        finish(rw, p, VG_STATE_FILTERED, VG_REASON_NET_UNREACH, -1);
-        return;
-    }
-    rc = source_for(rw, &p->addr, &src);
-    if(rc) {
-        /* No route: the kernel would refuse the packet; say why now. */
-        p->tries++;
-        __atomic_add_fetch(&rw->s->sent, 1, __ATOMIC_RELAXED);
-        finish(rw, p, VG_STATE_FILTERED, reason_from_errno(-rc), -1);
-        return;
-    }
     if(p->pt == PT_PING)
-        send_ping(rw, p, &src);
+        send_ping(rw, p, src);
     else
-        queue_pkt(rw, p, probe_types[p->pt], &rw->tmpl[p->pt][fam], &src, p->port, NULL, NULL);
+        queue_pkt(rw, p, probe_types[p->pt], &rw->tmpl[p->pt][fam], src, p->port, NULL, NULL);
 
     p->tries++;
     p->sent_us = now;
     p->state = P_INFLIGHT;
-    if(p->tries == 1)
+    p->round = vg_path_sent(path_of(rw, p), now, p->tries);
+    if(!p->in_table)
         table_insert(rw, p);
     uint64_t wait = scan_timeout_us(rw->w, p->target_idx);
     if(!rw->w->lim.fixed_us && wait > rw->w->lim.min_us)
@@ -466,13 +586,70 @@ static void send_probe(struct rworker *rw, struct rprobe *p, uint64_t now)
     vg_timer_arm(rw->w->loop, &p->timer, now + wait);
 }
 
+/* Where the probe leaves from, and so which path paces it; false when it
+ * cannot be sent at all (no socket for its family, no route), and then it
+ * has its verdict. */
+static bool route_probe(struct rworker *rw, struct rprobe *p, vg_addr *src)
+{
+    int fam = p->addr.family == AF_INET ? 0 : 1;
+    if(rw->q[fam].fd < 0) {
+        p->tries++;
+        finish(rw, p, VG_STATE_FILTERED, VG_REASON_NET_UNREACH, -1);
+        return false;
+    }
+    int rc = source_for(rw, &p->addr, src);
+    if(rc) {
+        /* No route: the kernel would refuse the packet; say why now. */
+        p->tries++;
+        __atomic_add_fetch(&rw->s->sent, 1, __ATOMIC_RELAXED);
+        finish(rw, p, VG_STATE_FILTERED, reason_from_errno(-rc), -1);
+        return false;
+    }
+    vg_path *path = scan_path(rw->w, src);
+    if(!path) {
+        p->tries++;
+        finish(rw, p, VG_STATE_FILTERED, VG_REASON_NONE, -1);
+        return false;
+    }
+    p->path = (uint8_t)(path - rw->w->paths);
+    return true;
+}
+
 /* The next probe: a retry first, then the walk. Takes a slot for new ones. */
 static struct rprobe *next_probe(struct rworker *rw)
 {
-    struct rprobe *p = retry_pop(rw);
+    struct rprobe *p = rw->held;
+    if(p) {
+        rw->held = NULL;
+        if(p->state != P_ANSWERED_IN_RETRY)
+            return p;
+        probe_release(rw, p); /* answered while it waited */
+    }
+    p = retry_pop(rw);
     if(p)
         return p;
-    if(rw->free_head == NIL || rw->exhausted)
+    if(rw->free_head == NIL)
+        return NULL;
+    if(rw->sweeping) {
+        vg_silent *e = vg_silent_sweep_next(&rw->silent);
+        if(!e)
+            return NULL;
+        p = &rw->probes[rw->free_head];
+        rw->free_head = p->next;
+        rw->active++;
+        __atomic_add_fetch(&rw->s->in_flight, 1, __ATOMIC_RELAXED);
+        p->target_idx = e->target_idx;
+        p->addr = e->addr;
+        p->port = e->port;
+        p->pt = e->kind;
+        p->tries = e->tries;
+        p->clean_losses = e->clean_losses;
+        p->path = e->path;
+        p->silent = (uint32_t)(e - rw->silent.v) + 1;
+        p->state = P_FREE;
+        return p;
+    }
+    if(rw->exhausted)
         return NULL;
     p = &rw->probes[rw->free_head];
     /* Every element of the walk is one (target, port, protocol): -sS -sU
@@ -502,15 +679,21 @@ static struct rprobe *next_probe(struct rworker *rw)
     rw->active++;
     __atomic_add_fetch(&rw->s->in_flight, 1, __ATOMIC_RELAXED);
     p->tries = 0;
+    p->clean_losses = 0;
+    p->silent = 0;
     p->state = P_FREE;
     return p;
 }
 
 static bool can_send(const struct rworker *rw)
 {
-    if(rw->retry_head != NIL)
+    if(rw->held || rw->retry_head != NIL)
         return true;
-    return rw->free_head != NIL && !rw->exhausted;
+    if(rw->free_head == NIL)
+        return false;
+    if(rw->sweeping)
+        return rw->silent.cursor < rw->silent.len;
+    return !rw->exhausted;
 }
 
 /* Sends what the window and the rate allow, a few batches at a time.
@@ -522,18 +705,23 @@ static int fill(struct rworker *rw)
     unsigned budget = RAW_BATCH * RAW_BATCHES_PER_TURN;
     int ret = -1;
 
+    for(unsigned i = 0; i < rw->w->npaths; i++)
+        vg_path_tick(&rw->w->paths[i], now);
     if(now < rw->pause_until)
         return (int)((rw->pause_until - now + 999) / 1000);
     while(budget && can_send(rw)) {
-        unsigned want = scan_rate_take(rw->w, 1, now, &wait_us);
-        if(!want) {
-            ret = (int)((wait_us + 999) / 1000);
-            break;
-        }
         struct rprobe *p = next_probe(rw);
         if(!p)
             break;
-        send_probe(rw, p, now);
+        vg_addr src;
+        if(!route_probe(rw, p, &src))
+            continue;
+        if(!vg_path_take(path_of(rw, p), now, 1, &wait_us)) {
+            rw->held = p;
+            ret = (int)((wait_us + 999) / 1000);
+            break;
+        }
+        send_probe(rw, p, now, &src);
         budget--;
         if(now < rw->pause_until)
             break;
@@ -601,6 +789,17 @@ static const uint8_t *reply_mac(const struct rworker *rw, const vg_probe_reply *
     return mac;
 }
 
+/* Feeds an answer to the probe's path: its RTT, its round, and the
+ * losses the port saw before it. limitable: a reset or ICMP error, which
+ * targets may rate-limit. */
+static void answered(struct rworker *rw, struct rprobe *p, bool limitable)
+{
+    vg_path *path = path_of(rw, p);
+    vg_path_answer(path, rw->now, p->round, p->tries, rtt_of(rw, p), limitable);
+    vg_path_port_answered(path, p->clean_losses);
+    rw->w->ports_answered++;
+}
+
 static void on_reply(struct rworker *rw, int pt, const vg_probe_reply *r,
                      const uint8_t *frame_mac)
 {
@@ -608,12 +807,17 @@ static void on_reply(struct rworker *rw, int pt, const vg_probe_reply *r,
         return;
     struct rprobe *p = table_find(rw, &r->target, r->tport, (uint8_t)pt);
     if(!p) {
+        if(late_answer(rw, pt, r, probe_types[pt]->proto, reply_mac(rw, r, frame_mac))) {
+            count(&rw->ctx->replies, 1);
+            return;
+        }
         /* With a shared --source-port another worker may own it. */
         if(!rw->ctx->shared_sport)
             count(&rw->ctx->late, 1);
         return;
     }
     count(&rw->ctx->replies, 1);
+    answered(rw, p, r->state != VG_STATE_OPEN);
     finish_ex(rw, p, r->state, r->reason, rtt_of(rw, p), probe_types[pt]->proto,
               reply_mac(rw, r, frame_mac));
 }
@@ -626,9 +830,16 @@ static void on_ping_reply(struct rworker *rw, const vg_probe_reply *r, uint8_t p
     if(cookie && check_cookie(rw, r, proto) <= 0)
         return;
     struct rprobe *p = table_find(rw, &r->target, 0, PT_PING);
-    if(!p)
+    if(!p) {
+        vg_probe_reply up = *r;
+        up.tport = 0;
+        up.state = VG_STATE_OPEN;
+        if(late_answer(rw, PT_PING, &up, proto, reply_mac(rw, r, frame_mac)))
+            count(&rw->ctx->replies, 1);
         return; /* another worker's host, or already up */
+    }
     count(&rw->ctx->replies, 1);
+    answered(rw, p, false);
     finish_ex(rw, p, VG_STATE_OPEN, r->reason, rtt_of(rw, p), proto, reply_mac(rw, r, frame_mac));
 }
 
@@ -694,7 +905,10 @@ static void drain(struct rworker *rw)
     if(rw->now - rw->stats_at >= STATS_EVERY_US) {
         uint64_t before = rw->res->cap.drops;
         raw_cap_stats(&rw->res->cap);
-        count(&rw->ctx->cap_drops, rw->res->cap.drops - before);
+        uint64_t dropped = rw->res->cap.drops - before;
+        count(&rw->ctx->cap_drops, dropped);
+        for(unsigned i = 0; dropped && i < rw->w->npaths; i++)
+            vg_path_cap_drop(&rw->w->paths[i], rw->now, dropped);
         rw->stats_at = rw->now;
     }
 }
@@ -733,6 +947,7 @@ static int raw_worker_run(struct scan_worker *w)
     rw->ctx = ctx;
     rw->res = &ctx->res[w->id];
     rw->retry_head = rw->retry_tail = NIL;
+    vg_silent_init(&rw->silent);
     rw->n = w->concurrency ? w->concurrency : 1;
     uint32_t nb = 1;
     while(nb < rw->n * 2)
@@ -776,8 +991,13 @@ static int raw_worker_run(struct scan_worker *w)
     while(!scan_stopping(s)) {
         int wait_ms = fill(rw);
         drain(rw);
-        if(!rw->active && rw->exhausted && rw->retry_head == NIL)
+        if(!rw->active && rw->exhausted && rw->retry_head == NIL && !rw->held &&
+           (!rw->sweeping || rw->silent.cursor >= rw->silent.len)) {
+            if(sweep_begin(rw))
+                continue;
+            report_silent(rw);
             break;
+        }
         if(wait_ms < 0 || wait_ms > STOP_CHECK_MS)
             wait_ms = STOP_CHECK_MS;
         int n = vg_loop_run_once(w->loop, wait_ms);
@@ -795,6 +1015,7 @@ static int raw_worker_run(struct scan_worker *w)
         vg_timer_disarm(w->loop, &rw->probes[i].timer);
     raw_cap_stats(&rw->res->cap);
 out:
+    vg_silent_free(&rw->silent);
     free(rw->probes);
     free(rw->buckets);
     free(rw->routes);

@@ -17,6 +17,10 @@
 #define MAX_AUTO_CONCURRENCY 32768u
 #define RESERVED_FDS 128u
 #define BATCH_FLUSH 256
+/* Probes per second at the start of a scan (all workers together), and
+ * the floor of the adaptive rate; docs/timing.md says why. */
+#define INITIAL_RATE 4000.0
+#define MIN_RATE 50.0
 
 /* The engines, by vg_engine id. */
 static const struct {
@@ -35,7 +39,8 @@ void vg_scan_opts_default(vg_scan_opts *opts)
 {
     memset(opts, 0, sizeof(*opts));
     opts->engine = VG_ENGINE_CONNECT;
-    opts->retries = 2;
+    opts->retries = VG_RETRIES_ADAPTIVE;
+    opts->max_retries = 10;
     opts->min_rtt_timeout_ms = 100;
     opts->max_rtt_timeout_ms = 3000;
     opts->init_rtt_timeout_ms = 1000;
@@ -152,30 +157,62 @@ bool scan_next_probe_proto(struct scan_worker *w, uint64_t *target_idx, vg_addr 
     else
         w->next_pos += w->stride;
     *target_idx = elem / s->n_ports;
+    w->positions_taken++;
     scan_port_at(s, elem % s->n_ports, port, proto);
     vg_targets_get(s->targets, *target_idx, addr);
     return true;
 }
 
-unsigned scan_rate_take(struct scan_worker *w, unsigned want, uint64_t now_us,
-                        uint64_t *wait_us)
+vg_path *scan_path(struct scan_worker *w, const vg_addr *src)
 {
-    *wait_us = 0;
-    if(w->rate <= 0)
-        return want;
-    if(now_us > w->refill_us) {
-        w->tokens += (double)(now_us - w->refill_us) * w->rate / 1e6;
-        if(w->tokens > w->burst)
-            w->tokens = w->burst;
-        w->refill_us = now_us;
+    if(!w->paths) {
+        w->paths = calloc(SCAN_MAX_PATHS, sizeof(*w->paths));
+        if(!w->paths)
+            return NULL;
     }
-    if(w->tokens < 1.0) {
-        *wait_us = (uint64_t)((1.0 - w->tokens) * 1e6 / w->rate) + 1;
-        return 0;
+    for(unsigned i = 0; i < w->npaths; i++) {
+        const vg_addr *k = &w->path_src[i];
+        if(k->family == src->family && !memcmp(k->a, src->a, sizeof(k->a)))
+            return &w->paths[i];
     }
-    unsigned n = w->tokens < want ? (unsigned)w->tokens : want;
-    w->tokens -= n;
-    return n;
+    if(w->npaths == SCAN_MAX_PATHS)
+        return &w->paths[SCAN_MAX_PATHS - 1];
+    unsigned i = w->npaths++;
+    w->path_src[i] = *src;
+    w->path_src[i].scope_id = 0;
+    vg_path_init(&w->paths[i], &w->path_prm, vg_now_us());
+    return &w->paths[i];
+}
+
+bool scan_adaptive_tries(const struct scan_worker *w)
+{
+    return w->scan->opts.retries == VG_RETRIES_ADAPTIVE;
+}
+
+unsigned scan_max_tries(const struct scan_worker *w)
+{
+    const vg_scan_opts *o = &w->scan->opts;
+    unsigned r = scan_adaptive_tries(w) ? o->max_retries : o->retries;
+    return r > 254 ? 255 : r + 1;
+}
+
+/* Adaptive tries: never fewer than two, and the expected number of
+ * responsive ports left silent over the whole scan below one in ten. */
+#define MIN_ADAPTIVE_TRIES 2
+#define WRONG_ANSWERS_TARGET 0.1
+
+unsigned scan_tries_needed(struct scan_worker *w, const vg_path *path)
+{
+    if(!scan_adaptive_tries(w))
+        return scan_max_tries(w);
+    const vg_scan *s = w->scan;
+    /* Responsive ports in the whole scan, from this worker's share. */
+    double taken = w->positions_taken ? (double)w->positions_taken : 1.0;
+    double n = (double)w->ports_answered / taken * (double)s->n_shard;
+    if(n < 1)
+        n = 1;
+    return vg_path_tries_needed(vg_path_loss_bound(path), (uint64_t)n, WRONG_ANSWERS_TARGET,
+                                MIN_ADAPTIVE_TRIES, scan_max_tries(w));
 }
 
 /* --- results -------------------------------------------------------------- */
@@ -354,12 +391,15 @@ int vg_scan_new(vg_scan **out, const vg_targets *targets, const vg_ports *ports,
         if(w->lim.initial_us > w->lim.max_us)
             w->lim.initial_us = w->lim.max_us;
         vg_rtt_init(&w->global_rtt);
-        if(opts->rate > 0) {
-            w->rate = opts->rate / nthreads;
-            /* A burst of 10 ms worth keeps the rate even within a second. */
-            w->burst = w->rate / 100 < 1 ? 1 : w->rate / 100;
-            w->tokens = 1;
-        }
+        /* Each worker paces its share; the shares add up to the caps. */
+        w->path_prm.initial_rate = INITIAL_RATE / nthreads;
+        w->path_prm.min_rate = (opts->min_rate > 0 ? opts->min_rate : MIN_RATE) / nthreads;
+        w->path_prm.max_rate = opts->rate > 0 ? opts->rate / nthreads : 0;
+        if(w->path_prm.max_rate > 0 && w->path_prm.initial_rate > w->path_prm.max_rate)
+            w->path_prm.initial_rate = w->path_prm.max_rate;
+        if(w->path_prm.initial_rate < w->path_prm.min_rate)
+            w->path_prm.initial_rate = w->path_prm.min_rate;
+        w->path_prm.fixed = opts->min_rate > 0 && opts->rate > 0 && opts->min_rate >= opts->rate;
         w->batch_cap = BATCH_FLUSH;
         w->batch = malloc(w->batch_cap * sizeof(*w->batch));
         w->loop = vg_loop_new(max_fds);
@@ -377,7 +417,6 @@ static void *worker_main(void *arg)
     struct scan_worker *w = arg;
     vg_scan *s = w->scan;
 
-    w->refill_us = vg_now_us();
     w->rc = s->engine->worker_run(w);
     scan_flush(w);
     pthread_mutex_lock(&s->mu);
@@ -512,6 +551,106 @@ void vg_scan_get_stats(vg_scan *s, vg_scan_stats *st)
     st->elapsed_s = s->started ? (double)(end - s->start_us) / 1e6 : 0.0;
 }
 
+unsigned vg_scan_max_tries(vg_scan *s)
+{
+    unsigned m = 0;
+    for(unsigned i = 0; i < s->nthreads; i++) {
+        if(s->workers[i].max_tries_used > m)
+            m = s->workers[i].max_tries_used;
+    }
+    return m;
+}
+
+const char *vg_scan_tries_policy(const vg_scan *s)
+{
+    return s->opts.retries == VG_RETRIES_ADAPTIVE ? "adaptive" : "fixed";
+}
+
+/* A path's reports from every worker, added up. */
+struct path_acc {
+    vg_path_report r;
+    double rate_sum_w;   /* sum over workers of their sending rate */
+    double peak;
+    uint64_t clean_losses, answers;
+    uint32_t hist[VG_PATH_RTT_BUCKETS];
+    uint64_t first_us, last_us;
+    bool limited;
+    double rst_max;
+};
+
+unsigned vg_scan_get_paths(vg_scan *s, vg_path_report *out, unsigned max)
+{
+    struct path_acc acc[SCAN_MAX_PATHS * 2];
+    unsigned n = 0;
+
+    memset(acc, 0, sizeof(acc));
+    for(unsigned wi = 0; wi < s->nthreads; wi++) {
+        struct scan_worker *w = &s->workers[wi];
+        for(unsigned pi = 0; pi < w->npaths; pi++) {
+            const vg_path *p = &w->paths[pi];
+            const vg_addr *src = &w->path_src[pi];
+            unsigned k;
+            for(k = 0; k < n; k++) {
+                const vg_addr *a = &acc[k].r.source;
+                if(acc[k].r.family == src->family && !memcmp(a->a, src->a, sizeof(a->a)))
+                    break;
+            }
+            if(k == n) {
+                if(n == sizeof(acc) / sizeof(acc[0]))
+                    continue;
+                n++;
+                acc[k].r.source = *src;
+                acc[k].r.family = src->family;
+                static const uint8_t zero[16];
+                if(!memcmp(src->a, zero, sizeof(zero)))
+                    acc[k].r.source.family = 0; /* any source of the family */
+                acc[k].r.min_rtt_us = -1;
+            }
+            struct path_acc *a = &acc[k];
+            a->r.sent += p->sent_total;
+            a->r.answered += p->answered_total;
+            if(p->last_send_us > p->first_send_us)
+                a->rate_sum_w += (double)p->sent_total * 1e6 /
+                                 (double)(p->last_send_us - p->first_send_us);
+            a->peak += p->peak_rate > 0 ? p->peak_rate : p->rate;
+            if(p->min_rtt_us >= 0 && (a->r.min_rtt_us < 0 || p->min_rtt_us < a->r.min_rtt_us))
+                a->r.min_rtt_us = p->min_rtt_us;
+            a->clean_losses += p->clean_losses;
+            a->answers += p->answers;
+            for(unsigned b = 0; b < VG_PATH_RTT_BUCKETS; b++)
+                a->hist[b] += p->rtt_hist[b];
+            a->r.rounds_clean += p->rounds_clean;
+            a->r.rounds_congested += p->rounds_congested;
+            a->r.cuts += p->cuts;
+            a->r.local_drops += p->local_drops;
+            a->r.cap_drops += p->cap_drops;
+            if(p->first_send_us && (!a->first_us || p->first_send_us < a->first_us))
+                a->first_us = p->first_send_us;
+            if(p->last_answer_us > a->last_us)
+                a->last_us = p->last_answer_us;
+            if(p->rst_limited_rounds) {
+                a->limited = true;
+                a->rst_max += p->rst_rate_max;
+            }
+        }
+    }
+    for(unsigned k = 0; k < n && k < max; k++) {
+        struct path_acc *a = &acc[k];
+        vg_path_report *r = &out[k];
+        *r = a->r;
+        r->rate_pps = a->rate_sum_w;
+        r->peak_pps = a->peak;
+        uint64_t nl = a->clean_losses + a->answers;
+        r->loss = nl ? (double)a->clean_losses / (double)nl : 0;
+        r->congestive = a->r.cuts > 0;
+        if(a->last_us > a->first_us)
+            r->replies_pps = (double)a->r.answered * 1e6 / (double)(a->last_us - a->first_us);
+        r->median_rtt_us = vg_path_hist_median_us(a->hist);
+        r->rst_limit_pps = a->limited ? a->rst_max : 0;
+    }
+    return n;
+}
+
 void vg_scan_free(vg_scan *s)
 {
     if(!s)
@@ -524,6 +663,7 @@ void vg_scan_free(vg_scan *s)
         vg_loop_free(w->loop);
         free(w->batch);
         free(w->hosts.slots);
+        free(w->paths);
     }
     if(s->prepared && s->engine->cleanup)
         s->engine->cleanup(s);

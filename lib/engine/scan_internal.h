@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "engine/loop.h"
+#include "engine/path.h"
 #include "engine/timing.h"
 #include "vigia/permute.h"
 #include "vigia/scan.h"
@@ -24,6 +25,8 @@ struct host_table {
     size_t len;
 };
 
+#define SCAN_MAX_PATHS 8
+
 struct scan_worker {
     vg_scan *scan;
     unsigned id;
@@ -36,9 +39,16 @@ struct scan_worker {
     vg_rtt global_rtt; /* all hosts together: the start for a new host */
     vg_timing_limits lim;
     unsigned concurrency; /* this worker's share */
-    /* token bucket for --rate; rate 0 means unlimited */
-    double rate, tokens, burst;
-    uint64_t refill_us;
+    /* Path controllers, one per egress (source address); the last one
+     * takes every egress past SCAN_MAX_PATHS. */
+    vg_path *paths;
+    vg_addr path_src[SCAN_MAX_PATHS];
+    unsigned npaths;
+    vg_path_params path_prm;
+    /* ports answered / positions taken from the walk: the scan-wide count
+     * of responsive ports that the tries are chosen for */
+    uint64_t ports_answered, positions_taken;
+    uint8_t max_tries_used;
     vg_result *batch;
     size_t batch_len, batch_cap;
     int rc;
@@ -123,10 +133,19 @@ void scan_emit(struct scan_worker *w, const vg_result *res);
 /* Hands the queued results to the polling thread. */
 void scan_flush(struct scan_worker *w);
 
-/* How many new probes the rate limit allows now (capped at want); and, when
- * it allows none, how many microseconds until it will. */
-unsigned scan_rate_take(struct scan_worker *w, unsigned want, uint64_t now_us,
-                        uint64_t *wait_us);
+/* The path controller for probes leaving from src (family 0: the
+ * worker's default path). NULL only when out of memory. */
+vg_path *scan_path(struct scan_worker *w, const vg_addr *src);
+
+/* Tries a silent port gets, chosen by the path's loss evidence (see
+ * vg_path_tries_needed), or the fixed count of --retries. */
+unsigned scan_tries_needed(struct scan_worker *w, const vg_path *path);
+
+/* The most tries any port may get (--max-retries + 1). */
+unsigned scan_max_tries(const struct scan_worker *w);
+
+/* Whether the tries are adaptive (no fixed --retries). */
+bool scan_adaptive_tries(const struct scan_worker *w);
 
 bool scan_stopping(const vg_scan *scan);
 

@@ -4,6 +4,7 @@
  * "port" line per result, a "summary" line last. The schema is in
  * docs/schema.md. */
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <math.h>
 #include <string.h>
 #include <time.h>
@@ -50,7 +51,12 @@ static int ndjson_begin(vg_output *o, const vg_scan_info *info)
     if(info->n_tcp_ports || info->n_udp_ports)
         fprintf(fp, ",\"n_tcp_ports\":%" PRIu64 ",\"n_udp_ports\":%" PRIu64, info->n_tcp_ports,
                 info->n_udp_ports);
-    fprintf(fp, ",\"retries\":%u,\"timeout_ms\":", op->retries);
+    if(op->retries == VG_RETRIES_ADAPTIVE)
+        fprintf(fp, ",\"tries_policy\":\"adaptive\",\"retries\":null,\"max_retries\":%u",
+                op->max_retries);
+    else
+        fprintf(fp, ",\"tries_policy\":\"fixed\",\"retries\":%u", op->retries);
+    fputs(",\"timeout_ms\":", fp);
     if(op->timeout_ms)
         fprintf(fp, "%u", op->timeout_ms);
     else
@@ -58,6 +64,11 @@ static int ndjson_begin(vg_output *o, const vg_scan_info *info)
     fputs(",\"rate\":", fp);
     if(op->rate > 0)
         fprintf(fp, "%.0f", op->rate);
+    else
+        fputs("null", fp);
+    fputs(",\"min_rate\":", fp);
+    if(op->min_rate > 0)
+        fprintf(fp, "%.0f", op->min_rate);
     else
         fputs("null", fp);
     fprintf(fp, ",\"concurrency\":%u,\"threads\":%u,\"seed\":%" PRIu64 ",\"shard\":\"%u/%u\"",
@@ -170,6 +181,57 @@ static int ndjson_result_check(vg_output *o, const vg_result *r, const vg_check_
 /* With host discovery, "results" and "planned" count ports of the hosts
  * found up ("skipped": the pairs of the hosts found down); with -sn they
  * count hosts, and there are no port counts to give. */
+static void json_num(FILE *fp, const char *key, double v, int decimals)
+{
+    fprintf(fp, ",\"%s\":", key);
+    if(isfinite(v))
+        fprintf(fp, "%.*f", decimals, v);
+    else
+        fputs("null", fp);
+}
+
+static void json_rtt(FILE *fp, const char *key, int64_t us)
+{
+    fprintf(fp, ",\"%s\":", key);
+    if(us >= 0)
+        fprintf(fp, "%" PRId64, us);
+    else
+        fputs("null", fp);
+}
+
+/* One path of the summary: what the path controller saw. */
+static void ndjson_path(FILE *fp, const vg_path_report *p, bool comma)
+{
+    char src[VG_ADDR_STRLEN];
+    if(comma)
+        fputc(',', fp);
+    fputs("{\"source\":", fp);
+    if(p->source.family) {
+        vg_addr_format(&p->source, src, sizeof(src));
+        vg_json_string(fp, src);
+    }
+    else
+        fputs("null", fp);
+    fprintf(fp, ",\"family\":\"%s\",\"sent\":%" PRIu64 ",\"answered\":%" PRIu64,
+            p->family == AF_INET6 ? "ipv6" : "ipv4", p->sent, p->answered);
+    json_num(fp, "rate_pps", p->rate_pps, 0);
+    json_num(fp, "peak_pps", p->peak_pps, 0);
+    json_num(fp, "replies_pps", p->replies_pps, 0);
+    json_rtt(fp, "min_rtt_us", p->min_rtt_us);
+    json_rtt(fp, "median_rtt_us", p->median_rtt_us);
+    json_num(fp, "loss", p->loss, 4);
+    fprintf(fp, ",\"loss_kind\":\"%s\",\"rounds_clean\":%u,\"rounds_congested\":%u"
+            ",\"rate_cuts\":%u,\"local_drops\":%" PRIu64 ",\"capture_drops\":%" PRIu64,
+            p->congestive ? "congestive" : "random", p->rounds_clean, p->rounds_congested,
+            p->cuts, p->local_drops, p->cap_drops);
+    fputs(",\"rst_rate_limit_pps\":", fp);
+    if(p->rst_limit_pps > 0)
+        fprintf(fp, "%.0f", p->rst_limit_pps);
+    else
+        fputs("null", fp);
+    fputc('}', fp);
+}
+
 static int ndjson_end(vg_output *o, const vg_scan_end *e)
 {
     struct ndjson_ctx *c = o->ctx;
@@ -191,6 +253,15 @@ static int ndjson_end(vg_output *o, const vg_scan_end *e)
         fprintf(o->fp, ",\"hosts_up\":%" PRIu64 ",\"hosts_down\":%" PRIu64, c->up, c->down);
         if(!ping)
             fprintf(o->fp, ",\"skipped\":%" PRIu64, st->skipped);
+    }
+    if(e->tries_policy)
+        fprintf(o->fp, ",\"tries_policy\":\"%s\",\"max_tries\":%u", e->tries_policy,
+                e->max_tries);
+    if(e->npaths) {
+        fputs(",\"paths\":[", o->fp);
+        for(unsigned i = 0; i < e->npaths; i++)
+            ndjson_path(o->fp, &e->paths[i], i > 0);
+        fputc(']', o->fp);
     }
     if(e->checked)
         fprintf(o->fp, ",\"checks\":{\"ok\":%" PRIu64 ",\"warning\":%" PRIu64 ",\"critical\":%" PRIu64

@@ -5,6 +5,7 @@
  * sorted the same way. */
 #include <ctype.h>
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -321,6 +322,40 @@ static int text_end_ping(vg_output *o, const vg_scan_end *e)
     return VG_OK;
 }
 
+static void fmt_rate(char *buf, size_t len, double pps)
+{
+    if(pps >= 1000)
+        snprintf(buf, len, "%.1f kpps", pps / 1000.0);
+    else
+        snprintf(buf, len, "%.0f pps", pps);
+}
+
+/* One line per path: what limited the scan, in words. */
+static void text_path(FILE *fp, const vg_path_report *p, const vg_scan_end *e)
+{
+    char src[VG_ADDR_STRLEN], rate[32], peak[32], minr[32], medr[32];
+    if(p->source.family)
+        vg_addr_format(&p->source, src, sizeof(src));
+    else
+        snprintf(src, sizeof(src), "%s", p->family == AF_INET6 ? "IPv6" : "IPv4");
+    fmt_rate(rate, sizeof(rate), p->rate_pps);
+    fmt_rate(peak, sizeof(peak), p->peak_pps);
+    fmt_rtt(p->min_rtt_us, minr, sizeof(minr));
+    fmt_rtt(p->median_rtt_us, medr, sizeof(medr));
+    fprintf(fp, "Path from %s: held %s (peak %s), RTT %s (median %s), loss %.1f%% per try (%s)",
+            src, rate, peak, minr, medr, p->loss * 100.0,
+            p->congestive ? "congestion: the rate was lowered to what the path delivers"
+                          : "random: no rise with the rate");
+    if(e->max_tries)
+        fprintf(fp, ", up to %u tr%s", e->max_tries, e->max_tries == 1 ? "y" : "ies");
+    if(p->cap_drops)
+        fprintf(fp, ", %" PRIu64 " replies dropped by the capture ring", p->cap_drops);
+    fputc('\n', fp);
+    if(p->rst_limit_pps > 0)
+        fprintf(fp, "  The target rate-limits its RSTs (or ICMP errors) to about %.0f/s\n",
+                p->rst_limit_pps);
+}
+
 static int text_end(vg_output *o, const vg_scan_end *e)
 {
     struct text_ctx *c = o->ctx;
@@ -365,6 +400,8 @@ static int text_end(vg_output *o, const vg_scan_end *e)
             " sent): %" PRIu64 " open, %" PRIu64 " closed, %" PRIu64 " filtered\n",
             e->interrupted ? "Interrupted" : "Done", st->done, st->total, st->elapsed_s, pps,
             st->sent, st->open, st->closed, st->filtered);
+    for(unsigned i = 0; i < e->npaths; i++)
+        text_path(o->fp, &e->paths[i], e);
     if(e->checked)
         fprintf(o->fp, "Checks: %" PRIu64 " ok, %" PRIu64 " warning, %" PRIu64 " critical, %" PRIu64
                 " unknown\n", e->check_count[VG_CHECK_OK], e->check_count[VG_CHECK_WARNING],

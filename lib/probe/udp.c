@@ -185,28 +185,11 @@ static bool udp_classify(const vg_pkt *pkt, vg_probe_reply *r)
         r->tport = sport;
         r->state = VG_STATE_OPEN;
         r->reason = VG_REASON_UDP_RESPONSE;
-        const struct udp_payload *pl = payload_for(sport);
-        if(pl && pl->cookie_len) {
-            /* The protocol echoes our id: it must be there. */
-            vg_rd_init(&rd, pkt->ip.l4 + UDP_HDR, pkt->ip.l4_len - UDP_HDR);
-            uint16_t e16;
-            uint32_t e32;
-            if(!vg_rd_skip(&rd, pl->echo_off))
-                return false;
-            if(pl->cookie_len == 2) {
-                if(!vg_rd_be16(&rd, &e16))
-                    return false;
-                r->echo = e16;
-                r->echo_mask = 0xffff;
-            }
-            else {
-                if(!vg_rd_be32(&rd, &e32))
-                    return false;
-                r->echo = e32;
-                r->echo_mask = 0xffffffffu;
-            }
-            r->has_echo = true;
-        }
+        /* Any datagram from the probed address and port means open
+         * (nmap's rule), whatever it holds: a server may answer our
+         * protocol payload with something else entirely. The reply is
+         * still ours: it comes to the source port the probe's cookie
+         * chose. */
         return true;
     }
     if(pkt->icmp_error && pkt->inner.proto == IPPROTO_UDP) {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The raw engine's arithmetic: the token bucket that paces --rate (held
- * within 5% over every second), and the walk as --dry-run prints it (every
+/* The raw engine's arithmetic: the pacing of a fixed --rate (held within
+ * 5% over every second), and the walk as --dry-run prints it (every
  * (target, port) exactly once, shards partition it). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,26 +16,25 @@
 
 #include "engine/scan_internal.h"
 
-static void bucket(struct scan_worker *w, double rate)
+/* A path paced at a fixed rate (--min-rate = --max-rate). */
+static void bucket(vg_path *p, double rate)
 {
-    memset(w, 0, sizeof(*w));
-    w->rate = rate;
-    w->burst = rate / 100 < 1 ? 1 : rate / 100; /* as vg_scan_new sets it */
-    w->tokens = 1;
-    w->refill_us = 0;
+    vg_path_params prm = {.initial_rate = rate, .min_rate = rate, .max_rate = rate,
+                          .fixed = true};
+    vg_path_init(p, &prm, 0);
 }
 
 /* Simulates a sender that asks for `want` probes, then polls again after
- * step_us, or after the bucket's wait hint when it got nothing (as the
+ * step_us, or after the pacing's wait hint when it got nothing (as the
  * engine's loop does); returns what each second got. */
 static void simulate(double rate, unsigned want, uint64_t step_us, int seconds, uint64_t *per_s)
 {
-    struct scan_worker w;
+    static vg_path w;
     uint64_t wait, now = 0;
     bucket(&w, rate);
     memset(per_s, 0, sizeof(*per_s) * (size_t)seconds);
     while(now < (uint64_t)seconds * 1000000) {
-        unsigned got = scan_rate_take(&w, want, now, &wait);
+        unsigned got = vg_path_take(&w, now, want, &wait);
         assert_true(got <= want);
         per_s[now / 1000000] += got;
         if(!got) {
@@ -72,20 +71,16 @@ static void test_rate_within_five_percent(void **state)
 
 static void test_rate_wait_hint(void **state)
 {
-    struct scan_worker w;
+    static vg_path w;
     uint64_t wait;
     (void)state;
-    bucket(&w, 1000); /* one token per ms, burst 10 */
-    assert_int_equal(scan_rate_take(&w, 100, 0, &wait), 1);
-    assert_int_equal(scan_rate_take(&w, 100, 0, &wait), 0);
+    bucket(&w, 1000); /* one token per ms, burst 8 */
+    assert_int_equal(vg_path_take(&w, 0, 100, &wait), 1);
+    assert_int_equal(vg_path_take(&w, 0, 100, &wait), 0);
     /* The next token is about 1 ms away. */
     assert_true(wait >= 900 && wait <= 1100);
     /* A long pause refills only the burst, not a second's worth. */
-    assert_int_equal(scan_rate_take(&w, 1000, 5000000, &wait), 10);
-    /* Unlimited: everything asked for. */
-    bucket(&w, 0);
-    assert_int_equal(scan_rate_take(&w, 12345, 0, &wait), 12345);
-    assert_int_equal(wait, 0);
+    assert_int_equal(vg_path_take(&w, 5000000, 1000, &wait), 8);
 }
 
 static void test_walk_covers_everything_once(void **state)

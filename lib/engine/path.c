@@ -1,0 +1,479 @@
+/* SPDX-License-Identifier: MIT */
+/* The path controller (see path.h and docs/timing.md).
+ *
+ * Sending is cut into rounds of about one minimum RTT. Each round counts
+ * the first tries it sent and how many of them were answered within a
+ * little more than one RTT. On a path with room, that answered fraction
+ * is a property of the targets (how many ports answer at all) times the
+ * random loss of the path, and it stays the same at any rate. When the
+ * rate exceeds what the path carries, a queue fills and drops, and the
+ * fraction falls: the round is congested. The fraction it fell to also
+ * says what the path delivered (rate x answered / expected), and the rate
+ * is set just below that. So random loss never lowers the rate, and
+ * congestion lowers it to the measured ceiling in one step. */
+#include <math.h>
+#include <string.h>
+
+#include "engine/path.h"
+
+/* A round lasts one minimum RTT, within these bounds (see docs/timing.md). */
+#define ROUND_MIN_US 2000
+#define ROUND_MAX_US 200000
+#define ROUND_UNKNOWN_US 10000   /* before the first RTT sample */
+/* A round goes on until it has this many first tries (or for at most
+ * ROUND_STRETCH_US); one with fewer than ROUND_JUDGE_SAMPLES is not judged. */
+#define ROUND_MIN_SAMPLES 64
+#define ROUND_STRETCH_US 1000000
+#define ROUND_JUDGE_SAMPLES 16
+/* Grace after one RTT for a round's answers: half an RTT, at least 5 ms. */
+#define GRACE_MIN_US 5000
+/* Before any answer, a round is judged after this long (the initial
+ * probe timeout's default). */
+#define PATIENCE_US 1000000
+/* A fall of the answered fraction by more than 5% (or three standard
+ * errors, whichever is larger) is congestion. */
+#define CONG_REL_DROP 0.05
+#define CONG_SIGMAS 4.0
+/* Reference fractions: pooled by rate in bins a factor 1.5 apart, from
+ * 50 pps up; a reference needs this many first tries. */
+#define RATE_BIN_BASE 50.0
+#define RATE_BIN_STEP 1.5
+#define REF_MIN_SAMPLES 200
+/* One cut lowers the rate to no less than half. */
+#define CUT_FLOOR 0.5
+/* After congestion: 90% of what the path delivered. */
+#define CUT_FACTOR 0.9
+/* Growth per clean round: doubling in startup, 5% near the ceiling. */
+#define STARTUP_GAIN 2.0
+#define STEADY_GAIN 1.05
+/* Queueing: a round's mean RTT above 1.5 x the minimum plus 5 ms. */
+#define QUEUE_RTT_FACTOR 1.5
+#define QUEUE_RTT_SLACK_US 5000
+/* Local pressure (full kernel queues, capture drops): at most one cut per
+ * round, to this fraction of what we were sending. */
+#define LOCAL_CUT 0.9
+#define CAPTURE_CUT 0.8
+/* The rate never exceeds twice what the sender really achieved. */
+#define ACHIEVED_HEADROOM 2.0
+/* Pacing burst: one millisecond's worth, at least this many packets. */
+#define BURST_MIN 8.0
+
+void vg_path_init(vg_path *p, const vg_path_params *prm, uint64_t now_us)
+{
+    memset(p, 0, sizeof(*p));
+    p->prm = *prm;
+    if(p->prm.min_rate <= 0)
+        p->prm.min_rate = 50;
+    if(p->prm.max_rate > 0 && p->prm.min_rate > p->prm.max_rate)
+        p->prm.min_rate = p->prm.max_rate;
+    p->rate = prm->fixed && prm->max_rate > 0 ? prm->max_rate : prm->initial_rate;
+    if(p->rate < p->prm.min_rate)
+        p->rate = p->prm.min_rate;
+    if(p->prm.max_rate > 0 && p->rate > p->prm.max_rate)
+        p->rate = p->prm.max_rate;
+    p->tokens = 1;
+    p->refill_us = now_us;
+    p->min_rtt_us = -1;
+    p->last_cut_us = 0;
+    p->last_local_us = 0;
+}
+
+static double burst_of(double rate)
+{
+    double b = rate / 1000.0;
+    return b < BURST_MIN ? BURST_MIN : b;
+}
+
+unsigned vg_path_take(vg_path *p, uint64_t now_us, unsigned want, uint64_t *wait_us)
+{
+    *wait_us = 0;
+    if(now_us > p->refill_us) {
+        p->tokens += (double)(now_us - p->refill_us) * p->rate / 1e6;
+        double b = burst_of(p->rate);
+        if(p->tokens > b)
+            p->tokens = b;
+        p->refill_us = now_us;
+    }
+    if(p->tokens < 1.0) {
+        *wait_us = (uint64_t)((1.0 - p->tokens) * 1e6 / p->rate) + 1;
+        return 0;
+    }
+    unsigned n = p->tokens < want ? (unsigned)p->tokens : want;
+    p->tokens -= n;
+    return n;
+}
+
+static vg_path_round *round_get(vg_path *p, uint32_t id)
+{
+    if(!id)
+        return NULL;
+    vg_path_round *r = &p->rounds[id % VG_PATH_ROUNDS];
+    return r->id == id ? r : NULL;
+}
+
+static uint64_t round_len_us(const vg_path *p)
+{
+    if(p->min_rtt_us < 0)
+        return ROUND_UNKNOWN_US;
+    uint64_t l = (uint64_t)p->min_rtt_us;
+    if(l < ROUND_MIN_US)
+        l = ROUND_MIN_US;
+    if(l > ROUND_MAX_US)
+        l = ROUND_MAX_US;
+    return l;
+}
+
+/* How long after its end a round's answers are all in. */
+static uint64_t grace_us(const vg_path *p)
+{
+    if(p->min_rtt_us < 0)
+        return PATIENCE_US;
+    uint64_t half = (uint64_t)p->min_rtt_us / 2;
+    return (uint64_t)p->min_rtt_us + (half < GRACE_MIN_US ? GRACE_MIN_US : half);
+}
+
+static void judge(vg_path *p, vg_path_round *r, uint64_t now_us);
+static void judge_all(vg_path *p, uint64_t now_us);
+
+static void round_open(vg_path *p, uint64_t now_us)
+{
+    uint32_t id = p->cur + 1;
+    if(!id)
+        id = 1;
+    vg_path_round *slot = &p->rounds[id % VG_PATH_ROUNDS];
+    if(slot->id && !slot->evaluated) {
+        /* The ring is full of rounds still waiting for answers: judge the
+         * oldest with what it has. */
+        judge(p, slot, now_us);
+    }
+    memset(slot, 0, sizeof(*slot));
+    slot->id = id;
+    slot->start_us = now_us;
+    slot->end_us = now_us;
+    slot->rate = p->rate;
+    p->cur = id;
+    if(!p->oldest)
+        p->oldest = id;
+}
+
+uint32_t vg_path_sent(vg_path *p, uint64_t now_us, unsigned try_no)
+{
+    vg_path_round *r = round_get(p, p->cur);
+    if(!r || now_us - r->start_us >= round_len_us(p)) {
+        /* A round too small to judge goes on for a while. */
+        if(!r || r->sent1 >= ROUND_MIN_SAMPLES || now_us - r->start_us >= ROUND_STRETCH_US) {
+            round_open(p, now_us);
+            r = round_get(p, p->cur);
+        }
+    }
+    if(!p->first_send_us)
+        p->first_send_us = now_us;
+    p->last_send_us = now_us;
+    r->sent++;
+    if(try_no <= 1)
+        r->sent1++;
+    r->end_us = now_us;
+    if(p->rate > r->rate)
+        r->rate = p->rate;
+    p->sent_total++;
+    return r->id;
+}
+
+static unsigned rtt_bucket(int64_t rtt_us)
+{
+    unsigned b = 0;
+    uint64_t v = rtt_us > 0 ? (uint64_t)rtt_us : 0;
+    while(v > 1 && b < VG_PATH_RTT_BUCKETS - 1) {
+        v >>= 1;
+        b++;
+    }
+    return b;
+}
+
+void vg_path_answer(vg_path *p, uint64_t now_us, uint32_t round, unsigned try_no,
+                    int64_t rtt_us, bool rst)
+{
+    if(rtt_us < 0)
+        rtt_us = 0;
+    if(p->min_rtt_us < 0 || rtt_us < p->min_rtt_us)
+        p->min_rtt_us = rtt_us;
+    p->rtt_hist[rtt_bucket(rtt_us)]++;
+    p->answered_total++;
+    p->last_answer_us = now_us;
+    vg_path_round *cur = round_get(p, p->cur);
+    if(cur)
+        cur->arrived++;
+    vg_path_round *r = round_get(p, round);
+    if(!r || r->evaluated || try_no > 1)
+        return;
+    r->ans1++;
+    if(rst)
+        r->rst1++;
+    r->rtt_sum_us += (uint64_t)rtt_us;
+}
+
+bool vg_path_timeout(vg_path *p, uint64_t now_us, uint32_t round)
+{
+    vg_path_round *r = round_get(p, round);
+    if(r && !r->evaluated)
+        judge_all(p, now_us);
+    /* A round that fell out of the ring, or was never judged, is not
+     * evidence of random loss. */
+    return r && r->id == round && r->evaluated && !r->congested;
+}
+
+void vg_path_port_answered(vg_path *p, unsigned clean_losses)
+{
+    p->clean_losses += clean_losses;
+    p->answers++;
+}
+
+static double achieved_rate(const vg_path_round *r)
+{
+    /* Probes leave in batches: a round shorter than a millisecond is
+     * taken as one millisecond long. */
+    uint64_t d = r->end_us - r->start_us;
+    if(d < 1000)
+        d = 1000;
+    double a = (double)r->sent * 1e6 / (double)d;
+    return a < r->rate ? a : r->rate;
+}
+
+static void clamp_rate(vg_path *p)
+{
+    if(p->rate < p->prm.min_rate)
+        p->rate = p->prm.min_rate;
+    if(p->prm.max_rate > 0 && p->rate > p->prm.max_rate)
+        p->rate = p->prm.max_rate;
+}
+
+static void cut_to(vg_path *p, uint64_t now_us, double rate)
+{
+    if(rate >= p->rate)
+        return;
+    p->rate = rate;
+    clamp_rate(p);
+    p->last_cut_us = now_us;
+    p->cuts++;
+    if(p->tokens > burst_of(p->rate))
+        p->tokens = burst_of(p->rate);
+}
+
+static unsigned rate_bin(double rate)
+{
+    if(rate <= RATE_BIN_BASE)
+        return 0;
+    double b = log(rate / RATE_BIN_BASE) / log(RATE_BIN_STEP);
+    return b >= VG_PATH_RATE_BINS - 1 ? VG_PATH_RATE_BINS - 1 : (unsigned)b;
+}
+
+/* The answered fraction to expect at a rate: pooled over the rounds sent
+ * at most 1/1.5 of it (so a fraction that falls as the rate rises shows),
+ * else over every lower bin; *n gets the sample size (0: none). */
+static double reference(const vg_path *p, double rate, double *n)
+{
+    unsigned b = rate_bin(rate);
+    uint64_t tn = 0, ta = 0;
+    for(unsigned i = 0; i + 1 < b; i++) {
+        tn += p->pool[i].n;
+        ta += p->pool[i].a;
+    }
+    if(tn < REF_MIN_SAMPLES && b > 0) {
+        tn += p->pool[b - 1].n;
+        ta += p->pool[b - 1].a;
+    }
+    *n = (double)tn;
+    return tn ? (double)ta / (double)tn : 0;
+}
+
+static void judge(vg_path *p, vg_path_round *r, uint64_t now_us)
+{
+    r->evaluated = true;
+    if(r->sent1 < ROUND_JUDGE_SAMPLES)
+        return; /* too little to say anything */
+    double n = r->sent1;
+    double ratio = r->ans1 / n;
+    double achieved = achieved_rate(r);
+    double dur = (double)(r->end_us - r->start_us) / 1e6;
+    bool queueing = false;
+    if(r->ans1 && p->min_rtt_us >= 0) {
+        double mean = (double)r->rtt_sum_us / r->ans1;
+        queueing = mean > QUEUE_RTT_FACTOR * (double)p->min_rtt_us + QUEUE_RTT_SLACK_US;
+        if(queueing)
+            p->queueing_rounds++;
+    }
+    p->rate_sum += achieved;
+    p->rate_n++;
+    if(achieved > p->peak_rate)
+        p->peak_rate = achieved;
+
+    double refn;
+    double ref = reference(p, achieved, &refn);
+    unsigned bin = rate_bin(achieved);
+    p->pool[bin].n += r->sent1;
+    p->pool[bin].a += r->ans1;
+    if(refn >= REF_MIN_SAMPLES && ref > 0) {
+        p->ref_ratio = ref;
+        /* Both the reference and this round are samples: their standard
+         * errors add. */
+        double se = sqrt(ref * (1 - ref) / refn + ref * (1 - ref) / n);
+        double drop = CONG_REL_DROP * ref;
+        if(CONG_SIGMAS * se > drop)
+            drop = CONG_SIGMAS * se;
+        if(ratio < ref - drop || (queueing && ratio < ref)) {
+            r->congested = true;
+            p->rounds_congested++;
+            if(!p->prm.fixed) {
+                /* What the path delivered: this round's rate times the
+                 * share answered, or the answers that arrived per second
+                 * (right even when they come late, behind a deep queue). */
+                double est = achieved * ratio / ref;
+                if(dur > 0) {
+                    double arr = r->arrived / dur / ref;
+                    if(arr > est)
+                        est = arr;
+                }
+                double next = CUT_FACTOR * est;
+                if(next < p->rate * CUT_FLOOR)
+                    next = p->rate * CUT_FLOOR;
+                cut_to(p, now_us, next);
+                p->phase = VG_PATH_STEADY;
+            }
+            return;
+        }
+    }
+    p->rounds_clean++;
+    if(r->ans1 && dur > 0.001) {
+        double rst_rate = r->rst1 / dur;
+        if(rst_rate > p->rst_rate_max)
+            p->rst_rate_max = rst_rate;
+    }
+    if(p->prm.fixed || r->start_us < p->last_cut_us)
+        return; /* sent before the last cut: says nothing about the rate now */
+    if(queueing) {
+        p->phase = VG_PATH_STEADY;
+        return;
+    }
+    double gain = p->phase == VG_PATH_STARTUP ? STARTUP_GAIN : STEADY_GAIN;
+    double next = p->rate * gain;
+    double cap = achieved * ACHIEVED_HEADROOM;
+    if(cap < p->prm.min_rate * ACHIEVED_HEADROOM)
+        cap = p->prm.min_rate * ACHIEVED_HEADROOM;
+    if(next > cap)
+        next = cap > p->rate ? cap : p->rate;
+    p->rate = next;
+    clamp_rate(p);
+}
+
+static void judge_all(vg_path *p, uint64_t now_us)
+{
+    uint64_t grace = grace_us(p);
+    while(p->oldest && p->oldest != p->cur + 1) {
+        vg_path_round *r = round_get(p, p->oldest);
+        if(r && !r->evaluated) {
+            /* The round being sent is never judged here. */
+            if(p->oldest == p->cur || now_us < r->end_us + grace)
+                return;
+            judge(p, r, now_us);
+        }
+        p->oldest++;
+        if(!p->oldest)
+            p->oldest = 1;
+    }
+}
+
+void vg_path_tick(vg_path *p, uint64_t now_us)
+{
+    judge_all(p, now_us);
+    /* Nothing sent for a while: close the round so it can be judged. */
+    vg_path_round *r = round_get(p, p->cur);
+    if(r && !r->evaluated && now_us - r->end_us > round_len_us(p) &&
+       now_us > r->end_us + grace_us(p)) {
+        judge(p, r, now_us);
+    }
+}
+
+static void local_pressure(vg_path *p, uint64_t now_us, double factor)
+{
+    if(p->prm.fixed)
+        return;
+    if(p->last_local_us && now_us - p->last_local_us < round_len_us(p))
+        return;
+    p->last_local_us = now_us;
+    vg_path_round *r = round_get(p, p->cur);
+    double sending = r ? achieved_rate(r) : p->rate;
+    cut_to(p, now_us, factor * sending);
+    p->phase = VG_PATH_STEADY;
+}
+
+void vg_path_local_drop(vg_path *p, uint64_t now_us)
+{
+    p->local_drops++;
+    local_pressure(p, now_us, LOCAL_CUT);
+}
+
+void vg_path_cap_drop(vg_path *p, uint64_t now_us, uint64_t n)
+{
+    if(!n)
+        return;
+    p->cap_drops += n;
+    local_pressure(p, now_us, CAPTURE_CUT);
+}
+
+double vg_path_loss(const vg_path *p)
+{
+    uint64_t n = p->clean_losses + p->answers;
+    return n ? (double)p->clean_losses / (double)n : 0.0;
+}
+
+double vg_path_loss_bound(const vg_path *p)
+{
+    double n = (double)(p->clean_losses + p->answers);
+    if(n < 1)
+        return 0.5;
+    double q = (double)p->clean_losses / n;
+    double b = q + 2.0 * sqrt(q * (1 - q) / n) + 3.0 / n;
+    return b > 0.9 ? 0.9 : b;
+}
+
+unsigned vg_path_tries_needed(double loss, uint64_t n_ports, double target,
+                              unsigned min_tries, unsigned max_tries)
+{
+    if(max_tries < min_tries)
+        max_tries = min_tries;
+    if(loss <= 0 || n_ports == 0)
+        return min_tries;
+    if(loss >= 1)
+        return max_tries;
+    double expect = (double)n_ports;
+    unsigned t = 0;
+    while(t < max_tries) {
+        t++;
+        expect *= loss;
+        if(t >= min_tries && expect < target)
+            return t;
+    }
+    return max_tries;
+}
+
+int64_t vg_path_median_rtt_us(const vg_path *p)
+{
+    return vg_path_hist_median_us(p->rtt_hist);
+}
+
+int64_t vg_path_hist_median_us(const uint32_t *hist)
+{
+    uint64_t total = 0, seen = 0;
+    for(unsigned i = 0; i < VG_PATH_RTT_BUCKETS; i++)
+        total += hist[i];
+    if(!total)
+        return -1;
+    for(unsigned i = 0; i < VG_PATH_RTT_BUCKETS; i++) {
+        seen += hist[i];
+        if(seen * 2 >= total) {
+            /* The bucket's geometric middle: [2^i, 2^(i+1)) */
+            return (int64_t)((double)(1ULL << i) * 1.414);
+        }
+    }
+    return -1;
+}

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/* The path controller: paces a worker's probes to what the network path
+ * delivers, and tells congestion (back off) from random loss (keep the
+ * rate, add tries). Pure arithmetic on a stream of events (sent, answered,
+ * timed out, local queue full, capture drop) with the clock passed in, so
+ * the unit tests can feed it synthetic streams. docs/timing.md explains
+ * the algorithm and the reasoning behind every constant. */
+#ifndef VIGIA_PATH_H
+#define VIGIA_PATH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Rounds of sending waiting for their answers (a ring). */
+#define VG_PATH_ROUNDS 256
+/* Answered fractions pooled by send rate: bins a factor 1.5 apart. */
+#define VG_PATH_RATE_BINS 40
+/* RTT histogram: log2 buckets of microseconds. */
+#define VG_PATH_RTT_BUCKETS 32
+
+typedef struct vg_path_round {
+    uint32_t id;          /* round number; 0: slot unused */
+    uint64_t start_us, end_us;
+    double rate;          /* the pacing rate while it was sent (pps) */
+    uint32_t sent;        /* every probe sent in it, retries included */
+    uint32_t sent1;       /* first tries */
+    uint32_t ans1;        /* first tries answered before evaluation */
+    uint32_t rst1;        /* of those, answers that were TCP resets */
+    uint32_t arrived;     /* answers of any probe that arrived while it was sent */
+    uint64_t rtt_sum_us;  /* of the answered first tries */
+    bool evaluated;
+    bool congested;       /* the verdict, once evaluated */
+} vg_path_round;
+
+typedef enum vg_path_phase {
+    VG_PATH_STARTUP = 0,  /* doubling each round until the path pushes back */
+    VG_PATH_STEADY,       /* near the ceiling: slow probing up, cut on congestion */
+} vg_path_phase;
+
+typedef struct vg_path_params {
+    double initial_rate;  /* pps at the start */
+    double min_rate;      /* never below (--min-rate; default a floor of 50 pps) */
+    double max_rate;      /* never above (--max-rate / --rate); 0 = no cap */
+    bool fixed;           /* --rate without adaptation: always max_rate */
+} vg_path_params;
+
+/* What the controller knows about one path. */
+typedef struct vg_path {
+    vg_path_params prm;
+    vg_path_phase phase;
+    double rate;              /* pps allowed now */
+    double tokens;            /* pacing bucket */
+    uint64_t refill_us;
+    /* rounds */
+    vg_path_round rounds[VG_PATH_ROUNDS];
+    uint32_t cur;             /* id of the round being sent (0: none yet) */
+    uint32_t oldest;          /* oldest round not yet evaluated */
+    /* evidence */
+    int64_t min_rtt_us;       /* -1 until the first answer */
+    double ref_ratio;         /* last reference: answered fraction at lower rates */
+    struct { uint64_t n, a; } pool[VG_PATH_RATE_BINS]; /* first tries, answered */
+    uint64_t last_cut_us;     /* when the rate was last lowered */
+    uint64_t last_local_us;   /* when local pressure last lowered it */
+    /* random versus congestive: rounds judged, and how they were judged */
+    uint32_t rounds_clean, rounds_congested;
+    uint32_t cuts;
+    uint32_t queueing_rounds; /* rounds whose RTT rose well above the floor */
+    /* per-try loss, counted only over tries sent in clean rounds */
+    uint64_t clean_losses, answers;
+    /* what the summary reports */
+    uint64_t sent_total, answered_total, local_drops, cap_drops;
+    uint64_t first_send_us, last_send_us, last_answer_us;
+    double rate_sum;          /* sum of the achieved rates of judged rounds */
+    uint32_t rate_n;
+    double peak_rate;
+    uint32_t rtt_hist[VG_PATH_RTT_BUCKETS];
+    /* RST answers per second seen while the path looked otherwise clean:
+     * a target that rate-limits its resets caps this, whatever we send */
+    double rst_rate_max;
+    uint32_t rst_limited_rounds;
+} vg_path;
+
+void vg_path_init(vg_path *p, const vg_path_params *prm, uint64_t now_us);
+
+/* Pacing: how many probes may go now (at most want); when none, *wait_us
+ * says how long until one may. */
+unsigned vg_path_take(vg_path *p, uint64_t now_us, unsigned want, uint64_t *wait_us);
+
+/* A probe was sent; try is 1 for the first. Returns the round to stamp on
+ * the probe, for vg_path_answer() / vg_path_timeout(). */
+uint32_t vg_path_sent(vg_path *p, uint64_t now_us, unsigned try_no);
+
+/* A probe stamped with round was answered after rtt_us. rst: the answer
+ * was a TCP reset (or an ICMP error: any answer the target may
+ * rate-limit). */
+void vg_path_answer(vg_path *p, uint64_t now_us, uint32_t round, unsigned try_no,
+                    int64_t rtt_us, bool rst);
+
+/* A probe stamped with round timed out. Returns true when the round was
+ * clean (the loss counts as random evidence for the tries estimate). */
+bool vg_path_timeout(vg_path *p, uint64_t now_us, uint32_t round);
+
+/* A port that needed try_no tries was answered: clean_losses of its
+ * failed tries were sent in clean rounds. Feeds the per-try loss. */
+void vg_path_port_answered(vg_path *p, unsigned clean_losses);
+
+/* The kernel had no room for a packet (ENOBUFS, EAGAIN): our own queue is
+ * full. */
+void vg_path_local_drop(vg_path *p, uint64_t now_us);
+
+/* The capture ring dropped n replies: we receive slower than we send. */
+void vg_path_cap_drop(vg_path *p, uint64_t now_us, uint64_t n);
+
+/* Evaluates the rounds whose answers are in by now and adjusts the rate.
+ * Call often (every loop turn); cheap when there is nothing to do. */
+void vg_path_tick(vg_path *p, uint64_t now_us);
+
+/* The estimated probability that one try to a responsive port goes
+ * unanswered (both directions together), with a margin for how little
+ * evidence there is: an upper bound, for choosing tries. */
+double vg_path_loss_bound(const vg_path *p);
+
+/* The loss estimate itself (no margin). */
+double vg_path_loss(const vg_path *p);
+
+/* Tries needed for a silent port so that, over n_ports ports, the expected
+ * number of responsive ports reported silent stays below target (0.1):
+ * the smallest t with n_ports * loss^t < target, within [min_tries,
+ * max_tries]. */
+unsigned vg_path_tries_needed(double loss, uint64_t n_ports, double target,
+                              unsigned min_tries, unsigned max_tries);
+
+/* Median RTT of the answers, from the histogram (-1 when none). */
+int64_t vg_path_median_rtt_us(const vg_path *p);
+/* The same from a histogram of VG_PATH_RTT_BUCKETS log2 buckets. */
+int64_t vg_path_hist_median_us(const uint32_t *hist);
+
+#endif

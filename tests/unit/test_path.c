@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: MIT */
+/* The path controller fed with synthetic answer streams: a simulated path
+ * (forward and return delay, random loss each way, a bottleneck with a
+ * packets-per-second cap and a tail-drop queue) answers the probes the
+ * controller lets out. The controller must back off only on congestion. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "engine/path.h"
+
+typedef struct sim {
+    /* the path */
+    double one_way_us;
+    double loss;          /* random loss each way */
+    double cap_pps;       /* 0: no bottleneck */
+    double queue;         /* bottleneck queue, packets */
+    double answer_frac;   /* ports that answer at all */
+    double extra_loss_per_kpps; /* loss that grows with the send rate */
+    /* state */
+    double busy_until;    /* bottleneck server */
+    uint64_t rng;
+    struct ev { uint64_t at; uint32_t round; uint64_t sent; } *fifo;
+    size_t head, tail, cap;
+    uint64_t answered, sent;
+} sim;
+
+static double rnd(sim *s)
+{
+    s->rng ^= s->rng << 13;
+    s->rng ^= s->rng >> 7;
+    s->rng ^= s->rng << 17;
+    return (double)(s->rng >> 11) / 9007199254740992.0;
+}
+
+/* Passes one packet through the bottleneck at time t; returns its
+ * departure time, or -1 when the queue is full. */
+static double bottleneck(sim *s, double t)
+{
+    if(s->cap_pps <= 0)
+        return t;
+    double svc = 1e6 / s->cap_pps;
+    double backlog = s->busy_until > t ? (s->busy_until - t) / svc : 0;
+    if(backlog >= s->queue)
+        return -1;
+    double start = s->busy_until > t ? s->busy_until : t;
+    s->busy_until = start + svc;
+    return s->busy_until;
+}
+
+/* Runs the controller for duration_us; returns the mean rate it allowed
+ * over the last quarter. */
+static double run(sim *s, vg_path *p, uint64_t duration_us)
+{
+    uint64_t now = 1000000;
+    uint64_t end = now + duration_us, quarter = now + duration_us * 3 / 4;
+    double rate_sum = 0;
+    unsigned rate_n = 0;
+    double cur_rate = p->rate;
+
+    vg_path_tick(p, now);
+    for(; now < end; now += 50) {
+        uint64_t wait;
+        unsigned n = vg_path_take(p, now, 100000, &wait);
+        for(unsigned i = 0; i < n; i++) {
+            uint32_t round = vg_path_sent(p, now, 1);
+            s->sent++;
+            double kpps = p->rate / 1000.0;
+            double l = s->loss + s->extra_loss_per_kpps * kpps;
+            if(rnd(s) < l || rnd(s) >= s->answer_frac)
+                continue;
+            double dep = bottleneck(s, (double)now + s->one_way_us);
+            if(dep < 0)
+                continue;
+            if(rnd(s) < s->loss)
+                continue;
+            uint64_t at = (uint64_t)(dep + s->one_way_us);
+            if(s->tail == s->cap) {
+                s->cap = s->cap ? s->cap * 2 : 4096;
+                s->fifo = realloc(s->fifo, s->cap * sizeof(*s->fifo));
+                assert_non_null(s->fifo);
+            }
+            s->fifo[s->tail++] = (struct ev){at, round, now};
+        }
+        while(s->head < s->tail && s->fifo[s->head].at <= now) {
+            struct ev *e = &s->fifo[s->head++];
+            vg_path_answer(p, now, e->round, 1, (int64_t)(now - e->sent), true);
+            s->answered++;
+        }
+        if(s->head == s->tail)
+            s->head = s->tail = 0;
+        vg_path_tick(p, now);
+        cur_rate = p->rate;
+        if(now >= quarter) {
+            rate_sum += cur_rate;
+            rate_n++;
+        }
+    }
+    if(getenv("PATH_DEBUG"))
+        fprintf(stderr, "rate %.0f cuts %u clean %u congested %u queueing %u ref %.3f minrtt %lld\n", rate_n ? rate_sum / rate_n : cur_rate, p->cuts, p->rounds_clean, p->rounds_congested, p->queueing_rounds, p->ref_ratio, (long long)p->min_rtt_us);
+    return rate_n ? rate_sum / rate_n : cur_rate;
+}
+
+static void setup(vg_path *p, double max_rate)
+{
+    vg_path_params prm = {.initial_rate = 4000, .min_rate = 50, .max_rate = max_rate};
+    vg_path_init(p, &prm, 1000000);
+}
+
+static vg_path *new_path(void)
+{
+    vg_path *p = malloc(sizeof(*p));
+    assert_non_null(p);
+    return p;
+}
+
+/* Random loss (2% each way) on a 50 ms path with room: the answered
+ * fraction is the same at every rate, so the rate is never cut. */
+static void test_random_loss_keeps_rate(void **state)
+{
+    (void)state;
+    sim s = {.one_way_us = 25000, .loss = 0.02, .answer_frac = 0.97, .rng = 7};
+    vg_path *p = new_path();
+    setup(p, 200000);
+    double r = run(&s, p, 3000000);
+    assert_int_equal(p->cuts, 0);
+    assert_true(r >= 190000);
+    assert_true(p->rounds_clean > 10);
+    free(s.fifo);
+    free(p);
+}
+
+/* Random loss of 5% each way and few answering ports (a wide scan where
+ * most hosts are silent): still no cut. */
+static void test_random_loss_sparse_targets(void **state)
+{
+    (void)state;
+    sim s = {.one_way_us = 100, .loss = 0.05, .answer_frac = 0.18, .rng = 11};
+    vg_path *p = new_path();
+    setup(p, 150000);
+    double r = run(&s, p, 1000000);
+    assert_int_equal(p->cuts, 0);
+    assert_true(r >= 140000);
+    free(s.fifo);
+    free(p);
+}
+
+/* A 50 kpps bottleneck with a 64-packet queue, no random loss: the rate
+ * settles just below the cap. */
+static void test_cap_backs_off(void **state)
+{
+    (void)state;
+    sim s = {.one_way_us = 10000, .cap_pps = 50000, .queue = 64, .answer_frac = 0.97,
+             .rng = 3};
+    vg_path *p = new_path();
+    setup(p, 0);
+    double r = run(&s, p, 4000000);
+    assert_true(p->cuts >= 1);
+    assert_true(r <= 56000);
+    assert_true(r >= 35000);
+    free(s.fifo);
+    free(p);
+}
+
+/* The same cap with 2% random loss on top: the controller still finds the
+ * cap, and does not sink below it because of the random part. */
+static void test_cap_with_random_loss(void **state)
+{
+    (void)state;
+    sim s = {.one_way_us = 25000, .loss = 0.02, .cap_pps = 50000, .queue = 64,
+             .answer_frac = 0.97, .rng = 5};
+    vg_path *p = new_path();
+    setup(p, 0);
+    double r = run(&s, p, 5000000);
+    assert_true(p->cuts >= 1);
+    assert_true(r <= 56000);
+    assert_true(r >= 33000);
+    free(s.fifo);
+    free(p);
+}
+
+/* Rising RTT: a deep queue (5000 packets) in front of a 30 kpps
+ * bottleneck. Answers come later and later; the controller must not run
+ * far above the bottleneck. */
+static void test_deep_queue(void **state)
+{
+    (void)state;
+    sim s = {.one_way_us = 10000, .cap_pps = 30000, .queue = 5000, .answer_frac = 0.97,
+             .rng = 9};
+    vg_path *p = new_path();
+    setup(p, 0);
+    double r = run(&s, p, 5000000);
+    assert_true(p->cuts >= 1);
+    assert_true(r <= 34000);
+    assert_true(r >= 15000);
+    free(s.fifo);
+    free(p);
+}
+
+/* Loss that grows with the rate (0.1% per kpps): above about 50 kpps it
+ * passes 5%; the controller must stay below where loss runs high. */
+static void test_rate_dependent_loss(void **state)
+{
+    (void)state;
+    sim s = {.one_way_us = 5000, .extra_loss_per_kpps = 0.001, .answer_frac = 0.97, .rng = 13};
+    vg_path *p = new_path();
+    setup(p, 0);
+    double r = run(&s, p, 3000000);
+    assert_true(p->cuts >= 1);
+    assert_true(r <= 120000);
+    free(s.fifo);
+    free(p);
+}
+
+/* A fixed rate (--rate without adaptation) is never changed. */
+static void test_fixed_rate(void **state)
+{
+    (void)state;
+    sim s = {.one_way_us = 10000, .cap_pps = 20000, .queue = 64, .answer_frac = 0.97, .rng = 1};
+    vg_path *p = new_path();
+    vg_path_params prm = {.initial_rate = 40000, .max_rate = 40000, .fixed = true};
+    vg_path_init(p, &prm, 1000000);
+    double r = run(&s, p, 1000000);
+    assert_true(fabs(r - 40000) < 1);
+    assert_int_equal(p->cuts, 0);
+    free(s.fifo);
+    free(p);
+}
+
+static void test_local_drop_cuts_once_per_round(void **state)
+{
+    (void)state;
+    vg_path *p = new_path();
+    setup(p, 0);
+    p->rate = 100000;
+    vg_path_local_drop(p, 2000000);
+    double after = p->rate;
+    assert_true(after < 100000);
+    vg_path_local_drop(p, 2000100);
+    assert_true(p->rate == after);
+    assert_int_equal(p->local_drops, 2);
+    free(p);
+}
+
+static void test_tries_needed(void **state)
+{
+    (void)state;
+    /* 2% loss each way is about 4% per try; 65,535 ports want 5 tries. */
+    assert_int_equal(vg_path_tries_needed(0.0396, 65535, 0.1, 2, 11), 5);
+    assert_int_equal(vg_path_tries_needed(0.0, 65535, 0.1, 2, 11), 2);
+    assert_int_equal(vg_path_tries_needed(0.5, 65535, 0.1, 2, 11), 11);
+    assert_int_equal(vg_path_tries_needed(0.2, 10, 0.1, 1, 11), 3);
+    assert_int_equal(vg_path_tries_needed(1.0, 10, 0.1, 1, 4), 4);
+}
+
+static void test_loss_estimate(void **state)
+{
+    (void)state;
+    vg_path *p = new_path();
+    setup(p, 0);
+    assert_true(vg_path_loss_bound(p) >= 0.5); /* no evidence: pessimistic */
+    for(int i = 0; i < 10000; i++)
+        vg_path_port_answered(p, i % 25 == 0 ? 1 : 0);
+    assert_true(fabs(vg_path_loss(p) - 400.0 / 10400.0) < 1e-9);
+    double b = vg_path_loss_bound(p);
+    assert_true(b > vg_path_loss(p) && b < 0.05);
+    free(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_random_loss_keeps_rate),
+        cmocka_unit_test(test_random_loss_sparse_targets),
+        cmocka_unit_test(test_cap_backs_off),
+        cmocka_unit_test(test_cap_with_random_loss),
+        cmocka_unit_test(test_deep_queue),
+        cmocka_unit_test(test_rate_dependent_loss),
+        cmocka_unit_test(test_fixed_rate),
+        cmocka_unit_test(test_local_drop_cuts_once_per_round),
+        cmocka_unit_test(test_tries_needed),
+        cmocka_unit_test(test_loss_estimate),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
