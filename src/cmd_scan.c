@@ -574,7 +574,8 @@ static int parse_args(struct scan_cli *c, int argc, char **argv)
             break;
         case OPT_RATE:
             if(!cli_parse_double(optarg, &d) || d < 1 || d > 1e8)
-                return usage_error("--max-rate '%s': expected probes per second, 1 or more", optarg);
+                return usage_error("--rate/--max-rate '%s': expected probes per second, 1 or more",
+                                   optarg);
             c->opts.rate = d;
             set.rate = true;
             break;
@@ -738,9 +739,7 @@ static int parse_args(struct scan_cli *c, int argc, char **argv)
 
 /* --- host discovery (-sn; and before a raw port scan unless -Pn) ---------- */
 
-/* Packets discovery sends to each host: ICMP echo, SYN 443, ACK 80, and
- * ARP or a neighbour solicitation on-link. */
-#define DISCOVERY_PROBES_PER_HOST 4
+
 
 struct discovery {
     struct scan_cli *cli;
@@ -983,21 +982,6 @@ int cmd_scan(int argc, char **argv)
                 vg_targets_special_skipped(c.targets));
     cli_raise_nofile();
     /* Host discovery walks the targets once: one "port" per host. */
-    /* Discovery sends about four packets per host; when the port scan
-     * sends no more than that, a port's answer is proof of life enough
-     * and discovery would only add probes (and a chance to miss a host). */
-    if(c.opts.engine != VG_ENGINE_PING && c.opts.engine != VG_ENGINE_CONNECT && !c.no_ping &&
-       !c.dry_run) {
-        uint64_t per_host = vg_ports_count_proto(c.ports, IPPROTO_TCP) +
-                            vg_ports_count_proto(c.ports, IPPROTO_UDP);
-        if(per_host <= DISCOVERY_PROBES_PER_HOST) {
-            c.no_ping = true;
-            if(!c.quiet)
-                fprintf(stderr, PROG " scan: note: no host discovery: %" PRIu64 " port%s per host"
-                        " cost no more probes than discovering the hosts (-Pn)\n", per_host,
-                        per_host == 1 ? "" : "s");
-        }
-    }
     if(c.opts.engine == VG_ENGINE_PING || (c.opts.engine != VG_ENGINE_CONNECT && !c.no_ping &&
                                             !c.dry_run)) {
         vg_scan_opts po = c.opts;

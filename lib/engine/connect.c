@@ -595,8 +595,8 @@ static bool has_work(const struct cworker *cw)
 }
 
 /* Launches as many probes as the slot limit and the rate allow; returns how
- * long the loop may sleep (ms, -1 for "until an event"). */
-static int fill(struct cworker *cw)
+ * long the loop may sleep (microseconds, -1 for "until an event"). */
+static int64_t fill(struct cworker *cw)
 {
     uint64_t now = vg_now_us();
     uint64_t wait_us = 0;
@@ -604,16 +604,16 @@ static int fill(struct cworker *cw)
     for(unsigned i = 0; i < cw->w->npaths; i++)
         vg_path_tick(&cw->w->paths[i], now);
     if(now < cw->pause_until)
-        return (int)((cw->pause_until - now + 999) / 1000);
+        return (int64_t)(cw->pause_until - now);
     while(has_work(cw)) {
         if(!cw->held && cw->retry_head == NIL && cw->active >= cw->limit)
             break;
         struct probe *p = next_probe(cw);
         if(!p)
             break;
-        if(!vg_path_take(path_of(cw, p), now, 1, &wait_us)) {
+        if(!scan_pace(cw->w, path_of(cw, p), now, &wait_us)) {
             cw->held = p;
-            return (int)((wait_us + 999) / 1000);
+            return (int64_t)wait_us;
         }
         enum launch_rc rc = launch(cw, p);
         if(rc == LAUNCH_FATAL) {
@@ -621,7 +621,7 @@ static int fill(struct cworker *cw)
             return 0;
         }
         if(rc == LAUNCH_DEFER)
-            return (int)(PAUSE_US / 1000);
+            return PAUSE_US;
     }
     return -1;
 }
@@ -653,7 +653,7 @@ static int connect_worker_run(struct scan_worker *w)
     cw.free_head = 0;
 
     while(!scan_stopping(w->scan)) {
-        int wait_ms = fill(&cw);
+        int64_t wait = fill(&cw);
         if(cw.fatal) {
             rc = w->rc;
             break;
@@ -665,10 +665,10 @@ static int connect_worker_run(struct scan_worker *w)
             report_silent(&cw);
             break;
         }
-        if(wait_ms < 0 || wait_ms > STOP_CHECK_MS)
-            wait_ms = STOP_CHECK_MS;
+        if(wait < 0 || wait > STOP_CHECK_MS * 1000)
+            wait = STOP_CHECK_MS * 1000;
         bool window_full = cw.active >= cw.limit && has_work(&cw);
-        int n = vg_loop_run_once(w->loop, wait_ms);
+        int n = vg_loop_run_once_us(w->loop, wait);
         if(n < 0) {
             rc = vg_error_set(&w->err, VG_ESYS, "epoll_wait: %s", strerror(-n));
             break;

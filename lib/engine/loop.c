@@ -2,6 +2,7 @@
 /* The epoll event loop: a watcher table indexed by fd and a binary min-heap
  * of timers. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <time.h>
@@ -25,6 +26,7 @@ struct vg_loop {
     vg_timer **heap;
     uint32_t heap_len;
     uint32_t heap_cap;
+    bool no_pwait2;      /* the kernel lacks epoll_pwait2 */
 };
 
 uint64_t vg_now_us(void)
@@ -206,18 +208,37 @@ static void run_timers(vg_loop *loop)
 
 int vg_loop_run_once(vg_loop *loop, int max_wait_ms)
 {
+    return vg_loop_run_once_us(loop, max_wait_ms < 0 ? -1 : (int64_t)max_wait_ms * 1000);
+}
+
+/* epoll_wait with a timeout in microseconds: epoll_pwait2 where the kernel
+ * has it (5.11), else rounded up to milliseconds. */
+static int wait_us(vg_loop *loop, struct epoll_event *evs, int max, int64_t us)
+{
+    if(us >= 0 && !loop->no_pwait2) {
+        struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = (us % 1000000) * 1000};
+        int n = epoll_pwait2(loop->epfd, evs, max, &ts, NULL);
+        if(n >= 0 || errno != ENOSYS)
+            return n;
+        loop->no_pwait2 = true;
+    }
+    return epoll_wait(loop->epfd, evs, max, us < 0 ? -1 : (int)((us + 999) / 1000));
+}
+
+int vg_loop_run_once_us(vg_loop *loop, int64_t max_wait_us)
+{
     struct epoll_event evs[LOOP_BATCH];
-    int wait_ms = max_wait_ms;
+    int64_t wait = max_wait_us;
     int n;
 
     if(loop->heap_len) {
         uint64_t now = vg_now_us();
         uint64_t next = loop->heap[0]->deadline_us;
-        int until = next <= now ? 0 : (int)((next - now + 999) / 1000);
-        if(wait_ms < 0 || until < wait_ms)
-            wait_ms = until;
+        int64_t until = next <= now ? 0 : (int64_t)(next - now);
+        if(wait < 0 || until < wait)
+            wait = until;
     }
-    n = epoll_wait(loop->epfd, evs, LOOP_BATCH, wait_ms);
+    n = wait_us(loop, evs, LOOP_BATCH, wait);
     if(n < 0) {
         if(errno != EINTR)
             return -errno;

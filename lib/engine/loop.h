@@ -44,6 +44,8 @@ static inline int vg_timer_armed(const vg_timer *t) { return t->heap_pos != UINT
  * block) for events, dispatches them, then runs the due timers. Returns the
  * number of events dispatched or -errno. EINTR is not an error. */
 int vg_loop_run_once(vg_loop *loop, int max_wait_ms);
+/* The same with a wait in microseconds (-1: until an event or a timer). */
+int vg_loop_run_once_us(vg_loop *loop, int64_t max_wait_us);
 
 /* Number of armed timers (for tests and sanity checks). */
 uint32_t vg_loop_timer_count(const vg_loop *loop);

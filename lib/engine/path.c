@@ -55,8 +55,10 @@
 #define CAPTURE_CUT 0.8
 /* The rate never exceeds twice what the sender really achieved. */
 #define ACHIEVED_HEADROOM 2.0
-/* Pacing burst: one millisecond's worth, at least this many packets. */
+/* Pacing burst: a quarter millisecond's worth, at least this many
+ * packets (the loop wakes with microsecond timeouts). */
 #define BURST_MIN 8.0
+#define BURST_US 250.0
 
 void vg_path_init(vg_path *p, const vg_path_params *prm, uint64_t now_us)
 {
@@ -80,7 +82,7 @@ void vg_path_init(vg_path *p, const vg_path_params *prm, uint64_t now_us)
 
 static double burst_of(double rate)
 {
-    double b = rate / 1000.0;
+    double b = rate * BURST_US / 1e6;
     return b < BURST_MIN ? BURST_MIN : b;
 }
 
@@ -195,10 +197,14 @@ void vg_path_answer(vg_path *p, uint64_t now_us, uint32_t round, unsigned try_no
 {
     if(rtt_us < 0)
         rtt_us = 0;
-    if(p->min_rtt_us < 0 || rtt_us < p->min_rtt_us)
-        p->min_rtt_us = rtt_us;
-    p->rtt_hist[rtt_bucket(rtt_us)]++;
     p->answered_total++;
+    /* Karn: an answer to a probe sent more than once may answer an earlier
+     * try, so its RTT says nothing. */
+    if(try_no <= 1) {
+        if(p->min_rtt_us < 0 || rtt_us < p->min_rtt_us)
+            p->min_rtt_us = rtt_us;
+        p->rtt_hist[rtt_bucket(rtt_us)]++;
+    }
     p->last_answer_us = now_us;
     vg_path_round *cur = round_get(p, p->cur);
     if(cur)

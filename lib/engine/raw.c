@@ -35,6 +35,7 @@
 #define STATS_EVERY_US 200000
 #define PAUSE_US 1000         /* back-off when the kernel's queues are full */
 #define ROUTE_CACHE 4096      /* direct-mapped source address cache, per worker */
+#define LL_GRACE_US 10000     /* how long an ARP/ND answer waits for an IP one */
 
 /* Kinds of probe slot: a port probe (TCP SYN or UDP), or host discovery,
  * where one slot stands for a host and sends several packets. */
@@ -70,6 +71,12 @@ struct rprobe {
     uint8_t clean_losses; /* tries unanswered on a clean path */
     uint8_t path;   /* index of the worker's path controller */
     bool in_table;
+    /* Host discovery: a link-layer answer (ARP, neighbour advertisement)
+     * waits LL_GRACE_US for an IP-level one, which says more. */
+    bool ll_seen;
+    uint8_t ll_reason, ll_proto;
+    uint8_t ll_mac[6];
+    int64_t ll_rtt_us;
 };
 
 struct route_entry {
@@ -268,6 +275,8 @@ static vg_path *path_of(struct rworker *rw, const struct rprobe *p)
     return &rw->w->paths[p->path];
 }
 
+static void answered(struct rworker *rw, struct rprobe *p, bool limitable);
+
 /* Keeps an unanswered port in the silent set (its slot is free again);
  * it is reported at the end unless a late answer or a sweep finds it. */
 static void park(struct rworker *rw, struct rprobe *p)
@@ -302,6 +311,14 @@ static void on_timeout(vg_loop *loop, vg_timer *t)
     struct rworker *rw = p->rw;
     vg_rtt *r = scan_host(rw->w, p->target_idx);
 
+    if(p->ll_seen) {
+        /* Only the link layer answered within the grace: up all the same. */
+        answered(rw, p, false);
+        finish_ex(rw, p, VG_STATE_OPEN, p->ll_reason, p->ll_rtt_us, p->ll_proto,
+                  p->ll_mac[0] | p->ll_mac[1] | p->ll_mac[2] | p->ll_mac[3] | p->ll_mac[4] |
+                  p->ll_mac[5] ? p->ll_mac : NULL);
+        return;
+    }
     /* The deadline follows the host's latest estimate: a probe sent before
      * the host's first answer was armed at the floor and waits here for
      * what the estimate says by now. */
@@ -646,6 +663,7 @@ static struct rprobe *next_probe(struct rworker *rw)
         p->clean_losses = e->clean_losses;
         p->path = e->path;
         p->silent = (uint32_t)(e - rw->silent.v) + 1;
+        p->ll_seen = false;
         p->state = P_FREE;
         return p;
     }
@@ -681,6 +699,7 @@ static struct rprobe *next_probe(struct rworker *rw)
     p->tries = 0;
     p->clean_losses = 0;
     p->silent = 0;
+    p->ll_seen = false;
     p->state = P_FREE;
     return p;
 }
@@ -698,17 +717,18 @@ static bool can_send(const struct rworker *rw)
 
 /* Sends what the window and the rate allow, a few batches at a time.
  * Returns how long the loop may sleep: 0 (more to send now), a number of
- * ms (the rate or a pause), or -1 (until a reply or a timeout). */
-static int fill(struct rworker *rw)
+ * microseconds (the pacing or a pause), or -1 (until a reply or a
+ * timeout). */
+static int64_t fill(struct rworker *rw)
 {
     uint64_t now = vg_now_us(), wait_us = 0;
     unsigned budget = RAW_BATCH * RAW_BATCHES_PER_TURN;
-    int ret = -1;
+    int64_t ret = -1;
 
     for(unsigned i = 0; i < rw->w->npaths; i++)
         vg_path_tick(&rw->w->paths[i], now);
     if(now < rw->pause_until)
-        return (int)((rw->pause_until - now + 999) / 1000);
+        return (int64_t)(rw->pause_until - now);
     while(budget && can_send(rw)) {
         struct rprobe *p = next_probe(rw);
         if(!p)
@@ -716,9 +736,9 @@ static int fill(struct rworker *rw)
         vg_addr src;
         if(!route_probe(rw, p, &src))
             continue;
-        if(!vg_path_take(path_of(rw, p), now, 1, &wait_us)) {
+        if(!scan_pace(rw->w, path_of(rw, p), now, &wait_us)) {
             rw->held = p;
-            ret = (int)((wait_us + 999) / 1000);
+            ret = (int64_t)wait_us;
             break;
         }
         send_probe(rw, p, now, &src);
@@ -733,7 +753,7 @@ static int fill(struct rworker *rw)
             flush_queue(rw, &rw->q[f]);
     }
     if(rw->pause_until > now)
-        ret = (int)((rw->pause_until - now + 999) / 1000);
+        ret = (int64_t)(rw->pause_until - now);
     return ret;
 }
 
@@ -839,8 +859,27 @@ static void on_ping_reply(struct rworker *rw, const vg_probe_reply *r, uint8_t p
         return; /* another worker's host, or already up */
     }
     count(&rw->ctx->replies, 1);
+    const uint8_t *mac = reply_mac(rw, r, frame_mac);
+    if(!cookie) {
+        /* ARP or ND: the host is up, but an echo reply or a TCP answer
+         * may be on its way and says more; wait a little for it. */
+        if(p->ll_seen)
+            return;
+        p->ll_seen = true;
+        p->ll_reason = (uint8_t)r->reason;
+        p->ll_proto = proto;
+        p->ll_rtt_us = rtt_of(rw, p);
+        memset(p->ll_mac, 0, 6);
+        if(mac)
+            memcpy(p->ll_mac, mac, 6);
+        vg_timer_arm(rw->w->loop, &p->timer, rw->now + LL_GRACE_US);
+        return;
+    }
+    if(!mac && p->ll_seen)
+        mac = p->ll_mac[0] | p->ll_mac[1] | p->ll_mac[2] | p->ll_mac[3] | p->ll_mac[4] |
+              p->ll_mac[5] ? p->ll_mac : NULL;
     answered(rw, p, false);
-    finish_ex(rw, p, VG_STATE_OPEN, r->reason, rtt_of(rw, p), proto, reply_mac(rw, r, frame_mac));
+    finish_ex(rw, p, VG_STATE_OPEN, r->reason, rtt_of(rw, p), proto, mac);
 }
 
 static void on_ping_packet(struct rworker *rw, const vg_pkt *pkt, const uint8_t *mac)
@@ -989,7 +1028,7 @@ static int raw_worker_run(struct scan_worker *w)
         goto out;
     }
     while(!scan_stopping(s)) {
-        int wait_ms = fill(rw);
+        int64_t wait = fill(rw);
         drain(rw);
         if(!rw->active && rw->exhausted && rw->retry_head == NIL && !rw->held &&
            (!rw->sweeping || rw->silent.cursor >= rw->silent.len)) {
@@ -998,9 +1037,9 @@ static int raw_worker_run(struct scan_worker *w)
             report_silent(rw);
             break;
         }
-        if(wait_ms < 0 || wait_ms > STOP_CHECK_MS)
-            wait_ms = STOP_CHECK_MS;
-        int n = vg_loop_run_once(w->loop, wait_ms);
+        if(wait < 0 || wait > STOP_CHECK_MS * 1000)
+            wait = STOP_CHECK_MS * 1000;
+        int n = vg_loop_run_once_us(w->loop, wait);
         if(n < 0) {
             rc = vg_error_set(&w->err, VG_ESYS, "epoll_wait: %s", strerror(-n));
             break;

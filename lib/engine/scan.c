@@ -112,6 +112,10 @@ uint64_t scan_timeout_us(struct scan_worker *w, uint64_t target_idx)
 void scan_sample(struct scan_worker *w, uint64_t target_idx, int64_t rtt_us,
                  unsigned tries)
 {
+    /* Karn: the answer to a probe sent more than once may be to an
+     * earlier try; only first tries measure the RTT. */
+    if(tries > 1)
+        return;
     vg_rtt *r = scan_host(w, target_idx);
     if(r)
         vg_rtt_sample(r, rtt_us, tries);
@@ -182,6 +186,23 @@ vg_path *scan_path(struct scan_worker *w, const vg_addr *src)
     w->path_src[i].scope_id = 0;
     vg_path_init(&w->paths[i], &w->path_prm, vg_now_us());
     return &w->paths[i];
+}
+
+unsigned scan_pace(struct scan_worker *w, vg_path *path, uint64_t now_us, uint64_t *wait_us)
+{
+    uint64_t cap_wait = 0;
+    if(w->cap) {
+        /* The cap first; its token goes back when the path says no. */
+        if(!vg_path_take(w->cap, now_us, 1, &cap_wait)) {
+            *wait_us = cap_wait;
+            return 0;
+        }
+    }
+    if(vg_path_take(path, now_us, 1, wait_us))
+        return 1;
+    if(w->cap)
+        w->cap->tokens += 1; /* give the cap's token back */
+    return 0;
 }
 
 bool scan_adaptive_tries(const struct scan_worker *w)
@@ -397,6 +418,17 @@ int vg_scan_new(vg_scan **out, const vg_targets *targets, const vg_ports *ports,
         w->path_prm.max_rate = opts->rate > 0 ? opts->rate / nthreads : 0;
         if(w->path_prm.max_rate > 0 && w->path_prm.initial_rate > w->path_prm.max_rate)
             w->path_prm.initial_rate = w->path_prm.max_rate;
+        if(opts->rate > 0) {
+            w->cap = malloc(sizeof(*w->cap));
+            if(!w->cap) {
+                vg_scan_free(s);
+                return vg_error_set(err, VG_ENOMEM, "out of memory");
+            }
+            vg_path_params cp = {.initial_rate = opts->rate / nthreads,
+                                 .min_rate = opts->rate / nthreads,
+                                 .max_rate = opts->rate / nthreads, .fixed = true};
+            vg_path_init(w->cap, &cp, vg_now_us());
+        }
         if(w->path_prm.initial_rate < w->path_prm.min_rate)
             w->path_prm.initial_rate = w->path_prm.min_rate;
         w->path_prm.fixed = opts->min_rate > 0 && opts->rate > 0 && opts->min_rate >= opts->rate;
@@ -664,6 +696,7 @@ void vg_scan_free(vg_scan *s)
         free(w->batch);
         free(w->hosts.slots);
         free(w->paths);
+        free(w->cap);
     }
     if(s->prepared && s->engine->cleanup)
         s->engine->cleanup(s);

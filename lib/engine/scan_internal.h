@@ -45,6 +45,7 @@ struct scan_worker {
     vg_addr path_src[SCAN_MAX_PATHS];
     unsigned npaths;
     vg_path_params path_prm;
+    vg_path *cap;         /* --max-rate over all of the worker's paths; NULL: none */
     /* ports answered / positions taken from the walk: the scan-wide count
      * of responsive ports that the tries are chosen for */
     uint64_t ports_answered, positions_taken;
@@ -136,6 +137,10 @@ void scan_flush(struct scan_worker *w);
 /* The path controller for probes leaving from src (family 0: the
  * worker's default path). NULL only when out of memory. */
 vg_path *scan_path(struct scan_worker *w, const vg_addr *src);
+
+/* Pacing of one probe on path: the path's controller and the worker's
+ * --max-rate must both allow it. 0 and *wait_us when not yet. */
+unsigned scan_pace(struct scan_worker *w, vg_path *path, uint64_t now_us, uint64_t *wait_us);
 
 /* Tries a silent port gets, chosen by the path's loss evidence (see
  * vg_path_tries_needed), or the fixed count of --retries. */

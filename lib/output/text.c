@@ -396,12 +396,12 @@ static int text_end(vg_output *o, const vg_scan_end *e)
                     " -Pn scans every host)", c->down, st->skipped, st->skipped == 1 ? "" : "s");
         fputc('\n', o->fp);
     }
+    for(unsigned i = 0; i < e->npaths; i++)
+        text_path(o->fp, &e->paths[i], e);
     fprintf(o->fp, "%s: %" PRIu64 "/%" PRIu64 " ports scanned in %.2f s, %.0f probes/s (%" PRIu64
             " sent): %" PRIu64 " open, %" PRIu64 " closed, %" PRIu64 " filtered\n",
             e->interrupted ? "Interrupted" : "Done", st->done, st->total, st->elapsed_s, pps,
             st->sent, st->open, st->closed, st->filtered);
-    for(unsigned i = 0; i < e->npaths; i++)
-        text_path(o->fp, &e->paths[i], e);
     if(e->checked)
         fprintf(o->fp, "Checks: %" PRIu64 " ok, %" PRIu64 " warning, %" PRIu64 " critical, %" PRIu64
                 " unknown\n", e->check_count[VG_CHECK_OK], e->check_count[VG_CHECK_WARNING],
