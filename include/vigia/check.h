@@ -103,6 +103,7 @@ typedef enum vg_check_reason {
     VG_CR_PORT_UNREACH,     /* "port-unreach": ICMP port unreachable (udp://) */
     VG_CR_PACKET_LOSS,      /* "packet-loss": icmp:// lost more than --warn-loss/--crit-loss */
     VG_CR_STARTTLS,         /* "starttls-refused": the server would not start TLS */
+    VG_CR_HOSTKEY_UNVERIFIED, /* "hostkey-unverified": a pinned SSH host key, but no valid KEX signature */
     VG_CR__COUNT
 } vg_check_reason;
 
