@@ -265,6 +265,8 @@ typedef struct vg_check_result {
     char hostkey_type[32];
     char hostkey_fp[64];        /* "SHA256:..." as ssh-keygen -l prints it */
     bool hostkey_verified;      /* the server proved it holds the key (KEX signature) */
+    char ssh_kex[40];           /* the key exchange negotiated, "" before KEXINIT */
+    char hostkey_alg[32];       /* the host key (signature) algorithm negotiated */
 
     /* dns:// (issue 6) */
     int dns_rcode;              /* -1: no answer */

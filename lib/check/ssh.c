@@ -321,6 +321,8 @@ static bool ssh_on_kexinit(vg_stream *s, struct ssh_ctx *x, const uint8_t *p, si
     }
     memcpy(x->is, p, n);
     x->is_len = n;
+    snprintf(s->ck->res.ssh_kex, sizeof(s->ck->res.ssh_kex), "%s", alg->name);
+    snprintf(s->ck->res.hostkey_alg, sizeof(s->ck->res.hostkey_alg), "%s", hk);
     ssh_wb_u8(&b, SSH_MSG_KEX_ECDH_INIT);
     ssh_wb_string(&b, x->kex.qc, x->kex.qc_len);
     if(b.err || !ssh_send_packet(s, b.p, b.len)) {
