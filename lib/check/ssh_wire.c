@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The SSH wire format for the ssh check: bounds-checked readers, growable
- * writers, packet framing, name-list negotiation, and host key fingerprints
- * (the key exchange itself is in ssh_kex.c). Pure functions over buffers (no I/O, no state), so
- * unit tests and fuzz targets call them directly. */
+ * writers, packet framing, name-list negotiation and host key fingerprints
+ * (the key exchange itself is in ssh_kex.c). Pure functions over buffers
+ * (no I/O, no state), so unit tests and fuzz targets call them directly. */
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
