@@ -88,10 +88,11 @@ static int ssh_validate(const vg_check_opts *o, vg_error *err)
 }
 
 /* Whether an option pins the host key: then only a verified signature
- * passes. --expect-hostkey is the one such option. */
+ * passes. --expect-hostkey is the one such option; given at all, it pins
+ * (an empty list matches no key). */
 static bool hostkey_pinned(const vg_check_opts *o)
 {
-    return o->expect_hostkey && o->expect_hostkey[0];
+    return o->expect_hostkey != NULL;
 }
 
 static bool hostkey_expected(const vg_check_opts *o, const char *fp)
@@ -153,18 +154,16 @@ static void ssh_end(vg_check *ck, struct ssh_ctx *x, bool timed_out)
 
     r->hostkey_verified = verified;
     if(pinned && !verified) {
-        const char *fp = r->hostkey_fp[0] ? r->hostkey_fp : "(none received)";
+        /* What stopped the exchange is said in this finding when it is a
+         * protocol matter; a timeout, reset or local failure keeps its own
+         * finding (and reason) after this one. */
         bool merge = x->prob_set && !timed_out &&
                      (x->prob_reason == VG_CR_PROTOCOL_ERROR || x->prob_reason == VG_CR_OK);
         if(merge)
-            check_finding(ck, VG_CHECK_CRITICAL, VG_CR_HOSTKEY_UNVERIFIED,
-                          "host key not verified: %s; the server did not prove it holds host key %s", x->prob,
-                          fp);
+            check_finding(ck, VG_CHECK_CRITICAL, VG_CR_HOSTKEY_UNVERIFIED, "host key not verified: %s", x->prob);
         else
             check_finding(ck, VG_CHECK_CRITICAL, VG_CR_HOSTKEY_UNVERIFIED,
-                          "host key not verified: the server did not prove it holds host key %s%s%s", fp,
-                          !timed_out && x->prob_set && !x->prob_reason ? ": " : "",
-                          !timed_out && x->prob_set && !x->prob_reason ? x->prob : "");
+                          "host key not verified: the server did not prove it holds the pinned key");
         if(timed_out)
             stream_timeout_finding(&x->stream, x->step == SSH_BANNER ? "an SSH version line" : "the key exchange reply");
         else if(!merge && x->prob_set && x->prob_reason)
@@ -187,7 +186,9 @@ static void ssh_end(vg_check *ck, struct ssh_ctx *x, bool timed_out)
     else if(r->banner[0]) {
         const char *note = "";
         char nb[sizeof(x->prob) + 40];
-        if(timed_out)
+        if(pinned)
+            ; /* the hostkey-unverified finding says why */
+        else if(timed_out)
             note = " (host key not read: the key exchange did not finish in time)";
         else if(x->prob_set && !x->prob_reason) {
             snprintf(nb, sizeof(nb), " (host key not read: %s)", x->prob);
@@ -352,8 +353,8 @@ static void ssh_reply(vg_stream *s, struct ssh_ctx *x, const uint8_t *p, size_t 
     snprintf(res->hostkey_type, sizeof(res->hostkey_type), "%s", hk.type);
     snprintf(res->hostkey_fp, sizeof(res->hostkey_fp), "%s", hk.ks ? hk.fp : "");
     if(x->verdict == SSH_HK_INVALID)
-        ssh_problem(x, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR, true, "%s (%s, host key %s)", why,
-                    x->kex.alg->name, hk.ks ? hk.fp : "unreadable");
+        ssh_problem(x, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR, true, "%s (%s, %s)", why, x->kex.alg->name,
+                    x->kex.hostkey_alg);
     else if(x->verdict != SSH_HK_VERIFIED)
         ssh_problem(x, VG_CHECK_CRITICAL, VG_CR_OK, false, "%s", why ? why : "not judged");
     ssh_end(ck, x, false);

@@ -94,6 +94,13 @@ def test_not_ssh(vigia, hostile, mode, payload, reason):
         assert rec["reason"] in ("conn-reset", "conn-closed"), rec
     else:
         assert rec["reason"] == reason, rec
+    # With a pinned key the key is what failed first; why is listed too.
+    r, rec = one(vigia, f"ssh://127.0.0.1:{h.port}", "--timeout", "800ms", "--expect-hostkey", "SHA256:" + "D" * 43)
+    assert r.returncode == 2 and rec["reason"] == "hostkey-unverified", rec
+    if mode == "rst":
+        assert {"conn-reset", "conn-closed"} & set(rec["reasons"]), rec
+    elif reason != "protocol-error":
+        assert reason in rec["reasons"], rec
 
 
 def test_escapes_in_banner(vigia, hostile):
