@@ -372,7 +372,7 @@ ssh_hk_verdict ssh_verify_signature(const char *alg, const uint8_t *ks, size_t k
     }
     else if(!strcmp(alg, "rsa-sha2-256") || !strcmp(alg, "rsa-sha2-512")) {
         const uint8_t *e, *nn;
-        size_t en, nnn;
+        size_t en, nnn, modlen;
         OSSL_PARAM_BLD *bld;
         BIGNUM *be, *bn;
         mdname = alg[9] == '2' ? "SHA256" : "SHA512";
@@ -400,7 +400,8 @@ ssh_hk_verdict ssh_verify_signature(const char *alg, const uint8_t *ks, size_t k
             *why = "unacceptable ssh-rsa host key (modulus under 1024 or over 16384 bits, or even exponent)";
             return SSH_HK_INVALID;
         }
-        if(sdn == 0 || sdn > (size_t)(BN_num_bytes(bn))) {
+        modlen = (size_t)BN_num_bytes(bn);
+        if(sdn == 0 || sdn > modlen) {
             BN_free(be);
             BN_free(bn);
             *why = "an RSA signature longer than the modulus";
@@ -414,9 +415,12 @@ ssh_hk_verdict ssh_verify_signature(const char *alg, const uint8_t *ks, size_t k
         }
         BN_free(be);
         BN_free(bn);
-        if((der = OPENSSL_malloc(sdn))) {
-            memcpy(der, sd, sdn);
-            dern = sdn;
+        /* A signature with its leading zero bytes left out is padded
+         * back to the modulus length, as OpenSSH does; OpenSSL wants it
+         * whole. */
+        if((der = OPENSSL_zalloc(modlen))) {
+            memcpy(der + modlen - sdn, sd, sdn);
+            dern = modlen;
         }
     }
     else {

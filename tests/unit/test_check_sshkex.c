@@ -4,6 +4,7 @@
  * ephemeral key, the exchange hash, the signature) and check that only an
  * intact reply gives SSH_HK_VERIFIED, and that negotiation picks what the
  * client prefers. */
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
@@ -232,6 +233,63 @@ static void test_signature_algorithm_must_be_negotiated(void **state)
     EVP_PKEY_free(sv.host);
 }
 
+/* RSA signatures whose leading zero bytes were left out still verify (they
+ * are padded back), and the SHA-1 ssh-rsa name is never accepted. */
+static void test_rsa_short_signature(void **state)
+{
+    EVP_PKEY *rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
+    BIGNUM *n = NULL, *e = NULL;
+    uint8_t nb[129], eb[8], h[32] = {0}, sig[128];
+    size_t sign = 0;
+    int nl, el, tries;
+    ssh_buf ks = {0}, sb = {0};
+    const char *why = NULL;
+    (void)state;
+    assert_non_null(rsa);
+    assert_int_equal(EVP_PKEY_get_bn_param(rsa, OSSL_PKEY_PARAM_RSA_N, &n), 1);
+    assert_int_equal(EVP_PKEY_get_bn_param(rsa, OSSL_PKEY_PARAM_RSA_E, &e), 1);
+    nl = BN_bn2bin(n, nb);
+    el = BN_bn2bin(e, eb);
+    ssh_wb_string(&ks, "ssh-rsa", 7);
+    ssh_wb_mpint(&ks, eb, (size_t)el);
+    ssh_wb_mpint(&ks, nb, (size_t)nl);
+    /* find a hash whose signature starts with a zero byte (1 in 256) */
+    for(tries = 0; tries < 20000; tries++) {
+        EVP_MD_CTX *mc = EVP_MD_CTX_new();
+        memcpy(h, &tries, sizeof(tries));
+        sign = sizeof(sig);
+        assert_int_equal(EVP_DigestSignInit(mc, NULL, EVP_sha256(), NULL, rsa), 1);
+        assert_int_equal(EVP_DigestSign(mc, sig, &sign, h, sizeof(h)), 1);
+        EVP_MD_CTX_free(mc);
+        if(sig[0] == 0)
+            break;
+    }
+    assert_true(tries < 20000);
+    assert_int_equal(sign, 128);
+    ssh_wb_string(&sb, "rsa-sha2-256", 12);
+    ssh_wb_string(&sb, sig, sign);
+    assert_int_equal(ssh_verify_signature("rsa-sha2-256", ks.p, ks.len, sb.p, sb.len, h, sizeof(h), &why),
+                     SSH_HK_VERIFIED);
+    ssh_buf_free(&sb);
+    ssh_wb_string(&sb, "rsa-sha2-256", 12);
+    ssh_wb_string(&sb, sig + 1, sign - 1);
+    assert_int_equal(ssh_verify_signature("rsa-sha2-256", ks.p, ks.len, sb.p, sb.len, h, sizeof(h), &why),
+                     SSH_HK_VERIFIED);
+    /* the same bytes under another name, or a name we refuse */
+    assert_int_equal(ssh_verify_signature("rsa-sha2-512", ks.p, ks.len, sb.p, sb.len, h, sizeof(h), &why),
+                     SSH_HK_INVALID);
+    ssh_buf_free(&sb);
+    ssh_wb_string(&sb, "ssh-rsa", 7);
+    ssh_wb_string(&sb, sig, sign);
+    assert_int_not_equal(ssh_verify_signature("ssh-rsa", ks.p, ks.len, sb.p, sb.len, h, sizeof(h), &why),
+                         SSH_HK_VERIFIED);
+    ssh_buf_free(&sb);
+    ssh_buf_free(&ks);
+    BN_free(n);
+    BN_free(e);
+    EVP_PKEY_free(rsa);
+}
+
 static void kexinit(ssh_buf *b, const char *kex, const char *hk, bool full)
 {
     static const uint8_t cookie[16];
@@ -290,6 +348,7 @@ int main(void)
         cmocka_unit_test(test_honest_reply_verifies),
         cmocka_unit_test(test_broken_replies_do_not_verify),
         cmocka_unit_test(test_signature_algorithm_must_be_negotiated),
+        cmocka_unit_test(test_rsa_short_signature),
         cmocka_unit_test(test_kexinit_negotiation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
