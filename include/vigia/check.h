@@ -103,6 +103,7 @@ typedef enum vg_check_reason {
     VG_CR_PORT_UNREACH,     /* "port-unreach": ICMP port unreachable (udp://) */
     VG_CR_PACKET_LOSS,      /* "packet-loss": icmp:// lost more than --warn-loss/--crit-loss */
     VG_CR_STARTTLS,         /* "starttls-refused": the server would not start TLS */
+    VG_CR_HOSTKEY_UNVERIFIED, /* "hostkey-unverified": a pinned SSH host key, but no valid KEX signature */
     VG_CR__COUNT
 } vg_check_reason;
 
@@ -264,6 +265,8 @@ typedef struct vg_check_result {
     char hostkey_type[32];
     char hostkey_fp[64];        /* "SHA256:..." as ssh-keygen -l prints it */
     bool hostkey_verified;      /* the server proved it holds the key (KEX signature) */
+    char ssh_kex[40];           /* the key exchange negotiated, "" before KEXINIT */
+    char hostkey_alg[32];       /* the host key (signature) algorithm negotiated */
 
     /* dns:// (issue 6) */
     int dns_rcode;              /* -1: no answer */

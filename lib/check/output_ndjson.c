@@ -132,7 +132,18 @@ void vg_check_json_write(FILE *fp, const vg_check_result *r, unsigned flags)
             vg_json_string(fp, r->hostkey_fp);
         else
             fputs("null", fp);
-        fprintf(fp, ",\"hostkey_verified\":%s}", r->hostkey_verified ? "true" : "false");
+        fprintf(fp, ",\"hostkey_verified\":%s", r->hostkey_verified ? "true" : "false");
+        fputs(",\"kex\":", fp);
+        if(r->ssh_kex[0])
+            vg_json_string(fp, r->ssh_kex);
+        else
+            fputs("null", fp);
+        fputs(",\"hostkey_algorithm\":", fp);
+        if(r->hostkey_alg[0])
+            vg_json_string(fp, r->hostkey_alg);
+        else
+            fputs("null", fp);
+        fputc('}', fp);
     }
     else if(!strcmp(r->kind, "dns")) {
         /* issue 6: the answer */

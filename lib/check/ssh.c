@@ -1,18 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /* ssh://host[:port]: read the server's version line, then run the first
- * half of an SSH transport key exchange (RFC 4253 with curve25519-sha256,
- * RFC 8731) just far enough to receive KEX_ECDH_REPLY: it carries the
- * server's host key and a signature over the exchange hash, which we
- * verify, so a fingerprint match means the server holds the private key.
- * Nothing is encrypted and no authentication happens; we close right after.
- * Every byte from the server goes through the bounded readers below. */
-#include <openssl/evp.h>
+ * half of an SSH transport key exchange (RFC 4253; curve25519-sha256 of
+ * RFC 8731 or ecdh-sha2-nistp256/384/521 of RFC 5656, as negotiated) just
+ * far enough to receive KEX_ECDH_REPLY: it carries the server's host key
+ * and a signature over the exchange hash, which ssh_kex.c judges, so a
+ * fingerprint match means the server holds the private key. Nothing is
+ * encrypted and no authentication happens; we close right after.
+ *
+ * Every attempt that got a connection ends in ssh_end(), which is the only
+ * place that turns the key exchange into findings: with a pinned host key,
+ * anything but SSH_HK_VERIFIED is CRITICAL hostkey-unverified, whatever
+ * path led there. Every byte from the server goes through bounded readers. */
 #include <openssl/rand.h>
 #include <regex.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check/check_internal.h"
+#include "check/ssh_kex.h"
 #include "check/ssh_wire.h"
 #include "vigia_config.h"
 
@@ -27,9 +33,6 @@
 #define SSH_MSG_KEX_ECDH_INIT 30
 #define SSH_MSG_KEX_ECDH_REPLY 31
 
-static const char kex_algs[] = "curve25519-sha256,curve25519-sha256@libssh.org";
-static const char hostkey_algs[] =
-    "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256";
 /* We never encrypt, but the server must find something in common to go on. */
 static const char cipher_algs[] =
     "chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr,aes128-gcm@openssh.com,"
@@ -51,10 +54,15 @@ struct ssh_ctx {
     ssh_buf ic;                 /* our KEXINIT payload */
     uint8_t *is;                /* theirs */
     size_t is_len;
-    EVP_PKEY *eph;              /* our X25519 key */
-    uint8_t qc[32];
-    char kex[40];
-    char hostkey_alg[32];
+    ssh_kex kex;
+    ssh_hk_verdict verdict;     /* zero (not verified) until a signature verifies */
+    /* What stopped the exchange short of a verified key, for ssh_end():
+     * a finding (state, reason) that is reported with or without a pinned
+     * key when always is set, else only a note on an unpinned check. */
+    int prob_state, prob_reason;
+    bool prob_always, prob_set;
+    char prob[220];
+    char banner_mismatch[220];  /* the --expect-version finding, or "" */
 };
 
 /* --- the kind ----------------------------------------------------------------- */
@@ -77,6 +85,14 @@ static int ssh_validate(const vg_check_opts *o, vg_error *err)
             return vg_error_set(err, VG_EINVAL,
                                 "--expect-hostkey '%s': expected SHA256:... as ssh-keygen -lf prints it", *h);
     return VG_OK;
+}
+
+/* Whether an option pins the host key: then only a verified signature
+ * passes. --expect-hostkey is the one such option; given at all, it pins
+ * (an empty list matches no key). */
+static bool hostkey_pinned(const vg_check_opts *o)
+{
+    return o->expect_hostkey != NULL;
 }
 
 static bool hostkey_expected(const vg_check_opts *o, const char *fp)
@@ -108,23 +124,79 @@ static bool ssh_send_packet(vg_stream *s, const uint8_t *payload, size_t n)
     return ok;
 }
 
-static void ssh_fail(vg_check *ck, int state, int reason, const char *msg)
+/* Records what stopped the exchange (the first thing only). */
+static void ssh_problem(struct ssh_ctx *x, int state, int reason, bool always, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static void ssh_problem(struct ssh_ctx *x, int state, int reason, bool always, const char *fmt, ...)
 {
-    check_finding(ck, state, reason, "%s", msg);
-    check_attempt_done(ck);
+    va_list ap;
+    if(x->prob_set)
+        return;
+    x->prob_set = true;
+    x->prob_state = state;
+    x->prob_reason = reason;
+    x->prob_always = always;
+    va_start(ap, fmt);
+    vsnprintf(x->prob, sizeof(x->prob), fmt, ap);
+    va_end(ap);
 }
 
-static void ssh_done_summary(vg_check *ck, const char *extra)
+/* The end of every attempt that reached the server: the findings, in
+ * order of importance, then the summary. timed_out: the deadline passed
+ * (the stream driver words that finding). */
+static void ssh_end(vg_check *ck, struct ssh_ctx *x, bool timed_out)
 {
-    char t[32];
+    const vg_check_opts *o = ck->opts;
     vg_check_result *r = &ck->res;
+    bool pinned = hostkey_pinned(o);
+    bool verified = x->verdict == SSH_HK_VERIFIED;
+    char t[32];
+
+    r->hostkey_verified = verified;
+    if(pinned && !verified) {
+        /* What stopped the exchange is said in this finding when it is a
+         * protocol matter; a timeout, reset or local failure keeps its own
+         * finding (and reason) after this one. */
+        bool merge = x->prob_set && !timed_out &&
+                     (x->prob_reason == VG_CR_PROTOCOL_ERROR || x->prob_reason == VG_CR_OK);
+        if(merge)
+            check_finding(ck, VG_CHECK_CRITICAL, VG_CR_HOSTKEY_UNVERIFIED, "host key not verified: %s", x->prob);
+        else
+            check_finding(ck, VG_CHECK_CRITICAL, VG_CR_HOSTKEY_UNVERIFIED,
+                          "host key not verified: the server did not prove it holds the pinned key");
+        if(timed_out)
+            stream_timeout_finding(&x->stream, x->step == SSH_BANNER ? "an SSH version line" : "the key exchange reply");
+        else if(!merge && x->prob_set && x->prob_reason)
+            check_finding(ck, x->prob_state, x->prob_reason, "%s", x->prob);
+    }
+    else if(timed_out) {
+        if(x->step == SSH_BANNER)
+            stream_timeout_finding(&x->stream, "an SSH version line");
+    }
+    else if(x->prob_set && x->prob_reason && (x->prob_always || pinned))
+        check_finding(ck, x->prob_state, x->prob_reason, "%s", x->prob);
+    if(pinned && r->hostkey_fp[0] && !hostkey_expected(o, r->hostkey_fp))
+        check_finding(ck, VG_CHECK_CRITICAL, VG_CR_HOSTKEY_MISMATCH, "host key %s (%s) is not the expected one",
+                      r->hostkey_fp, r->hostkey_type);
+    if(x->banner_mismatch[0])
+        check_finding(ck, VG_CHECK_CRITICAL, VG_CR_BANNER_MISMATCH, "%s", x->banner_mismatch);
     if(r->hostkey_fp[0])
         check_summary(ck, "%s; %s key %s%s in %s", r->banner, r->hostkey_type, r->hostkey_fp,
-                      r->hostkey_verified ? "" : " (unverified)",
-                      check_fmt_us(check_since_attempt(ck), t, sizeof(t)));
-    else
-        check_summary(ck, "%s in %s%s", r->banner, check_fmt_us(check_since_attempt(ck), t, sizeof(t)),
-                      extra ? extra : "");
+                      verified ? "" : " (unverified)", check_fmt_us(check_since_attempt(ck), t, sizeof(t)));
+    else if(r->banner[0]) {
+        const char *note = "";
+        char nb[sizeof(x->prob) + 40];
+        if(pinned)
+            ; /* the hostkey-unverified finding says why */
+        else if(timed_out)
+            note = " (host key not read: the key exchange did not finish in time)";
+        else if(x->prob_set && !x->prob_reason) {
+            snprintf(nb, sizeof(nb), " (host key not read: %s)", x->prob);
+            note = nb;
+        }
+        check_summary(ck, "%s in %s%s", r->banner, check_fmt_us(check_since_attempt(ck), t, sizeof(t)), note);
+    }
+    check_attempt_done(ck);
 }
 
 static void ssh_open(vg_stream *s)
@@ -137,11 +209,15 @@ static void ssh_open(vg_stream *s)
 
     snprintf(x->vc, sizeof(x->vc), "SSH-2.0-vigia_%s", VIGIA_VERSION);
     snprintf(line, sizeof(line), "%s\r\n", x->vc);
-    RAND_bytes(cookie, sizeof(cookie));
+    if(RAND_bytes(cookie, sizeof(cookie)) != 1) {
+        ssh_problem(x, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, true, "no random bytes for the KEXINIT cookie");
+        ssh_end(ck, x, false);
+        return;
+    }
     ssh_wb_u8(b, SSH_MSG_KEXINIT);
     ssh_wb_bytes(b, cookie, sizeof(cookie));
-    ssh_wb_string(b, kex_algs, strlen(kex_algs));
-    ssh_wb_string(b, hostkey_algs, strlen(hostkey_algs));
+    ssh_wb_string(b, ssh_kex_names, strlen(ssh_kex_names));
+    ssh_wb_string(b, ssh_hostkey_names, strlen(ssh_hostkey_names));
     ssh_wb_string(b, cipher_algs, strlen(cipher_algs));
     ssh_wb_string(b, cipher_algs, strlen(cipher_algs));
     ssh_wb_string(b, mac_algs, strlen(mac_algs));
@@ -152,12 +228,15 @@ static void ssh_open(vg_stream *s)
     ssh_wb_string(b, "", 0);
     ssh_wb_u8(b, 0);
     ssh_wb_u32(b, 0);
-    if(b->err || stream_write(s, line, strlen(line)) || !ssh_send_packet(s, b->p, b->len))
-        ssh_fail(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, "out of memory");
+    if(b->err || stream_write(s, line, strlen(line)) || !ssh_send_packet(s, b->p, b->len)) {
+        ssh_problem(x, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, true, "out of memory");
+        ssh_end(ck, x, false);
+    }
 }
 
 /* One line before or at the version. Returns 1 when the banner is read,
- * 0 when more is needed, -1 after finishing the attempt. */
+ * 0 when more is needed, -1 when the server is not speaking SSH (the
+ * problem is recorded). */
 static int ssh_banner(vg_stream *s, struct ssh_ctx *x)
 {
     vg_check *ck = s->ck;
@@ -169,9 +248,8 @@ static int ssh_banner(vg_stream *s, struct ssh_ctx *x)
             if(s->in_len >= 256) {
                 check_where(ck, where, sizeof(where));
                 vg_escape(got, sizeof(got), s->in, 48);
-                check_finding(ck, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR,
-                              "%s answers, but not with an SSH version line: \"%s\"", where, got);
-                check_attempt_done(ck);
+                ssh_problem(x, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR, true,
+                            "%s answers, but not with an SSH version line: \"%s\"", where, got);
                 return -1;
             }
             return 0;
@@ -189,10 +267,9 @@ static int ssh_banner(vg_stream *s, struct ssh_ctx *x)
         if(++x->prelines > SSH_MAX_PRELINES) {
             check_where(ck, where, sizeof(where));
             vg_escape(got, sizeof(got), s->in, n < 48 ? n : 48);
-            check_finding(ck, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR,
-                          "%s answers, but sent %d lines without an SSH version line (last: \"%s\")", where,
-                          SSH_MAX_PRELINES, got);
-            check_attempt_done(ck);
+            ssh_problem(x, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR, true,
+                        "%s answers, but sent %d lines without an SSH version line (last: \"%s\")", where,
+                        SSH_MAX_PRELINES, got);
             return -1;
         }
         stream_consume(s, (size_t)(nl - s->in) + 1);
@@ -203,7 +280,6 @@ static void ssh_after_banner(vg_stream *s, struct ssh_ctx *x)
 {
     vg_check *ck = s->ck;
     const vg_check_opts *o = ck->opts;
-    (void)x;
     if(o->expect_version) {
         regex_t re;
         if(sendexpect_compile(&re, o->expect_version, "--expect-version", NULL) == VG_OK) {
@@ -212,172 +288,117 @@ static void ssh_after_banner(vg_stream *s, struct ssh_ctx *x)
             if(!ok) {
                 char want[128];
                 vg_escape(want, sizeof(want), o->expect_version, strlen(o->expect_version));
-                check_finding(ck, VG_CHECK_CRITICAL, VG_CR_BANNER_MISMATCH,
-                              "version \"%s\" does not match /%s/", ck->res.banner, want);
+                snprintf(x->banner_mismatch, sizeof(x->banner_mismatch), "version \"%s\" does not match /%s/",
+                         ck->res.banner, want);
             }
         }
     }
 }
 
-static void ssh_kexinit(vg_stream *s, struct ssh_ctx *x, const uint8_t *p, size_t n)
+/* The server's KEXINIT: negotiate, then send our ephemeral key. Returns
+ * false when the exchange cannot go on (the problem is recorded). */
+static bool ssh_on_kexinit(vg_stream *s, struct ssh_ctx *x, const uint8_t *p, size_t n)
 {
-    vg_check *ck = s->ck;
-    ssh_rd r = {p, n, 0, false};
-    const uint8_t *kex, *hk;
-    size_t kexn, hkn;
-    uint8_t msg;
-    size_t qn = sizeof(x->qc);
+    ssh_kexinit ki;
+    const ssh_kex_alg *alg;
+    char hk[32];
     ssh_buf b = {0};
-    EVP_PKEY_CTX *pc;
 
-    ssh_rd_u8(&r, &msg);
-    ssh_rd_skip(&r, 16);
-    ssh_rd_string(&r, &kex, &kexn);
-    ssh_rd_string(&r, &hk, &hkn);
-    if(r.err) {
-        ssh_fail(ck, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR, "malformed KEXINIT from the server");
-        return;
+    if(!ssh_kexinit_parse(p, n, &ki)) {
+        ssh_problem(x, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR, true, "malformed KEXINIT from the server");
+        return false;
+    }
+    if(!ssh_kexinit_negotiate(&ki, &alg, hk, sizeof(hk))) {
+        ssh_problem(x, VG_CHECK_CRITICAL, VG_CR_OK, false,
+                    "no key exchange or host key algorithm in common with the server (vigia does "
+                    "curve25519-sha256 and ecdh-sha2-nistp256/384/521 with ed25519, ecdsa or rsa-sha2 keys)");
+        return false;
     }
     x->is = malloc(n);
-    if(!x->is) {
-        ssh_fail(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, "out of memory");
-        return;
+    if(!x->is || !ssh_kex_start(&x->kex, alg, hk)) {
+        ssh_problem(x, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, true, "out of memory, or OpenSSL cannot make a %s key",
+                    alg->name);
+        return false;
     }
     memcpy(x->is, p, n);
     x->is_len = n;
-    if(!ssh_namelist_pick(kex_algs, kex, kexn, x->kex, sizeof(x->kex)) ||
-       !ssh_namelist_pick(hostkey_algs, hk, hkn, x->hostkey_alg, sizeof(x->hostkey_alg))) {
-        if(ck->opts->expect_hostkey)
-            ssh_fail(ck, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR,
-                     "no key exchange or host key algorithm in common with the server (need curve25519-sha256 "
-                     "and ed25519, ecdsa or rsa-sha2 keys): cannot read its host key");
-        else {
-            ssh_done_summary(ck, " (host key not read: no common key exchange)");
-            check_attempt_done(ck);
-        }
-        return;
-    }
-    pc = EVP_PKEY_CTX_new_id(EVP_PKEY_X25519, NULL);
-    if(!pc || EVP_PKEY_keygen_init(pc) != 1 || EVP_PKEY_keygen(pc, &x->eph) != 1 ||
-       EVP_PKEY_get_raw_public_key(x->eph, x->qc, &qn) != 1) {
-        EVP_PKEY_CTX_free(pc);
-        ssh_fail(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, "cannot make an X25519 key");
-        return;
-    }
-    EVP_PKEY_CTX_free(pc);
+    snprintf(s->ck->res.ssh_kex, sizeof(s->ck->res.ssh_kex), "%s", alg->name);
+    snprintf(s->ck->res.hostkey_alg, sizeof(s->ck->res.hostkey_alg), "%s", hk);
     ssh_wb_u8(&b, SSH_MSG_KEX_ECDH_INIT);
-    ssh_wb_string(&b, x->qc, sizeof(x->qc));
+    ssh_wb_string(&b, x->kex.qc, x->kex.qc_len);
     if(b.err || !ssh_send_packet(s, b.p, b.len)) {
         ssh_buf_free(&b);
-        ssh_fail(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, "out of memory");
-        return;
+        ssh_problem(x, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, true, "out of memory");
+        return false;
     }
     ssh_buf_free(&b);
     x->step = SSH_REPLY;
+    return true;
 }
 
-/* Exchange hash of curve25519-sha256 (RFC 8731 3.1, RFC 5656 4). */
-static bool ssh_exchange_hash(struct ssh_ctx *x, const uint8_t *ks, size_t ksn, const uint8_t *qs,
-                              size_t qsn, const uint8_t *k, size_t kn, uint8_t h[32])
-{
-    ssh_buf b = {0};
-    bool ok;
-    ssh_wb_string(&b, x->vc, strlen(x->vc));
-    ssh_wb_string(&b, x->vs, x->vs_len);
-    ssh_wb_string(&b, x->ic.p, x->ic.len);
-    ssh_wb_string(&b, x->is, x->is_len);
-    ssh_wb_string(&b, ks, ksn);
-    ssh_wb_string(&b, x->qc, sizeof(x->qc));
-    ssh_wb_string(&b, qs, qsn);
-    ssh_wb_mpint(&b, k, kn);
-    ok = !b.err && EVP_Digest(b.p, b.len, h, NULL, EVP_sha256(), NULL) == 1;
-    ssh_buf_free(&b);
-    return ok;
-}
-
+/* KEX_ECDH_REPLY: the verdict on the host key, then the end. */
 static void ssh_reply(vg_stream *s, struct ssh_ctx *x, const uint8_t *p, size_t n)
 {
     vg_check *ck = s->ck;
     vg_check_result *res = &ck->res;
-    ssh_rd r = {p, n, 0, false};
-    const uint8_t *ks, *qs, *sig, *kt;
-    size_t ksn, qsn, sign, ktn;
-    uint8_t msg, k[32], h[32];
-    size_t kn = sizeof(k);
-    EVP_PKEY *peer = NULL;
-    EVP_PKEY_CTX *dc = NULL;
-    int v = -1;
+    ssh_transcript t = {
+        .vc = (const uint8_t *)x->vc, .vcn = strlen(x->vc), .vs = (const uint8_t *)x->vs, .vsn = x->vs_len,
+        .ic = x->ic.p, .icn = x->ic.len, .is = x->is, .isn = x->is_len,
+    };
+    ssh_hostkey hk;
+    const char *why = NULL;
 
-    ssh_rd_u8(&r, &msg);
-    ssh_rd_string(&r, &ks, &ksn);
-    ssh_rd_string(&r, &qs, &qsn);
-    ssh_rd_string(&r, &sig, &sign);
-    if(r.err || ksn == 0) {
-        ssh_fail(ck, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR, "malformed KEX_ECDH_REPLY from the server");
-        return;
-    }
-    {
-        ssh_rd kr = {ks, ksn, 0, false};
-        if(ssh_rd_string(&kr, &kt, &ktn))
-            vg_escape(res->hostkey_type, sizeof(res->hostkey_type), kt, ktn);
-    }
-    ssh_fingerprint(ks, ksn, res->hostkey_fp, sizeof(res->hostkey_fp));
-    /* The server proves it holds the key: verify its signature over H. */
-    if(qsn == 32)
-        peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, qs, qsn);
-    if(peer && (dc = EVP_PKEY_CTX_new(x->eph, NULL)) && EVP_PKEY_derive_init(dc) == 1 &&
-       EVP_PKEY_derive_set_peer(dc, peer) == 1 && EVP_PKEY_derive(dc, k, &kn) == 1 && kn == 32 &&
-       ssh_exchange_hash(x, ks, ksn, qs, qsn, k, kn, h))
-        v = ssh_verify_signature(ks, ksn, sig, sign, h, sizeof(h));
-    EVP_PKEY_CTX_free(dc);
-    EVP_PKEY_free(peer);
-    res->hostkey_verified = v == 1;
-    if(v == 0)
-        check_finding(ck, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR,
-                      "the server's signature over the key exchange does not verify with its host key %s",
-                      res->hostkey_fp);
-    if(ck->opts->expect_hostkey && !hostkey_expected(ck->opts, res->hostkey_fp))
-        check_finding(ck, VG_CHECK_CRITICAL, VG_CR_HOSTKEY_MISMATCH,
-                      "host key %s (%s) is not the expected one", res->hostkey_fp, res->hostkey_type);
-    ssh_done_summary(ck, NULL);
-    check_attempt_done(ck);
+    x->verdict = ssh_kex_judge_reply(&x->kex, &t, p, n, &hk, &why);
+    /* What is reported is what was judged: the same K_S bytes. */
+    snprintf(res->hostkey_type, sizeof(res->hostkey_type), "%s", hk.type);
+    snprintf(res->hostkey_fp, sizeof(res->hostkey_fp), "%s", hk.ks ? hk.fp : "");
+    if(x->verdict == SSH_HK_INVALID)
+        ssh_problem(x, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR, true, "%s (%s, %s)", why, x->kex.alg->name,
+                    x->kex.hostkey_alg);
+    else if(x->verdict != SSH_HK_VERIFIED)
+        ssh_problem(x, VG_CHECK_CRITICAL, VG_CR_OK, false, "%s", why ? why : "not judged");
+    ssh_end(ck, x, false);
 }
 
 static void ssh_data(vg_stream *s)
 {
     struct ssh_ctx *x = s->ud;
     vg_check *ck = s->ck;
+    char where[128];
     if(x->step == SSH_BANNER) {
         int rc = ssh_banner(s, x);
-        if(rc <= 0)
+        if(rc == 0)
             return;
-        if(s->ck->res.banner[0] && strncmp(x->vs, "SSH-2.0-", 8) && strncmp(x->vs, "SSH-1.99-", 9)) {
-            ssh_after_banner(s, x);
-            if(ck->opts->expect_hostkey)
-                check_finding(ck, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR,
-                              "the server speaks an SSH version other than 2.0: cannot read its host key");
-            ssh_done_summary(ck, NULL);
-            check_attempt_done(ck);
+        if(rc < 0) {
+            ssh_end(ck, x, false);
             return;
         }
         ssh_after_banner(s, x);
+        if(strncmp(x->vs, "SSH-2.0-", 8) && strncmp(x->vs, "SSH-1.99-", 9)) {
+            ssh_problem(x, VG_CHECK_CRITICAL, VG_CR_OK, false, "the server speaks an SSH version other than 2.0");
+            ssh_end(ck, x, false);
+            return;
+        }
         x->step = SSH_KEXINIT;
     }
-    for(int guard = 0; guard < 64; guard++) {
+    /* Each round consumes a whole packet (at least 9 bytes) of a bounded
+     * buffer, so this ends. */
+    for(;;) {
         const uint8_t *payload;
         size_t plen, used;
         int rc = ssh_packet_parse(s->in, s->in_len, &used, &payload, &plen);
-        char where[128];
         if(rc == 0) {
-            if(s->in_len == s->in_cap)
-                ssh_fail(ck, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR, "SSH packet larger than the buffer");
+            if(s->in_len == s->in_cap) {
+                ssh_problem(x, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR, true, "SSH packet larger than the buffer");
+                ssh_end(ck, x, false);
+            }
             return;
         }
         if(rc < 0 || plen == 0) {
             check_where(ck, where, sizeof(where));
-            check_finding(ck, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR,
-                          "%s sent a malformed SSH packet during key exchange", where);
-            check_attempt_done(ck);
+            ssh_problem(x, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR, true,
+                        "%s sent a malformed SSH packet during key exchange", where);
+            ssh_end(ck, x, false);
             return;
         }
         switch(payload[0]) {
@@ -396,21 +417,21 @@ static void ssh_data(vg_stream *s)
             ssh_rd_u32(&r, &code);
             ssh_rd_string(&r, &d, &dn);
             vg_escape(why, sizeof(why), d, r.err ? 0 : dn);
-            if(ck->opts->expect_hostkey)
-                check_finding(ck, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR,
-                              "the server ended the key exchange (code %u: %s): cannot read its host key", code, why);
-            ssh_done_summary(ck, " (the server ended the key exchange)");
-            check_attempt_done(ck);
+            ssh_problem(x, VG_CHECK_CRITICAL, VG_CR_OK, false, "the server ended the key exchange (code %u: %s)",
+                        code, why);
+            ssh_end(ck, x, false);
             return;
         }
         case SSH_MSG_KEXINIT:
             if(x->step == SSH_KEXINIT) {
-                ssh_kexinit(s, x, payload, plen);
-                if(x->step != SSH_REPLY)
-                    return; /* finished */
+                if(!ssh_on_kexinit(s, x, payload, plen)) {
+                    ssh_end(ck, x, false);
+                    return;
+                }
                 break;
             }
-            ssh_fail(ck, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR, "unexpected second KEXINIT from the server");
+            ssh_problem(x, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR, true, "unexpected second KEXINIT from the server");
+            ssh_end(ck, x, false);
             return;
         case SSH_MSG_KEX_ECDH_REPLY:
             if(x->step == SSH_REPLY) {
@@ -420,9 +441,9 @@ static void ssh_data(vg_stream *s)
             /* fall through */
         default:
             check_where(ck, where, sizeof(where));
-            check_finding(ck, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR,
-                          "%s sent an unexpected SSH message %u during key exchange", where, payload[0]);
-            check_attempt_done(ck);
+            ssh_problem(x, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR, true,
+                        "%s sent an unexpected SSH message %u during key exchange", where, payload[0]);
+            ssh_end(ck, x, false);
             return;
         }
         stream_consume(s, used);
@@ -437,18 +458,17 @@ static void ssh_close(vg_stream *s, int err)
     check_where(ck, where, sizeof(where));
     if(x->step == SSH_BANNER) {
         if(err)
-            check_finding(ck, VG_CHECK_CRITICAL, VG_CR_CONN_RESET,
-                          "connected to %s, but it reset the connection before sending an SSH version", where);
+            ssh_problem(x, VG_CHECK_CRITICAL, VG_CR_CONN_RESET, true,
+                        "connected to %s, but it reset the connection before sending an SSH version", where);
         else
-            check_finding(ck, VG_CHECK_CRITICAL, VG_CR_CONN_CLOSED,
-                          "connected to %s, but it closed the connection before sending an SSH version", where);
+            ssh_problem(x, VG_CHECK_CRITICAL, VG_CR_CONN_CLOSED, true,
+                        "connected to %s, but it closed the connection before sending an SSH version", where);
     }
-    else if(ck->opts->expect_hostkey)
-        check_finding(ck, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR,
-                      "the server closed the connection during the key exchange: cannot read its host key");
     else
-        ssh_done_summary(ck, " (the server closed the connection during the key exchange)");
-    check_attempt_done(ck);
+        ssh_problem(x, VG_CHECK_CRITICAL, VG_CR_OK, false,
+                    "the server %s the connection during the key exchange%s", err ? "reset" : "closed",
+                    s->in_len ? " (in the middle of a packet)" : "");
+    ssh_end(ck, x, false);
 }
 
 static const vg_stream_ops ssh_ops = {
@@ -468,14 +488,13 @@ static int ssh_start(vg_check *ck)
 static void ssh_timeout(vg_check *ck)
 {
     struct ssh_ctx *x = ck->kctx;
-    if(x->stream.st != ST_OPEN || x->step == SSH_BANNER)
+    if(x->stream.st != ST_OPEN) {
+        /* Never connected: nothing was said about any key. */
         stream_timeout_finding(&x->stream, "an SSH version line");
-    else if(ck->opts->expect_hostkey)
-        stream_timeout_finding(&x->stream, "the key exchange reply");
-    else {
-        ssh_done_summary(ck, " (host key not read: the key exchange did not finish in time)");
+        check_attempt_done(ck);
+        return;
     }
-    check_attempt_done(ck);
+    ssh_end(ck, x, true);
 }
 
 static void ssh_release(vg_check *ck)
@@ -487,7 +506,7 @@ static void ssh_release(vg_check *ck)
         stream_close(&x->stream);
     ssh_buf_free(&x->ic);
     free(x->is);
-    EVP_PKEY_free(x->eph);
+    ssh_kex_free(&x->kex);
     free(x);
     ck->kctx = NULL;
 }

@@ -52,9 +52,4 @@ bool ssh_namelist_pick(const char *client, const uint8_t *server, size_t slen, c
 /* "SHA256:<unpadded base64>" of a host key blob, as ssh-keygen -l prints. */
 void ssh_fingerprint(const uint8_t *key, size_t n, char *out, size_t outlen);
 
-/* Verifies a signature blob (string alg, string sig) over h with the host
- * key blob ks: 1 valid, 0 invalid, -1 a key type we cannot judge. */
-int ssh_verify_signature(const uint8_t *ks, size_t ksn, const uint8_t *sigb, size_t sign,
-                         const uint8_t *h, size_t hn);
-
 #endif

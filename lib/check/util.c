@@ -110,6 +110,7 @@ static const char *const reason_names[VG_CR__COUNT] = {
     [VG_CR_PORT_UNREACH] = "port-unreach",
     [VG_CR_PACKET_LOSS] = "packet-loss",
     [VG_CR_STARTTLS] = "starttls-refused",
+    [VG_CR_HOSTKEY_UNVERIFIED] = "hostkey-unverified",
 };
 
 const char *vg_check_reason_name(int reason)

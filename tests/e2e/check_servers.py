@@ -350,14 +350,16 @@ class Nginx:
 
 class Sshd:
     """sshd -D on a free loopback port with a temporary host key of the given
-    type (ed25519, ecdsa, rsa)."""
+    type (ed25519, ecdsa, rsa; bits for ssh-keygen -b), and optionally only
+    the key exchange methods kex (sshd's KexAlgorithms)."""
 
-    def __init__(self, d, keytype="ed25519"):
+    def __init__(self, d, keytype="ed25519", kex=None, bits=None):
         os.makedirs(d, exist_ok=True)
         os.makedirs("/run/sshd", exist_ok=True)
         self.port = free_port()
         self.key = os.path.join(d, f"host_{keytype}")
-        r = run(["ssh-keygen", "-q", "-t", keytype, "-N", "", "-f", self.key], timeout=60)
+        r = run(["ssh-keygen", "-q", "-t", keytype, *(["-b", str(bits)] if bits else []),
+                 "-N", "", "-f", self.key], timeout=60)
         assert r.returncode == 0, r.stderr
         r = run(["ssh-keygen", "-l", "-E", "sha256", "-f", self.key + ".pub"], timeout=30)
         self.fingerprint = r.stdout.split()[1]
@@ -367,6 +369,8 @@ class Sshd:
                     f"HostKey {self.key}\nPidFile {d}/sshd.pid\nUsePAM no\nStrictModes no\n"
                     f"PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
                     f"LoginGraceTime 10\nMaxStartups 100:30:200\n")
+            if kex:
+                f.write(f"KexAlgorithms {kex}\n")
         self.proc = subprocess.Popen([SSHD, "-D", "-e", "-f", cfg],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:

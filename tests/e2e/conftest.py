@@ -277,8 +277,8 @@ def sshd(tmp_path):
         pytest.skip("sshd needs root")
     made = []
 
-    def make(keytype="ed25519"):
-        s = check_servers.Sshd(str(tmp_path / f"sshd_{keytype}_{len(made)}"), keytype)
+    def make(keytype="ed25519", kex=None, bits=None):
+        s = check_servers.Sshd(str(tmp_path / f"sshd_{keytype}_{len(made)}"), keytype, kex=kex, bits=bits)
         made.append(s)
         return s
     yield make

@@ -63,9 +63,13 @@ def test_banner_only_server(vigia, hostile):
     r, rec = one(vigia, f"ssh://127.0.0.1:{h.port}", "--timeout", "800ms")
     assert r.returncode == 0, rec  # the banner is fine; the key was not asked for
     assert rec["ssh"]["banner"] == "SSH-2.0-Fake_1.0" and rec["ssh"]["hostkey_fingerprint"] is None
-    r, rec = one(vigia, f"ssh://127.0.0.1:{h.port}", "--timeout", "800ms",
-                 "--expect-hostkey", "SHA256:" + "B" * 43)
-    assert r.returncode == 2 and rec["reason"] == "read-timeout", rec
+    # With a pinned key, a key exchange that never finishes is an unverified
+    # key; the timeout is listed too, and --on-timeout cannot make it pass.
+    for extra in ([], ["--on-timeout", "ok"]):
+        r, rec = one(vigia, f"ssh://127.0.0.1:{h.port}", "--timeout", "800ms",
+                     "--expect-hostkey", "SHA256:" + "B" * 43, *extra)
+        assert r.returncode == 2 and rec["reason"] == "hostkey-unverified", rec
+        assert "read-timeout" in rec["reasons"], rec
 
 
 def test_lines_before_banner_allowed(vigia, hostile):
@@ -90,6 +94,13 @@ def test_not_ssh(vigia, hostile, mode, payload, reason):
         assert rec["reason"] in ("conn-reset", "conn-closed"), rec
     else:
         assert rec["reason"] == reason, rec
+    # With a pinned key the key is what failed first; why is listed too.
+    r, rec = one(vigia, f"ssh://127.0.0.1:{h.port}", "--timeout", "800ms", "--expect-hostkey", "SHA256:" + "D" * 43)
+    assert r.returncode == 2 and rec["reason"] == "hostkey-unverified", rec
+    if mode == "rst":
+        assert {"conn-reset", "conn-closed"} & set(rec["reasons"]), rec
+    elif reason != "protocol-error":
+        assert reason in rec["reasons"], rec
 
 
 def test_escapes_in_banner(vigia, hostile):
@@ -103,4 +114,6 @@ def test_garbage_kex_packet(vigia, hostile):
     h = hostile("banner", b"SSH-2.0-Bad\r\n" + b"\xff\xff\xff\xff" + b"\x00" * 64)
     r, rec = one(vigia, f"ssh://127.0.0.1:{h.port}", "--timeout", "800ms",
                  "--expect-hostkey", "SHA256:" + "C" * 43)
+    assert r.returncode == 2 and rec["reason"] == "hostkey-unverified", rec
+    r, rec = one(vigia, f"ssh://127.0.0.1:{h.port}", "--timeout", "800ms")
     assert r.returncode == 2 and rec["reason"] == "protocol-error", rec
