@@ -57,6 +57,10 @@ struct scan_cli {
      * of those hosts carry them too */
     struct host_mac *macs;
     size_t nmacs, capmacs;
+    /* no discovery because it would cost more than the scan: port answers
+     * tell which hosts are up (vg_liveness) */
+    vg_liveness *life;
+    uint64_t life_skipped;
     /* --check: a service check on every open port (src/scan_check.c) */
     bool check;
     uint32_t check_timeout_ms;
@@ -118,7 +122,7 @@ static void scan_usage(FILE *fp)
 "                           whole scan expects under 0.1 wrong answers)\n"
 "  --max-retries N          cap on the adaptive extra tries (default 10)\n"
 "  --timeout D              fixed probe timeout (default: adaptive per host)\n"
-"  --min-rtt-timeout D      floor of the adaptive timeout (default 100ms)\n"
+"  --min-rtt-timeout D      floor of the adaptive timeout (default 50ms)\n"
 "  --max-rtt-timeout D      ceiling of the adaptive timeout (default 3s)\n"
 "  --initial-rtt-timeout D  timeout before a host has answered (default 1s)\n"
 "  --max-rate PPS, --rate PPS  at most PPS probes per second (default: as fast as\n"
@@ -271,7 +275,7 @@ static void apply_template(vg_scan_opts *o, int t, const struct timing_set *set,
         {1.0 / 300, 100, 10000, 300000, 10},
         {1.0 / 15, 100, 10000, 15000, 10},
         {2.5, 100, 10000, 1000, 10},
-        {0, 100, 3000, 1000, 10},
+        {0, 50, 3000, 1000, 10},
         {0, 100, 1250, 500, 6},
         {0, 50, 300, 250, 2},
     };
@@ -397,7 +401,35 @@ static void emit_result(const vg_result *res, const vg_check_result *chk, void *
     }
 }
 
+static void host_record(const vg_result *host, void *ud)
+{
+    struct scan_cli *c = ud;
+    for(int i = 0; i < c->nouts; i++) {
+        struct out_spec *o = &c->outs[i];
+        if(o->is_stdout && c->stdout_broken)
+            continue;
+        if(vg_output_host(o->out, host))
+            output_failed(c, o);
+    }
+}
+
+static void port_result(const vg_result *res, void *ud);
+
 static void on_result(const vg_result *res, void *ud)
+{
+    struct scan_cli *c = ud;
+    if(c->life) {
+        vg_result host;
+        bool first;
+        if(vg_liveness_feed(c->life, res, &host, &first) == VG_LIVE_HELD)
+            return;
+        if(first)
+            host_record(&host, c);
+    }
+    port_result(res, ud);
+}
+
+static void port_result(const vg_result *res, void *ud)
 {
     struct scan_cli *c = ud;
     vg_result r = *res;
@@ -739,6 +771,19 @@ static int parse_args(struct scan_cli *c, int argc, char **argv)
 
 /* --- host discovery (-sn; and before a raw port scan unless -Pn) ---------- */
 
+/* Packets discovery sends to each host: ICMP echo, SYN 443, ACK 80, and
+ * ARP or a neighbour solicitation on-link. */
+#define DISCOVERY_PROBES_PER_HOST 4
+
+/* Probes the port scan sends to each host (before retries). */
+static uint64_t scan_ports_per_host(const struct scan_cli *c)
+{
+    bool tcp = c->opts.engine != VG_ENGINE_UDP;
+    bool udp = c->opts.engine == VG_ENGINE_UDP || c->opts.engine == VG_ENGINE_SYN_UDP;
+    return (tcp ? vg_ports_count_proto(c->ports, IPPROTO_TCP) : 0) +
+           (udp ? vg_ports_count_proto(c->ports, IPPROTO_UDP) : 0);
+}
+
 
 
 struct discovery {
@@ -748,23 +793,6 @@ struct discovery {
 };
 
 /* Index of addr in the sorted target set (results carry addresses). */
-static uint64_t target_index(const vg_targets *t, const vg_addr *a)
-{
-    uint64_t lo = 0, hi = vg_targets_count(t);
-    while(lo < hi) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        vg_addr m;
-        vg_targets_get(t, mid, &m);
-        int c = vg_addr_cmp(&m, a);
-        if(!c)
-            return mid;
-        if(c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return UINT64_MAX;
-}
 
 static void remember_mac(struct scan_cli *c, const vg_result *res)
 {
@@ -795,7 +823,7 @@ static void on_host(const vg_result *res, void *ud)
 
     if(res->state == VG_STATE_OPEN) {
         d->up++;
-        uint64_t i = target_index(c->targets, &res->addr);
+        uint64_t i = vg_targets_index(c->targets, &res->addr);
         if(i != UINT64_MAX && d->live)
             d->live[i / 8] |= (uint8_t)(1u << (i % 8));
         if(d->live && res->has_mac)
@@ -981,6 +1009,19 @@ int cmd_scan(int argc, char **argv)
                 " 0.0.0.0/8 addresses inside the given ranges (--allow-special scans them)\n",
                 vg_targets_special_skipped(c.targets));
     cli_raise_nofile();
+    /* Discovery sends about four packets per host; when the port scan sends
+     * no more, a port's answer is proof of life enough: scan every host
+     * and let the answers say which are up. On an attached segment ARP
+     * answers for hosts that answer nothing else, so discovery runs. */
+    if(c.opts.engine != VG_ENGINE_PING && c.opts.engine != VG_ENGINE_CONNECT && !c.no_ping &&
+       !c.dry_run && scan_ports_per_host(&c) <= DISCOVERY_PROBES_PER_HOST &&
+       !vg_targets_onlink(c.targets)) {
+        if(vg_liveness_new(&c.life, c.targets, &err)) {
+            status = lib_error(&err);
+            goto out;
+        }
+        c.no_ping = true;
+    }
     /* Host discovery walks the targets once: one "port" per host. */
     if(c.opts.engine == VG_ENGINE_PING || (c.opts.engine != VG_ENGINE_CONNECT && !c.no_ping &&
                                             !c.dry_run)) {
@@ -1154,6 +1195,15 @@ int cmd_scan(int argc, char **argv)
 
     vg_scan_end end = {.interrupted = stopped && cli_interrupted, .end_time = cli_unix_time()};
     vg_scan_get_stats(scan, &end.stats);
+    if(c.life) {
+        /* Silent ports of hosts that never answered: skipped, host down. */
+        uint64_t sk = vg_liveness_finish(c.life, port_result, host_record, &c);
+        flush_outputs(&c);
+        end.stats.skipped += sk;
+        end.stats.done -= sk < end.stats.done ? sk : end.stats.done;
+        end.stats.total -= sk < end.stats.total ? sk : end.stats.total;
+        end.stats.filtered -= sk < end.stats.filtered ? sk : end.stats.filtered;
+    }
     vg_path_report paths[16];
     end.npaths = vg_scan_get_paths(scan, paths, 16);
     if(end.npaths > 16)
@@ -1174,6 +1224,7 @@ int cmd_scan(int argc, char **argv)
     }
 
 out:
+    vg_liveness_free(c.life);
     scan_checks_free(c.checks);
     vg_scan_free(scan);
     vg_scan_free(ping);

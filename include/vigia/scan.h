@@ -224,6 +224,31 @@ int vg_drop_privileges(const char *user, vg_error *err);
 /* True when the process may open raw sockets (root or CAP_NET_RAW). */
 bool vg_have_raw_privileges(void);
 
+/* Proof of life from port answers, for scans that skip host discovery
+ * because it would cost more probes than the scan itself: a host is up
+ * when one of its ports answered (open or closed); the silent ports of
+ * hosts that never answered are held back and at the end counted as
+ * skipped, with the host down, as if discovery had run. */
+typedef struct vg_liveness vg_liveness;
+
+enum { VG_LIVE_EMIT = 0, VG_LIVE_HELD = 1 };
+
+/* True when the targets are on an attached ethernet segment (first and
+ * last of them), where discovery's ARP or neighbour solicitation is the
+ * cheapest proof of life and worth running first. */
+bool vg_targets_onlink(const vg_targets *targets);
+
+int vg_liveness_new(vg_liveness **out, const vg_targets *targets, vg_error *err);
+/* One port result: VG_LIVE_EMIT (pass it on now) or VG_LIVE_HELD (kept
+ * for vg_liveness_finish). *first: this is its host's first answer, and
+ * *host is the host's record (up) to pass on before the result. */
+int vg_liveness_feed(vg_liveness *l, const vg_result *res, vg_result *host, bool *first);
+/* The end: held results of hosts that turned out up go to emit; for each
+ * host that never answered, one down record goes to host_down. Returns
+ * how many port results were skipped (their host is down). */
+uint64_t vg_liveness_finish(vg_liveness *l, vg_result_fn emit, vg_result_fn host_down, void *ud);
+void vg_liveness_free(vg_liveness *l);
+
 /* Asks the workers to stop: no new probes; probes in flight are abandoned.
  * Results already delivered stay valid. vg_scan_poll then returns 1 soon. */
 void vg_scan_stop(vg_scan *scan);

@@ -70,6 +70,10 @@ void vg_targets_get(const vg_targets *t, uint64_t index, vg_addr *out);
 /* The host name the user gave for this address, or NULL. */
 const char *vg_targets_name(const vg_targets *t, const vg_addr *addr);
 
+/* The index of addr among the targets (as vg_targets_get numbers them),
+ * or UINT64_MAX when it is not one. */
+uint64_t vg_targets_index(const vg_targets *t, const vg_addr *addr);
+
 #ifdef __cplusplus
 }
 #endif

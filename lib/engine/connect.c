@@ -148,6 +148,10 @@ static void finish(struct cworker *cw, struct probe *p, int state, int reason,
     if(rtt_us >= 0 && reason != VG_REASON_NO_RESPONSE) {
         /* An answer: it measures the path. */
         vg_path *path = path_of(cw, p);
+        /* Sooner than half the minimum RTT after a retry: it answers an
+         * earlier try, whose timeout was no loss. */
+        if(p->tries > 1 && p->clean_losses && path->min_rtt_us > 0 && rtt_us * 2 < path->min_rtt_us)
+            p->clean_losses--;
         vg_path_answer(path, vg_now_us(), p->round, p->tries, rtt_us,
                        state != VG_STATE_OPEN);
         vg_path_port_answered(path, p->clean_losses);

@@ -55,10 +55,10 @@
 #define CAPTURE_CUT 0.8
 /* The rate never exceeds twice what the sender really achieved. */
 #define ACHIEVED_HEADROOM 2.0
-/* Pacing burst: a quarter millisecond's worth, at least this many
+/* Pacing burst: a millisecond's worth, at least this many
  * packets (the loop wakes with microsecond timeouts). */
 #define BURST_MIN 8.0
-#define BURST_US 250.0
+#define BURST_US 1000.0
 
 void vg_path_init(vg_path *p, const vg_path_params *prm, uint64_t now_us)
 {
@@ -223,9 +223,13 @@ bool vg_path_timeout(vg_path *p, uint64_t now_us, uint32_t round)
     vg_path_round *r = round_get(p, round);
     if(r && !r->evaluated)
         judge_all(p, now_us);
-    /* A round that fell out of the ring, or was never judged, is not
-     * evidence of random loss. */
-    return r && r->id == round && r->evaluated && !r->congested;
+    if(!r || r->id != round)
+        return false; /* fell out of the ring: no evidence either way */
+    if(r->evaluated)
+        return !r->congested;
+    /* Not judged yet (the timeout came before the round's grace ended):
+     * clean unless the path was congested around the time it was sent. */
+    return !p->last_congested_us || p->last_congested_us + 2 * grace_us(p) < r->start_us;
 }
 
 void vg_path_port_answered(vg_path *p, unsigned clean_losses)
@@ -329,6 +333,7 @@ static void judge(vg_path *p, vg_path_round *r, uint64_t now_us)
         if(ratio < ref - drop || (queueing && ratio < ref)) {
             r->congested = true;
             p->rounds_congested++;
+            p->last_congested_us = r->end_us;
             if(!p->prm.fixed) {
                 /* What the path delivered: this round's rate times the
                  * share answered, or the answers that arrived per second

@@ -60,6 +60,7 @@ typedef struct vg_path {
     double ref_ratio;         /* last reference: answered fraction at lower rates */
     struct { uint64_t n, a; } pool[VG_PATH_RATE_BINS]; /* first tries, answered */
     uint64_t last_cut_us;     /* when the rate was last lowered */
+    uint64_t last_congested_us; /* end of the last round judged congested */
     uint64_t last_local_us;   /* when local pressure last lowered it */
     /* random versus congestive: rounds judged, and how they were judged */
     uint32_t rounds_clean, rounds_congested;

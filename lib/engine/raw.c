@@ -815,6 +815,11 @@ static const uint8_t *reply_mac(const struct rworker *rw, const vg_probe_reply *
 static void answered(struct rworker *rw, struct rprobe *p, bool limitable)
 {
     vg_path *path = path_of(rw, p);
+    /* An answer sooner than half the path's minimum RTT after a retry
+     * answers an earlier try: that try's timeout was not a loss. */
+    if(p->tries > 1 && p->clean_losses && path->min_rtt_us > 0 &&
+       rtt_of(rw, p) * 2 < path->min_rtt_us)
+        p->clean_losses--;
     vg_path_answer(path, rw->now, p->round, p->tries, rtt_of(rw, p), limitable);
     vg_path_port_answered(path, p->clean_losses);
     rw->w->ports_answered++;

@@ -18,6 +18,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "vigia/scan.h"
+
 #include "engine/raw.h"
 
 #define RING_BLOCK_SIZE (1u << 17)
@@ -326,4 +328,26 @@ int raw_route_source(int fd, const vg_addr *dst, vg_addr *src)
         return -EAFNOSUPPORT;
     src->scope_id = 0;
     return 0;
+}
+
+bool vg_targets_onlink(const vg_targets *t)
+{
+    struct raw_iface *ifs = NULL;
+    unsigned n = 0;
+    vg_error err = {0};
+    uint64_t count = vg_targets_count(t);
+    bool onlink = count > 0;
+
+    if(!count || raw_ifaces_load(&ifs, &n, &err))
+        return false;
+    /* The targets are sorted: the first and the last stand for a range. */
+    vg_addr a;
+    uint64_t ends[2] = {0, count - 1};
+    for(int i = 0; i < 2 && onlink; i++) {
+        vg_targets_get(t, ends[i], &a);
+        const struct raw_iface *f = raw_iface_onlink(ifs, n, &a);
+        onlink = f && f->ether;
+    }
+    free(ifs);
+    return onlink;
 }

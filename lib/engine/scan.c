@@ -41,7 +41,7 @@ void vg_scan_opts_default(vg_scan_opts *opts)
     opts->engine = VG_ENGINE_CONNECT;
     opts->retries = VG_RETRIES_ADAPTIVE;
     opts->max_retries = 10;
-    opts->min_rtt_timeout_ms = 100;
+    opts->min_rtt_timeout_ms = 50;
     opts->max_rtt_timeout_ms = 3000;
     opts->init_rtt_timeout_ms = 1000;
     opts->seed = 0x76696769615f7631ULL;

@@ -48,6 +48,11 @@ uint64_t vg_rtt_timeout_us(const vg_rtt *r, const vg_timing_limits *lim)
     int64_t var = 4 * r->rttvar_us;
     if(var < 1000)
         var = 1000;
+    /* At least half the RTT again: a steady link shows little variance,
+     * yet the answers of a busy path (and our own receive path) straggle;
+     * a timeout before them only costs a needless retry. */
+    if(var < r->srtt_us / 2)
+        var = r->srtt_us / 2;
     t = (uint64_t)(r->srtt_us + var);
     if(t < lim->min_us)
         t = lim->min_us;

@@ -35,7 +35,7 @@ void vg_rtt_sample(vg_rtt *r, int64_t rtt_us, unsigned tries);
 void vg_rtt_timeout(vg_rtt *r);
 
 /* How long to wait for an answer to the next probe: srtt + 4 * rttvar (at
- * least 1 ms of variance), clamped to [min_us, max_us]; initial_us before
+ * least 1 ms of variance, and at least srtt / 2), clamped to [min_us, max_us]; initial_us before
  * any sample; fixed_us when set. */
 uint64_t vg_rtt_timeout_us(const vg_rtt *r, const vg_timing_limits *lim);
 

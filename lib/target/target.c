@@ -1150,3 +1150,22 @@ const char *vg_targets_name(const vg_targets *t, const vg_addr *addr)
     }
     return NULL;
 }
+
+uint64_t vg_targets_index(const vg_targets *t, const vg_addr *a)
+{
+    /* The targets are sorted and without duplicates: search by index. */
+    uint64_t lo = 0, hi = vg_targets_count(t);
+    while(lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        vg_addr m;
+        vg_targets_get(t, mid, &m);
+        int c = vg_addr_cmp(&m, a);
+        if(!c)
+            return mid;
+        if(c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return UINT64_MAX;
+}
