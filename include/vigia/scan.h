@@ -21,6 +21,8 @@ typedef enum vg_state {
     VG_STATE_CLOSED,
     VG_STATE_FILTERED,
     VG_STATE_OPEN_FILTERED,
+    VG_STATE_CLOSED_FILTERED, /* silent while the target rate-limited its
+                                 resets (--defeat-rst-ratelimit) */
     VG_STATE__COUNT
 } vg_state;
 

@@ -148,13 +148,15 @@ static void finish(struct cworker *cw, struct probe *p, int state, int reason,
     if(rtt_us >= 0 && reason != VG_REASON_NO_RESPONSE) {
         /* An answer: it measures the path. */
         vg_path *path = path_of(cw, p);
+        if(state != VG_STATE_OPEN)
+            scan_count_rst(cw->w);
         /* Sooner than half the minimum RTT after a retry: it answers an
          * earlier try, whose timeout was no loss. */
         if(p->tries > 1 && p->clean_losses && path->min_rtt_us > 0 && rtt_us * 2 < path->min_rtt_us)
             p->clean_losses--;
         vg_path_answer(path, vg_now_us(), p->round, p->tries, rtt_us,
                        state != VG_STATE_OPEN);
-        vg_path_port_answered(path, p->clean_losses);
+        vg_path_port_answered(path, p->clean_losses, state != VG_STATE_OPEN);
         cw->w->ports_answered++;
     }
     if(p->silent) {
@@ -424,11 +426,13 @@ static void report_silent(struct cworker *cw)
         vg_silent *e = &cw->silent.v[i];
         if(e->state != SILENT_PARKED)
             continue;
+        bool unconfirmed = cw->w->scan->opts.defeat_rst_ratelimit &&
+                           cw->w->paths[e->path].limited;
         vg_result res = {
             .addr = e->addr,
             .port = e->port,
             .proto = IPPROTO_TCP,
-            .state = VG_STATE_FILTERED,
+            .state = unconfirmed ? VG_STATE_CLOSED_FILTERED : VG_STATE_FILTERED,
             .reason = VG_REASON_NO_RESPONSE,
             .tries = e->tries ? e->tries : 1,
             .rtt_us = -1,
@@ -456,7 +460,15 @@ static bool sweep_begin(struct cworker *cw)
     }
     cw->answered_at_sweep = w->ports_answered;
     cw->sweeping = true;
-    return vg_silent_sweep_begin(&cw->silent, needed, scan_max_tries(w), all) > 0;
+    bool limited = false;
+    for(unsigned i = 0; i < w->npaths; i++)
+        limited |= vg_path_slow_to_limit(&w->paths[i]);
+    if(limited && w->scan->opts.defeat_rst_ratelimit)
+        return false; /* the silent ports are reported closed|filtered */
+    /* Behind a reset limit the paced sweeps are tries of their own kind:
+     * two more than the cap. */
+    unsigned max = scan_max_tries(w) + (limited ? 2 : 0);
+    return vg_silent_sweep_begin(&cw->silent, needed, max, all) > 0;
 }
 
 static enum launch_rc launch(struct cworker *cw, struct probe *p)
@@ -607,6 +619,7 @@ static int64_t fill(struct cworker *cw)
 
     for(unsigned i = 0; i < cw->w->npaths; i++)
         vg_path_tick(&cw->w->paths[i], now);
+    scan_limit_tick(cw->w, now);
     if(now < cw->pause_until)
         return (int64_t)(cw->pause_until - now);
     while(has_work(cw)) {

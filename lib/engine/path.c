@@ -22,7 +22,7 @@
 #define ROUND_UNKNOWN_US 10000   /* before the first RTT sample */
 /* A round goes on until it has this many first tries (or for at most
  * ROUND_STRETCH_US); one with fewer than ROUND_JUDGE_SAMPLES is not judged. */
-#define ROUND_MIN_SAMPLES 64
+#define ROUND_MIN_SAMPLES 256
 #define ROUND_STRETCH_US 1000000
 #define ROUND_JUDGE_SAMPLES 16
 /* Grace after one RTT for a round's answers: half an RTT, at least 5 ms. */
@@ -39,6 +39,14 @@
 #define RATE_BIN_BASE 50.0
 #define RATE_BIN_STEP 1.5
 #define REF_MIN_SAMPLES 200
+/* Reset limit: LIMIT_WINS windows, our rate spread by LIMIT_SPREAD, the
+ * resets flat within LIMIT_FLAT, at least LIMIT_MIN_PPS of them; the
+ * sweeps then go at LIMIT_PACE of the limit. */
+#define LIMIT_WINS 4
+#define LIMIT_SPREAD 1.5
+#define LIMIT_FLAT 1.3
+#define LIMIT_MIN_PPS 5.0
+#define LIMIT_PACE 0.95
 /* One cut lowers the rate to no less than half. */
 #define CUT_FLOOR 0.5
 /* After congestion: 90% of what the path delivered. */
@@ -232,10 +240,81 @@ bool vg_path_timeout(vg_path *p, uint64_t now_us, uint32_t round)
     return !p->last_congested_us || p->last_congested_us + 2 * grace_us(p) < r->start_us;
 }
 
-void vg_path_port_answered(vg_path *p, unsigned clean_losses)
+void vg_path_port_answered(vg_path *p, unsigned clean_losses, bool limitable)
 {
+    /* Resets a limiting target held back say nothing of the path. */
+    if(p->limited && limitable)
+        return;
     p->clean_losses += clean_losses;
     p->answers++;
+}
+
+bool vg_path_slow_to_limit(vg_path *p)
+{
+    if(!p->limited)
+        return false;
+    double r = LIMIT_PACE * p->limit_pps;
+    if(r < p->prm.min_rate)
+        r = p->prm.min_rate;
+    p->rate = r;
+    p->phase = VG_PATH_STEADY;
+    p->last_cut_us = p->refill_us; /* no growth from rounds sent before */
+    p->frozen = true;
+    return true;
+}
+
+void vg_path_set_limit(vg_path *p, double limit_pps, uint64_t now_us)
+{
+    if(p->limited)
+        return;
+    p->limited = true;
+    p->limit_pps = limit_pps;
+    /* The losses and cuts so far were the target's limit, not the path's. */
+    p->clean_losses = 0;
+    p->answers = 0;
+    p->phase = VG_PATH_STARTUP;
+    p->last_cut_us = now_us;
+}
+
+bool vg_limitdet_tick(vg_limitdet *d, uint64_t now_us, uint64_t sent, uint64_t rst,
+                      bool queueing)
+{
+    if(!d->start_us) {
+        d->start_us = now_us;
+        d->sent0 = sent;
+        d->rst0 = rst;
+        return false;
+    }
+    if(d->limit_pps > 0 || now_us - d->start_us < VG_PATH_WIN_US)
+        return false;
+    double secs = (double)(now_us - d->start_us) / 1e6;
+    if(d->n == VG_PATH_WINS) {
+        memmove(d->wins, d->wins + 1, sizeof(d->wins[0]) * (VG_PATH_WINS - 1));
+        d->n--;
+    }
+    d->wins[d->n].sent = (double)(sent - d->sent0) / secs;
+    d->wins[d->n].rst = (double)(rst - d->rst0) / secs;
+    d->n++;
+    d->start_us = now_us;
+    d->sent0 = sent;
+    d->rst0 = rst;
+    if(d->n < LIMIT_WINS || queueing)
+        return false;
+    double smin = 1e18, smax = 0, rmin = 1e18, rmax = 0, rsum = 0;
+    for(unsigned i = d->n - LIMIT_WINS; i < d->n; i++) {
+        double sv = d->wins[i].sent, rv = d->wins[i].rst;
+        smin = sv < smin ? sv : smin;
+        smax = sv > smax ? sv : smax;
+        rmin = rv < rmin ? rv : rmin;
+        rmax = rv > rmax ? rv : rmax;
+        rsum += rv;
+    }
+    if(rmin >= LIMIT_MIN_PPS && smax >= LIMIT_SPREAD * smin && rmax <= LIMIT_FLAT * rmin &&
+       smin >= 2 * rmax) {
+        d->limit_pps = rsum / LIMIT_WINS;
+        return true;
+    }
+    return false;
 }
 
 static double achieved_rate(const vg_path_round *r)
@@ -330,7 +409,10 @@ static void judge(vg_path *p, vg_path_round *r, uint64_t now_us)
         double drop = CONG_REL_DROP * ref;
         if(CONG_SIGMAS * se > drop)
             drop = CONG_SIGMAS * se;
-        if(ratio < ref - drop || (queueing && ratio < ref)) {
+        /* A fall that the target's reset limit explains is not the
+         * path's doing: only a queue building up still counts. */
+        bool fell = p->limited ? queueing : ratio < ref - drop || (queueing && ratio < ref);
+        if(fell && !p->frozen) {
             r->congested = true;
             p->rounds_congested++;
             p->last_congested_us = r->end_us;
@@ -354,12 +436,7 @@ static void judge(vg_path *p, vg_path_round *r, uint64_t now_us)
         }
     }
     p->rounds_clean++;
-    if(r->ans1 && dur > 0.001) {
-        double rst_rate = r->rst1 / dur;
-        if(rst_rate > p->rst_rate_max)
-            p->rst_rate_max = rst_rate;
-    }
-    if(p->prm.fixed || r->start_us < p->last_cut_us)
+    if(p->prm.fixed || p->frozen || r->start_us < p->last_cut_us)
         return; /* sent before the last cut: says nothing about the rate now */
     if(queueing) {
         p->phase = VG_PATH_STEADY;

@@ -15,6 +15,9 @@
 #define VG_PATH_ROUNDS 256
 /* Answered fractions pooled by send rate: bins a factor 1.5 apart. */
 #define VG_PATH_RATE_BINS 40
+/* Windows for the reset-limit detector. */
+#define VG_PATH_WIN_US 100000
+#define VG_PATH_WINS 6
 /* RTT histogram: log2 buckets of microseconds. */
 #define VG_PATH_RTT_BUCKETS 32
 
@@ -75,10 +78,12 @@ typedef struct vg_path {
     uint32_t rate_n;
     double peak_rate;
     uint32_t rtt_hist[VG_PATH_RTT_BUCKETS];
-    /* RST answers per second seen while the path looked otherwise clean:
-     * a target that rate-limits its resets caps this, whatever we send */
-    double rst_rate_max;
-    uint32_t rst_limited_rounds;
+    /* The target limits its resets (or ICMP errors) to limit_pps, as
+     * the scan's vg_limitdet found (vg_path_set_limit). */
+    bool limited;
+    bool frozen;              /* paced to the limit: the rate stays */
+    double limit_pps;         /* to about this many per second */
+
 } vg_path;
 
 void vg_path_init(vg_path *p, const vg_path_params *prm, uint64_t now_us);
@@ -103,7 +108,32 @@ bool vg_path_timeout(vg_path *p, uint64_t now_us, uint32_t round);
 
 /* A port that needed try_no tries was answered: clean_losses of its
  * failed tries were sent in clean rounds. Feeds the per-try loss. */
-void vg_path_port_answered(vg_path *p, unsigned clean_losses);
+void vg_path_port_answered(vg_path *p, unsigned clean_losses, bool limitable);
+
+/* The target limits its resets to limit_pps (this path's share): the
+ * losses it causes are not the path's, so the rate finds the path's own
+ * ceiling again. */
+void vg_path_set_limit(vg_path *p, double limit_pps, uint64_t now_us);
+
+/* Detects a target that rate-limits its resets: over windows of
+ * VG_PATH_WIN_US, the rate we sent at varied by half or more while the
+ * resets kept arriving at one rate (within 30%), well below what we
+ * sent, and no queue built up on the way. */
+typedef struct vg_limitdet {
+    uint64_t start_us, sent0, rst0;
+    struct { double sent, rst; } wins[VG_PATH_WINS];
+    unsigned n;
+    double limit_pps;         /* > 0 once detected */
+} vg_limitdet;
+
+/* Feeds the running totals of probes sent and resets received; returns
+ * true (once) when the limit is found, in d->limit_pps. */
+bool vg_limitdet_tick(vg_limitdet *d, uint64_t now_us, uint64_t sent, uint64_t rst,
+                      bool queueing);
+
+/* Paces the path below the target's reset limit (for the sweeps, which
+ * must see every reset); false when no limit was seen. */
+bool vg_path_slow_to_limit(vg_path *p);
 
 /* The kernel had no room for a packet (ENOBUFS, EAGAIN): our own queue is
  * full. */

@@ -363,7 +363,7 @@ static bool late_answer(struct rworker *rw, int pt, const vg_probe_reply *r, uin
         res.has_mac = 1;
         memcpy(res.mac, mac, 6);
     }
-    vg_path_port_answered(&rw->w->paths[e->path], e->clean_losses);
+    vg_path_port_answered(&rw->w->paths[e->path], e->clean_losses, r->state != VG_STATE_OPEN);
     rw->w->ports_answered++;
     rw->silent.answered_late++;
     vg_silent_done(&rw->silent, e);
@@ -381,11 +381,14 @@ static void report_silent(struct rworker *rw)
         vg_silent *e = &rw->silent.v[i];
         if(e->state != SILENT_PARKED)
             continue;
+        bool unconfirmed = e->kind == PT_TCP && rw->s->opts.defeat_rst_ratelimit &&
+                           rw->w->paths[e->path].limited;
         vg_result res = {
             .addr = e->addr,
             .port = e->port,
             .proto = e->kind == PT_PING ? 0 : probe_types[e->kind]->proto,
-            .state = e->kind == PT_UDP ? VG_STATE_OPEN_FILTERED : VG_STATE_FILTERED,
+            .state = e->kind == PT_UDP ? VG_STATE_OPEN_FILTERED
+                   : unconfirmed ? VG_STATE_CLOSED_FILTERED : VG_STATE_FILTERED,
             .reason = VG_REASON_NO_RESPONSE,
             .tries = e->tries ? e->tries : 1,
             .rtt_us = -1,
@@ -415,7 +418,18 @@ static bool sweep_begin(struct rworker *rw)
     }
     rw->answered_at_sweep = w->ports_answered;
     rw->sweeping = true;
-    return vg_silent_sweep_begin(&rw->silent, needed, scan_max_tries(w), all) > 0;
+    /* A target that limits its resets gets the sweeps at its pace, so
+     * that every closed port's reset comes through; or none at all with
+     * --defeat-rst-ratelimit. */
+    bool limited = false;
+    for(unsigned i = 0; i < w->npaths; i++)
+        limited |= vg_path_slow_to_limit(&w->paths[i]);
+    if(limited && rw->s->opts.defeat_rst_ratelimit)
+        return false; /* the silent ports are reported closed|filtered */
+    /* Behind a reset limit the paced sweeps are tries of their own kind:
+     * two more than the cap. */
+    unsigned max = scan_max_tries(w) + (limited ? 2 : 0);
+    return vg_silent_sweep_begin(&rw->silent, needed, max, all) > 0;
 }
 
 /* --- sending ------------------------------------------------------------------ */
@@ -727,6 +741,7 @@ static int64_t fill(struct rworker *rw)
 
     for(unsigned i = 0; i < rw->w->npaths; i++)
         vg_path_tick(&rw->w->paths[i], now);
+    scan_limit_tick(rw->w, now);
     if(now < rw->pause_until)
         return (int64_t)(rw->pause_until - now);
     while(budget && can_send(rw)) {
@@ -815,13 +830,15 @@ static const uint8_t *reply_mac(const struct rworker *rw, const vg_probe_reply *
 static void answered(struct rworker *rw, struct rprobe *p, bool limitable)
 {
     vg_path *path = path_of(rw, p);
+    if(limitable)
+        scan_count_rst(rw->w);
     /* An answer sooner than half the path's minimum RTT after a retry
      * answers an earlier try: that try's timeout was not a loss. */
     if(p->tries > 1 && p->clean_losses && path->min_rtt_us > 0 &&
        rtt_of(rw, p) * 2 < path->min_rtt_us)
         p->clean_losses--;
     vg_path_answer(path, rw->now, p->round, p->tries, rtt_of(rw, p), limitable);
-    vg_path_port_answered(path, p->clean_losses);
+    vg_path_port_answered(path, p->clean_losses, limitable);
     rw->w->ports_answered++;
 }
 

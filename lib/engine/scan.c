@@ -184,7 +184,11 @@ vg_path *scan_path(struct scan_worker *w, const vg_addr *src)
     unsigned i = w->npaths++;
     w->path_src[i] = *src;
     w->path_src[i].scope_id = 0;
-    vg_path_init(&w->paths[i], &w->path_prm, vg_now_us());
+    uint64_t now = vg_now_us();
+    vg_path_init(&w->paths[i], &w->path_prm, now);
+    uint64_t limit = __atomic_load_n(&w->scan->rst_limit, __ATOMIC_RELAXED);
+    if(limit)
+        vg_path_set_limit(&w->paths[i], (double)limit / w->scan->nthreads, now);
     return &w->paths[i];
 }
 
@@ -203,6 +207,33 @@ unsigned scan_pace(struct scan_worker *w, vg_path *path, uint64_t now_us, uint64
     if(w->cap)
         w->cap->tokens += 1; /* give the cap's token back */
     return 0;
+}
+
+void scan_count_rst(struct scan_worker *w)
+{
+    __atomic_add_fetch(&w->scan->rst_seen, 1, __ATOMIC_RELAXED);
+}
+
+void scan_limit_tick(struct scan_worker *w, uint64_t now_us)
+{
+    vg_scan *s = w->scan;
+    if(w->id == 0 && !w->limit_applied) {
+        bool queueing = false;
+        for(unsigned i = 0; i < w->npaths; i++)
+            queueing |= w->paths[i].queueing_rounds > 0;
+        uint64_t sent = __atomic_load_n(&s->sent, __ATOMIC_RELAXED);
+        uint64_t rst = __atomic_load_n(&s->rst_seen, __ATOMIC_RELAXED);
+        if(vg_limitdet_tick(&w->limitdet, now_us, sent, rst, queueing)) {
+            uint64_t l = (uint64_t)w->limitdet.limit_pps;
+            __atomic_store_n(&s->rst_limit, l ? l : 1, __ATOMIC_RELAXED);
+        }
+    }
+    uint64_t limit = __atomic_load_n(&s->rst_limit, __ATOMIC_RELAXED);
+    if(limit && !w->limit_applied) {
+        w->limit_applied = true;
+        for(unsigned i = 0; i < w->npaths; i++)
+            vg_path_set_limit(&w->paths[i], (double)limit / s->nthreads, now_us);
+    }
 }
 
 bool scan_adaptive_tries(const struct scan_worker *w)
@@ -226,6 +257,10 @@ unsigned scan_tries_needed(struct scan_worker *w, const vg_path *path)
 {
     if(!scan_adaptive_tries(w))
         return scan_max_tries(w);
+    /* Behind a reset limit more tries at full speed only meet the limit
+     * again: the sweeps at its pace decide. */
+    if(path->limited)
+        return MIN_ADAPTIVE_TRIES;
     const vg_scan *s = w->scan;
     /* Responsive ports in the whole scan, from this worker's share. */
     double taken = w->positions_taken ? (double)w->positions_taken : 1.0;
@@ -607,7 +642,6 @@ struct path_acc {
     uint32_t hist[VG_PATH_RTT_BUCKETS];
     uint64_t first_us, last_us;
     bool limited;
-    double rst_max;
 };
 
 unsigned vg_scan_get_paths(vg_scan *s, vg_path_report *out, unsigned max)
@@ -660,10 +694,8 @@ unsigned vg_scan_get_paths(vg_scan *s, vg_path_report *out, unsigned max)
                 a->first_us = p->first_send_us;
             if(p->last_answer_us > a->last_us)
                 a->last_us = p->last_answer_us;
-            if(p->rst_limited_rounds) {
+            if(p->limited)
                 a->limited = true;
-                a->rst_max += p->rst_rate_max;
-            }
         }
     }
     for(unsigned k = 0; k < n && k < max; k++) {
@@ -678,7 +710,7 @@ unsigned vg_scan_get_paths(vg_scan *s, vg_path_report *out, unsigned max)
         if(a->last_us > a->first_us)
             r->replies_pps = (double)a->r.answered * 1e6 / (double)(a->last_us - a->first_us);
         r->median_rtt_us = vg_path_hist_median_us(a->hist);
-        r->rst_limit_pps = a->limited ? a->rst_max : 0;
+        r->rst_limit_pps = a->limited ? (double)s->rst_limit : 0;
     }
     return n;
 }

@@ -50,6 +50,8 @@ struct scan_worker {
      * of responsive ports that the tries are chosen for */
     uint64_t ports_answered, positions_taken;
     uint8_t max_tries_used;
+    vg_limitdet limitdet;  /* worker 0 watches the whole scan's resets */
+    bool limit_applied;
     vg_result *batch;
     size_t batch_len, batch_cap;
     int rc;
@@ -105,6 +107,8 @@ struct vg_scan {
     uint64_t sent, in_flight, deferred;
     uint64_t skipped;  /* elements of hosts vg_scan_set_live() leaves out */
     uint64_t n_open, n_closed, n_filtered;
+    uint64_t rst_seen;   /* resets and ICMP errors received */
+    uint64_t rst_limit;  /* the target's reset limit, pps; 0: none seen */
 };
 
 /* Takes the next (target, port) of this worker's slice; false when done. */
@@ -141,6 +145,14 @@ vg_path *scan_path(struct scan_worker *w, const vg_addr *src);
 /* Pacing of one probe on path: the path's controller and the worker's
  * --max-rate must both allow it. 0 and *wait_us when not yet. */
 unsigned scan_pace(struct scan_worker *w, vg_path *path, uint64_t now_us, uint64_t *wait_us);
+
+/* Once per loop turn: worker 0 looks for a target that rate-limits its
+ * resets (over the whole scan's counts); every worker then tells its
+ * paths. */
+void scan_limit_tick(struct scan_worker *w, uint64_t now_us);
+
+/* A reset (or ICMP error) arrived: what a limiting target holds back. */
+void scan_count_rst(struct scan_worker *w);
 
 /* Tries a silent port gets, chosen by the path's loss evidence (see
  * vg_path_tries_needed), or the fixed count of --retries. */

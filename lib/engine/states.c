@@ -8,6 +8,7 @@ static const char *const state_names[VG_STATE__COUNT] = {
     [VG_STATE_CLOSED] = "closed",
     [VG_STATE_FILTERED] = "filtered",
     [VG_STATE_OPEN_FILTERED] = "open|filtered",
+    [VG_STATE_CLOSED_FILTERED] = "closed|filtered",
 };
 
 static const char *const reason_names[VG_REASON__COUNT] = {

@@ -266,7 +266,7 @@ static void test_loss_estimate(void **state)
     setup(p, 0);
     assert_true(vg_path_loss_bound(p) >= 0.5); /* no evidence: pessimistic */
     for(int i = 0; i < 10000; i++)
-        vg_path_port_answered(p, i % 25 == 0 ? 1 : 0);
+        vg_path_port_answered(p, i % 25 == 0 ? 1 : 0, false);
     assert_true(fabs(vg_path_loss(p) - 400.0 / 10400.0) < 1e-9);
     double b = vg_path_loss_bound(p);
     assert_true(b > vg_path_loss(p) && b < 0.05);
