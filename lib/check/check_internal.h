@@ -115,6 +115,7 @@ struct vg_check {
     vg_check *next_fdwait;
     uint64_t fdwait_since_us;
     bool fdwait_alone;          /* no other check held descriptors to free */
+    bool no_retry;              /* a retry cannot change the verdict (a .invalid name) */
 };
 
 /* The runner's internals the kinds need. */

@@ -688,7 +688,7 @@ void check_attempt_done(vg_check *ck)
     if(ck->res.phase_us[VG_PHASE_TOTAL] < 0)
         ck->res.phase_us[VG_PHASE_TOTAL] = (int64_t)(now - ck->attempt_start_us);
     s = attempt_state(ck);
-    if((s == VG_CHECK_CRITICAL || s == VG_CHECK_UNKNOWN) && !c->stopped &&
+    if((s == VG_CHECK_CRITICAL || s == VG_CHECK_UNKNOWN) && !c->stopped && !ck->no_retry &&
        ck->attempts <= ck->opts->retries &&
        now + (uint64_t)ck->opts->retry_delay_ms * 1000u < ck->deadline_us) {
         /* Remember why this attempt failed, for the record of a pass

@@ -172,11 +172,13 @@ def test_check_localhost_names_never_queried(vigia, listeners, dns):
 
 def test_check_invalid_name_is_critical_without_a_query(vigia, dns):
     r, recs, _ = run_check(vigia, "-o", "ndjson", "--dns-servers", dns.server, "--timeout", "3s",
+                           "--retries", "2", "--retry-delay", "100ms",
                            "tcp://x.invalid:80", "http://www.example.invalid/")
     assert r.returncode == 2, r.stdout + r.stderr
     for rec in recs:
         assert rec["state"] == "critical" and rec["reason"] == "dns-nxdomain", rec
         assert "RFC 6761" in rec["message"] and rec["ip"] is None
+        assert rec["attempts"] == 1, rec  # a retry could not change the answer
     assert dns.total() == 0, dns.names
 
 
