@@ -111,7 +111,8 @@ static void scan_usage(FILE *fp)
 "  --source-port PORT       raw scans: fixed source port (default: per probe)\n"
 "  --user USER              raw scans as root: run as USER once the sockets are\n"
 "                           open (default nobody)\n"
-"  --dry-run                print the probes in walk order, send nothing\n"
+"  --dry-run                print the probes in walk order, send nothing (no DNS\n"
+"                           either: names from /etc/hosts only)\n"
 "  -sn, --ping-only         host discovery only: list the live hosts (with MAC\n"
 "                           address and vendor on the local segment)\n"
 "  -Pn, --no-ping           raw scans: scan every target, skip host discovery\n"
@@ -889,15 +890,33 @@ static void add_known_mac(const struct scan_cli *c, vg_result *res)
     }
 }
 
-/* --dry-run: the probes in the order the walk visits them. */
+/* --dry-run: the probes in the order the walk visits them. Nothing is
+ * sent, DNS queries included: names that only DNS could resolve come first,
+ * each with a line per probe kind that says so (their probes cannot be
+ * listed). scan is NULL when no target resolved. */
 static int dry_run(struct scan_cli *c, vg_scan *scan)
 {
-    vg_scan_stats st;
+    vg_scan_stats st = {0};
     char buf[VG_ADDR_STRLEN];
     const char *tcp = c->opts.engine == VG_ENGINE_CONNECT ? "tcp-connect"
                     : c->opts.engine == VG_ENGINE_PING ? "ping" : "tcp-syn";
+    bool has_tcp = c->opts.engine != VG_ENGINE_UDP;
+    bool has_udp = c->opts.engine == VG_ENGINE_UDP || c->opts.engine == VG_ENGINE_SYN_UDP;
 
-    vg_scan_get_stats(scan, &st);
+    for(size_t i = 0; i < vg_targets_unresolved_count(c->targets); i++) {
+        bool exclude = false;
+        const char *name = vg_targets_unresolved(c->targets, i, &exclude);
+        if(exclude) {
+            fprintf(stderr, PROG " scan: note: --exclude %s is not resolved (--dry-run sends no DNS"
+                    " queries), so the probes below may include its addresses\n", name);
+            continue;
+        }
+        if((has_tcp && printf("%s %s (not resolved: --dry-run sends no DNS queries)\n", tcp, name) < 0) ||
+           (has_udp && printf("udp %s (not resolved: --dry-run sends no DNS queries)\n", name) < 0))
+            return EXIT_SCAN_RUNTIME;
+    }
+    if(scan)
+        vg_scan_get_stats(scan, &st);
     for(uint64_t i = 0; i < st.total && !cli_interrupted; i++) {
         vg_addr a;
         uint16_t port;
@@ -1000,8 +1019,13 @@ int cmd_scan(int argc, char **argv)
         status = rc < 0 ? EXIT_SCAN_OK : rc;
         goto out;
     }
+    c.ropts.hosts_only = c.dry_run; /* a dry run sends no DNS query either */
     if(vg_targets_finalize(c.targets, &c.ropts, &err)) {
         status = lib_error(&err);
+        goto out;
+    }
+    if(c.dry_run && !vg_targets_count(c.targets)) {
+        status = dry_run(&c, NULL); /* only names that DNS would have to resolve */
         goto out;
     }
     if(vg_targets_special_skipped(c.targets) && !c.quiet)

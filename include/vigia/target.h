@@ -28,6 +28,13 @@ typedef struct vg_resolve_opts {
      * block (say 224.0.0.1) is kept, since it names them explicitly. true:
      * keep them all. */
     bool allow_special;
+    /* true: no DNS query at all (say, for a dry run): names come only from
+     * /etc/hosts and the RFC 6761 rules below; a name that /etc/hosts does
+     * not list is left unresolved (vg_targets_unresolved) instead of being an
+     * error. Whatever this says, "localhost" and names under ".localhost"
+     * never go to DNS (/etc/hosts, else 127.0.0.1 and ::1), and names under
+     * ".invalid" are an error without a query. */
+    bool hosts_only;
 } vg_resolve_opts;
 
 vg_targets *vg_targets_new(void);
@@ -50,7 +57,8 @@ int vg_targets_add_file(vg_targets *t, const char *path, bool exclude, vg_error 
 /* Resolves all names concurrently (c-ares), applies the family filter, sorts
  * and merges the ranges (so duplicates are scanned once), subtracts the
  * excludes. After this the set is read-only and safe to share between
- * threads. An empty result is an error. */
+ * threads. An empty result is an error, except with hosts_only when some
+ * names were left unresolved (then the count may be 0). */
 int vg_targets_finalize(vg_targets *t, const vg_resolve_opts *opts, vg_error *err);
 
 /* Validates a --dns-servers list: "ADDR[:PORT],...", IPv6 with a port as
@@ -66,6 +74,13 @@ uint64_t vg_targets_count(const vg_targets *t);
 
 /* The index-th address in ascending order, 0 <= index < count. O(log ranges). */
 void vg_targets_get(const vg_targets *t, uint64_t index, vg_addr *out);
+
+/* With vg_resolve_opts.hosts_only: how many name specs finalize left
+ * unresolved because only DNS could answer them, and the index-th of them
+ * (0 <= index < count, in the order given) with whether it was an exclude.
+ * Always 0 without hosts_only. */
+size_t vg_targets_unresolved_count(const vg_targets *t);
+const char *vg_targets_unresolved(const vg_targets *t, size_t index, bool *exclude);
 
 /* The host name the user gave for this address, or NULL. */
 const char *vg_targets_name(const vg_targets *t, const vg_addr *addr);

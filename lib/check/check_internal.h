@@ -57,6 +57,7 @@ enum check_phase_state {
     CK_PENDING = 0,   /* not started */
     CK_RUNNING,       /* an attempt is in flight */
     CK_RETRY_WAIT,    /* between attempts */
+    CK_FD_WAIT,       /* an attempt found no free file descriptor; queued */
     CK_DONE,          /* result final, waiting to be delivered */
     CK_DELIVERED,
 };
@@ -110,9 +111,22 @@ struct vg_check {
     vg_check *next_run;         /* run queue link */
     char *name;                 /* vg_checker_add_named(); NULL for none */
     vg_check *next_done;        /* unordered checkers: done queue link */
+    /* waiting for a file descriptor (CK_FD_WAIT) */
+    vg_check *next_fdwait;
+    uint64_t fdwait_since_us;
+    bool fdwait_alone;          /* no other check held descriptors to free */
+    bool no_retry;              /* a retry cannot change the verdict (a .invalid name) */
 };
 
 /* The runner's internals the kinds need. */
+/* Whether e says that this process ran out of descriptors (EMFILE, ENFILE):
+ * our shortage, never the service's verdict. */
+bool check_errno_is_fd_shortage(int e);
+/* Ends the attempt without a verdict because no file descriptor was free:
+ * the kind's state is released and the check waits for running checks to
+ * free descriptors, then runs the attempt again (not counted as one). Call
+ * it instead of check_attempt_done; ck must not be touched afterwards. */
+void check_fd_shortage(vg_check *ck);
 vg_loop *checker_loop(vg_checker *c);
 /* The SSL_CTX for raw TLS checks with these opts (created on first use). */
 SSL_CTX *checker_ssl_ctx(vg_checker *c, const vg_check_opts *opts, vg_error *err);

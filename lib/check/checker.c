@@ -5,7 +5,9 @@
  * failed attempts, turns findings into the final verdict and delivers the
  * records in the order the checks were added. */
 #include <ares.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <openssl/err.h>
 #include <stdio.h>
@@ -19,6 +21,18 @@
 #include "check/check_internal.h"
 
 #define CHECKER_DEFAULT_CONCURRENCY 256
+
+/* File descriptors, as the scan engine budgets them (lib/engine/scan.c):
+ * what a check of each kind holds at most at once, what the runner itself
+ * holds, and room for short-lived files (/etc/hosts and resolv.conf reads,
+ * the CA bundle, outputs the caller rewrites). */
+#define CHECK_FDS_STREAM 1      /* tcp, tls, ssh, mysql, smtp, ...: one socket; udp, icmp too */
+#define CHECK_FDS_HTTP 4        /* curl: IPv4 and IPv6 connects racing, a resolver pipe pair */
+#define CHECK_FDS_DNS 2         /* dns://: a c-ares channel of its own, UDP and TCP */
+#define CHECKER_FDS_RESOLVER 3  /* per shared resolver: UDP and TCP sockets to its server */
+#define CHECKER_FDS_HTTP_MULTI 2 /* curl's multi handle: its wake-up pair */
+#define CHECKER_FDS_SLACK 8
+#define CHECKER_FD_PAUSE_US 10000 /* after a shortage, before starting more */
 
 struct ssl_ctx_entry {
     const vg_check_opts *opts;
@@ -45,6 +59,15 @@ struct vg_checker {
     vg_check *run_head, *run_tail;   /* re-run checks waiting for a slot */
     vg_check *done_head, *done_tail; /* finished, not delivered */
     size_t outstanding;              /* added or re-run, not delivered */
+    /* file descriptors: the concurrency that fits the open-file limit */
+    int fd_limit;                    /* RLIMIT_NOFILE, or opts.max_fds if lower */
+    int fd_base;                     /* in use when the run started */
+    unsigned fd_cost;                /* the most one added check holds */
+    unsigned shortage_cap;           /* after EMFILE: checks that fit; 0: no cap */
+    vg_check *fdwait_head, *fdwait_tail; /* waiting for descriptors */
+    vg_timer fd_timer;               /* ends the pause after a shortage */
+    uint64_t fd_pause_until_us;
+    uint64_t starved_since_us;       /* short of descriptors with no check running; 0: not */
 };
 
 static const vg_check_type *const check_types[] = {
@@ -158,11 +181,13 @@ fail:
     return NULL;
 }
 
+static void fd_timer_fired(vg_loop *loop, vg_timer *t);
+
 int vg_checker_new(vg_checker **out, const vg_checker_opts *opts, vg_error *err)
 {
     vg_checker *c = calloc(1, sizeof(*c));
     struct rlimit rl;
-    int max_fds = 1024;
+    int limit = 1024;
 
     *out = NULL;
     if(!c)
@@ -171,17 +196,14 @@ int vg_checker_new(vg_checker **out, const vg_checker_opts *opts, vg_error *err)
         c->opts = *opts;
     if(!c->opts.concurrency)
         c->opts.concurrency = CHECKER_DEFAULT_CONCURRENCY;
-    if(c->opts.max_fds > 0)
-        max_fds = c->opts.max_fds;
-    else if(getrlimit(RLIMIT_NOFILE, &rl) == 0)
-        max_fds = rl.rlim_cur > 1048576 ? 1048576 : (int)rl.rlim_cur;
-    /* Each check holds at most one socket; keep room for curl's extras,
-     * the resolver and stdio. */
-    if(max_fds > 64 && c->opts.concurrency > (unsigned)(max_fds - 64) / 2)
-        c->opts.concurrency = (unsigned)(max_fds - 64) / 2;
-    if(!c->opts.concurrency)
-        c->opts.concurrency = 1;
-    c->loop = vg_loop_new(max_fds);
+    if(getrlimit(RLIMIT_NOFILE, &rl) == 0)
+        limit = rl.rlim_cur > 1048576 ? 1048576 : (int)rl.rlim_cur;
+    if(c->opts.max_fds > 0 && c->opts.max_fds < limit)
+        limit = c->opts.max_fds;
+    c->fd_limit = limit;
+    c->fd_cost = CHECK_FDS_STREAM;
+    vg_timer_init(&c->fd_timer, fd_timer_fired);
+    c->loop = vg_loop_new(c->opts.max_fds > 0 ? c->opts.max_fds : limit);
     if(!c->loop) {
         free(c);
         return vg_error_set(err, VG_ENOMEM, "cannot create the event loop");
@@ -199,6 +221,15 @@ static const vg_check_type *type_for(const char *scheme)
 }
 
 static void on_timer(vg_loop *loop, vg_timer *t);
+
+static unsigned check_fd_cost(const vg_check_type *type)
+{
+    if(type == &vg_check_http || type == &vg_check_https)
+        return CHECK_FDS_HTTP;
+    if(type == &vg_check_dns)
+        return CHECK_FDS_DNS;
+    return CHECK_FDS_STREAM;
+}
 
 static int prepare_check(vg_checker *c, vg_check *ck, vg_error *err);
 
@@ -264,6 +295,8 @@ int vg_checker_add_named(vg_checker *c, const char *name, const char *spec, cons
     ck->checker = c;
     ck->opts = opts;
     ck->index = c->n;
+    if(check_fd_cost(ck->type) > c->fd_cost)
+        c->fd_cost = check_fd_cost(ck->type);
     ck->dns_us = -1;
     vg_timer_init(&ck->timer, on_timer);
     if(c->started) {
@@ -388,11 +421,51 @@ static int prepare_check(vg_checker *c, vg_check *ck, vg_error *err)
     return VG_OK;
 }
 
+/* Descriptors this process has open: /proc/self/fd, or a probe of every
+ * descriptor below the limit where /proc is not mounted. */
+static int fds_in_use(int limit)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+    if(d) {
+        struct dirent *e;
+        while((e = readdir(d)))
+            if(e->d_name[0] != '.')
+                n++;
+        closedir(d);
+        return n > 0 ? n - 1 : 0; /* the directory's own descriptor */
+    }
+    for(int fd = 0; fd < limit && fd < 65536; fd++)
+        if(fcntl(fd, F_GETFD) != -1)
+            n++;
+    return n;
+}
+
+/* How many checks may run at once: the configured concurrency, cut to
+ * what the open-file limit leaves after the descriptors already in use,
+ * the runner's own and the slack, at the most expensive kind's cost; and
+ * after a shortage, to what was running then (growing back as checks
+ * finish). At least 1: a check that cannot get a descriptor waits. */
+static unsigned run_limit(const vg_checker *c)
+{
+    long room = (long)c->fd_limit - c->fd_base - CHECKER_FDS_SLACK -
+                (long)c->nresolvers * CHECKER_FDS_RESOLVER -
+                (c->http || c->fd_cost >= CHECK_FDS_HTTP ? CHECKER_FDS_HTTP_MULTI : 0);
+    unsigned n = c->opts.concurrency;
+    long fit = room / (long)c->fd_cost;
+    if(fit < (long)n)
+        n = fit > 0 ? (unsigned)fit : 1;
+    if(c->shortage_cap && c->shortage_cap < n)
+        n = c->shortage_cap;
+    return n;
+}
+
 int vg_checker_start(vg_checker *c, vg_error *err)
 {
     if(c->started)
         return VG_OK;
     c->started = true;
+    c->fd_base = fds_in_use(c->fd_limit);
     for(size_t i = 0; i < c->n; i++) {
         int rc = prepare_check(c, c->checks[i], err);
         if(rc)
@@ -615,7 +688,7 @@ void check_attempt_done(vg_check *ck)
     if(ck->res.phase_us[VG_PHASE_TOTAL] < 0)
         ck->res.phase_us[VG_PHASE_TOTAL] = (int64_t)(now - ck->attempt_start_us);
     s = attempt_state(ck);
-    if((s == VG_CHECK_CRITICAL || s == VG_CHECK_UNKNOWN) && !c->stopped &&
+    if((s == VG_CHECK_CRITICAL || s == VG_CHECK_UNKNOWN) && !c->stopped && !ck->no_retry &&
        ck->attempts <= ck->opts->retries &&
        now + (uint64_t)ck->opts->retry_delay_ms * 1000u < ck->deadline_us) {
         /* Remember why this attempt failed, for the record of a pass
@@ -686,6 +759,11 @@ static void finalize(vg_check *ck)
     vg_timer_disarm(c->loop, &ck->timer);
     if(ck->status == CK_RUNNING || ck->status == CK_RETRY_WAIT)
         c->active--;
+    /* After a shortage, one more check may run for each that finished. */
+    if(c->shortage_cap && ++c->shortage_cap >= c->opts.concurrency)
+        c->shortage_cap = 0;
+    if(ck->nfindings == 0 || ck->findings[0].reason != VG_CR_INTERNAL)
+        c->starved_since_us = 0; /* something ran: descriptors come and go */
     if(!c->stopped || ck->nfindings == 0 || ck->findings[0].reason != VG_CR_INTERRUPTED)
         apply_thresholds(ck);
     if(ck->attempts > 1 && attempt_state(ck) == VG_CHECK_OK) {
@@ -757,16 +835,104 @@ static void finalize(vg_check *ck)
     }
 }
 
-/* Starts pending checks up to the concurrency limit. Checks that finish
- * during start() (refused at once, DNS failures) free their slot at once,
- * so this loops rather than recursing. */
+/* --- file descriptor shortage ---------------------------------------------- */
+
+bool check_errno_is_fd_shortage(int e)
+{
+    return e == EMFILE || e == ENFILE;
+}
+
+void check_fd_shortage(vg_check *ck)
+{
+    vg_checker *c = ck->checker;
+    uint64_t now = vg_now_us();
+
+    check_lookup_cancel(ck->lookup);
+    ck->lookup = NULL;
+    ck->type->release(ck);
+    vg_timer_disarm(c->loop, &ck->timer);
+    c->active--;
+    /* Not an attempt: it never reached the service. */
+    if(ck->attempts)
+        ck->attempts--;
+    ck->nfindings = 0;
+    ck->status = CK_FD_WAIT;
+    ck->fdwait_since_us = now;
+    ck->fdwait_alone = c->active == 0;
+    if(!ck->fdwait_alone)
+        c->starved_since_us = 0;
+    else if(!c->starved_since_us)
+        c->starved_since_us = now;
+    ck->next_fdwait = NULL;
+    if(c->fdwait_tail)
+        c->fdwait_tail->next_fdwait = ck;
+    else
+        c->fdwait_head = ck;
+    c->fdwait_tail = ck;
+    /* What runs now is what fits; start nothing for a moment. */
+    c->shortage_cap = c->active ? (unsigned)c->active : 1;
+    c->fd_pause_until_us = now + CHECKER_FD_PAUSE_US;
+    vg_timer_arm(c->loop, &c->fd_timer, c->fd_pause_until_us);
+}
+
+static void pump(vg_checker *c);
+
+static void fd_timer_fired(vg_loop *loop, vg_timer *t)
+{
+    vg_checker *c = (vg_checker *)((char *)t - offsetof(vg_checker, fd_timer));
+    (void)loop;
+    pump(c);
+}
+
+/* A check that waited for descriptors runs its attempt again. The wait is
+ * ours, not the service's, so its deadline moves by as much. But when no
+ * check of ours holds a descriptor that could be freed, the shortage is
+ * someone else's: once it has lasted the check's timeout, it is the
+ * verdict (and then at once for each check after it, while it lasts). */
+static void resume_check(vg_check *ck)
+{
+    vg_checker *c = ck->checker;
+    uint64_t now = vg_now_us();
+
+    c->active++;
+    ck->deadline_us += now - ck->fdwait_since_us;
+    if(ck->fdwait_alone && c->starved_since_us &&
+       now - c->starved_since_us >= (uint64_t)ck->opts->timeout_ms * 1000u) {
+        ck->status = CK_RUNNING;
+        check_finding(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL,
+                      "too many open files: the open-file limit (%d) leaves no descriptor for this check"
+                      " (raise ulimit -n)", c->fd_limit);
+        ck->res.phase_us[VG_PHASE_TOTAL] = 0;
+        finalize(ck);
+        return;
+    }
+    begin_attempt(ck);
+}
+
+/* Starts checks up to the limit: first those that waited for descriptors,
+ * then new ones, then re-runs. Checks that finish during start() (refused
+ * at once, DNS failures) free their slot at once, so this loops rather
+ * than recursing. */
+static bool can_start(const vg_checker *c)
+{
+    return !c->stopped && c->active < run_limit(c) && vg_now_us() >= c->fd_pause_until_us;
+}
+
 static void pump(vg_checker *c)
 {
-    while(!c->stopped && c->next_start < c->n && c->active < c->opts.concurrency) {
+    while(c->fdwait_head && can_start(c)) {
+        vg_check *ck = c->fdwait_head;
+        c->fdwait_head = ck->next_fdwait;
+        if(!c->fdwait_head)
+            c->fdwait_tail = NULL;
+        ck->next_fdwait = NULL;
+        resume_check(ck);
+    }
+    while(!c->fdwait_head && c->next_start < c->n && can_start(c)) {
         vg_check *ck = c->checks[c->next_start++];
         start_check(ck);
     }
-    while(!c->stopped && c->run_head && c->active < c->opts.concurrency) {
+    while(!c->fdwait_head && c->run_head && can_start(c)) {
         vg_check *ck = c->run_head;
         c->run_head = ck->next_run;
         if(!c->run_head)
@@ -863,13 +1029,15 @@ void vg_checker_stop(vg_checker *c)
             check_finding(ck, VG_CHECK_UNKNOWN, VG_CR_INTERRUPTED, "interrupted before the check finished");
             finalize(ck);
         }
-        else if(ck->status == CK_PENDING) {
+        else if(ck->status == CK_PENDING || ck->status == CK_FD_WAIT) {
             reset_attempt(ck);
             check_finding(ck, VG_CHECK_UNKNOWN, VG_CR_INTERRUPTED, "interrupted before the check started");
             finalize(ck);
         }
     }
     c->next_start = c->n;
+    c->fdwait_head = c->fdwait_tail = NULL;
+    vg_timer_disarm(c->loop, &c->fd_timer);
 }
 
 void vg_checker_free(vg_checker *c)
@@ -887,6 +1055,7 @@ void vg_checker_free(vg_checker *c)
         free(ck);
     }
     free(c->checks);
+    vg_timer_disarm(c->loop, &c->fd_timer);
     http_multi_free(c->http);
     for(size_t i = 0; i < c->nresolvers; i++)
         check_resolver_free(c->resolvers[i]);

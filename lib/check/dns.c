@@ -3,17 +3,19 @@
  * channel per set of DNS servers, its sockets watched by the loop and its
  * retry timer kept in the loop's heap. Every check resolves its name as the
  * first phase of each attempt, so the dns phase is timed per check, counts
- * against the check's deadline and is retried with the rest. The rules
- * follow lib/target/resolve.c: /etc/hosts first, then DNS; a localhost name
- * always has a loopback address (RFC 6761). */
+ * against the check's deadline and is retried with the rest. The rules are
+ * lib/target/resolve.c's, with lib/util/hosts.c holding the shared part:
+ * /etc/hosts first, then DNS; localhost and names under .localhost come
+ * from /etc/hosts or are loopback, and names under .invalid fail, both
+ * without any DNS query (RFC 6761). */
 #include <ares.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/time.h>
 
 #include "check/check_internal.h"
+#include "util/hosts.h"
 
 struct check_resolver {
     vg_loop *loop;
@@ -27,7 +29,6 @@ struct check_resolver {
 struct check_lookup {
     vg_check *ck;               /* NULL once cancelled */
     int family;                 /* wanted: AF_INET, AF_INET6 or 0 */
-    bool localhost;
     check_resolver *r;
 };
 
@@ -139,16 +140,6 @@ bool check_resolver_matches(const check_resolver *r, const char *servers)
     return !strcmp(r->servers, servers);
 }
 
-static bool is_localhost(const char *name)
-{
-    size_t len = strlen(name);
-    if(len && name[len - 1] == '.')
-        len--;
-    if(len == 9)
-        return !strncasecmp(name, "localhost", 9);
-    return len > 10 && !strncasecmp(name + len - 10, ".localhost", 10);
-}
-
 static void lookup_done(void *arg, int status, int timeouts, struct ares_addrinfo *res)
 {
     check_lookup *q = arg;
@@ -162,18 +153,6 @@ static void lookup_done(void *arg, int status, int timeouts, struct ares_addrinf
             if((a->ai_family == AF_INET || a->ai_family == AF_INET6) &&
                (!q->family || a->ai_family == q->family) && vg_addr_from_sockaddr(&addrs[n], a->ai_addr))
                 n++;
-    }
-    if(ck && !n && q->localhost) {
-        /* RFC 6761 6.3: localhost is loopback, listed or not. */
-        memset(&addrs[0], 0, sizeof(addrs[0]));
-        addrs[0].family = (uint8_t)(q->family ? q->family : AF_INET);
-        if(addrs[0].family == AF_INET) {
-            addrs[0].a[0] = 127;
-            addrs[0].a[3] = 1;
-        }
-        else
-            addrs[0].a[15] = 1;
-        n = 1;
     }
     if(res)
         ares_freeaddrinfo(res);
@@ -189,17 +168,36 @@ static void lookup_done(void *arg, int status, int timeouts, struct ares_addrinf
 int check_resolve(check_resolver *r, vg_check *ck, const char *name, int family)
 {
     struct ares_addrinfo_hints hints;
-    check_lookup *q = calloc(1, sizeof(*q));
+    check_lookup *q;
+    vg_addr addrs[CHECK_MAX_ADDRS];
+    unsigned n;
+
+    switch(vg_name_special(name)) {
+    case VG_NAME_LOCALHOST:
+        /* Never handed to c-ares, which would ask DNS for names under it. */
+        n = (unsigned)vg_localhost_addrs(NULL, name, family, addrs, CHECK_MAX_ADDRS);
+        checker_dns_done(ck, ARES_SUCCESS, addrs, n);
+        return 0;
+    case VG_NAME_INVALID:
+        ck->dns_us = 0;
+        ck->res.phase_us[VG_PHASE_DNS] = 0;
+        ck->no_retry = true;
+        check_finding(ck, VG_CHECK_CRITICAL, VG_CR_DNS_NXDOMAIN,
+                      "cannot resolve %s: .invalid names never exist, per RFC 6761; not looked up"
+                      " (service not checked)", name);
+        check_attempt_done(ck);
+        return 0;
+    case VG_NAME_DNS:
+        break;
+    }
+    q = calloc(1, sizeof(*q));
     if(!q)
         return -1;
     q->ck = ck;
     q->family = family;
-    q->localhost = is_localhost(name);
     q->r = r;
     memset(&hints, 0, sizeof(hints));
-    /* For localhost ask both families and filter here (c-ares 1.18 leaks
-     * in its own localhost fallback; see lib/target/resolve.c). */
-    hints.ai_family = q->localhost || !family ? AF_UNSPEC : family;
+    hints.ai_family = family ? family : AF_UNSPEC;
     ck->lookup = q;
     /* May answer at once (from /etc/hosts), calling lookup_done before it
      * returns: q must not be touched after this call. */

@@ -449,7 +449,14 @@ static void http_finish(struct http_ctx *h, CURLcode code)
     vg_check *ck = h->ck;
     bool https = !strcmp(ck->tgt.scheme, "https");
     unsigned before;
+    long oserr = 0;
 
+    if(code == CURLE_COULDNT_CONNECT && curl_easy_getinfo(h->easy, CURLINFO_OS_ERRNO, &oserr) == CURLE_OK &&
+       check_errno_is_fd_shortage((int)oserr)) {
+        /* curl could not open a socket: our shortage, not the server's. */
+        check_fd_shortage(ck);
+        return;
+    }
     set_phases(h);
     if(code == CURLE_WRITE_ERROR && h->truncated)
         code = CURLE_OK;

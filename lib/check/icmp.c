@@ -234,6 +234,8 @@ static int icmp_open_socket(struct icmp_ctx *c, int family, vg_error *why)
         }
         return 0;
     }
+    if(why)
+        why->sys_errno = check_errno_is_fd_shortage(e) ? e : errno;
     vg_error_set(why, VG_ESYS,
                  "neither a ping socket (%s; see net.ipv4.ping_group_range) nor a raw socket (%s; needs CAP_NET_RAW) "
                  "can be opened",
@@ -265,6 +267,10 @@ static int icmp_start(vg_check *ck)
     c->id = (uint16_t)(((uintptr_t)c >> 4) ^ (uintptr_t)getpid() ^ (vg_now_us() & 0xffff));
     vg_timer_init(&c->send_timer, icmp_timer);
     if(icmp_open_socket(c, ck->addr.family, &err)) {
+        if(check_errno_is_fd_shortage(err.sys_errno)) {
+            check_fd_shortage(ck);
+            return -1;
+        }
         check_finding(ck, VG_CHECK_UNKNOWN, VG_CR_CONFIG_ERROR, "cannot send ICMP echo requests: %s", err.msg);
         check_attempt_done(ck);
         return -1;
@@ -281,8 +287,7 @@ static int icmp_start(vg_check *ck)
         return -1;
     }
     if(vg_loop_watch(loop, c->fd, EPOLLIN, icmp_io, c) < 0) {
-        check_finding(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, "too many open files");
-        check_attempt_done(ck);
+        check_fd_shortage(ck); /* a descriptor beyond the loop's table */
         return -1;
     }
     icmp_send_one(c);

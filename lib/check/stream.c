@@ -90,6 +90,11 @@ static void conn_failed(vg_stream *s, int e)
     vg_check *ck = s->ck;
     char where[128];
     int reason = check_errno_reason(e, true);
+    if(check_errno_is_fd_shortage(e)) {
+        /* Ours, not the service's: wait for a descriptor and try again. */
+        check_fd_shortage(ck);
+        return;
+    }
     /* A name with several addresses: try the next one (say, 127.0.0.1 after
      * ::1 refused), as curl does. Timeouts use up the deadline instead. */
     if(reason != VG_CR_INTERNAL && check_next_addr(ck)) {

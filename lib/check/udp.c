@@ -225,6 +225,10 @@ static int udp_start(vg_check *ck)
         u->have_re = true;
     }
     u->fd = socket(ck->addr.family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if(u->fd < 0 && check_errno_is_fd_shortage(errno)) {
+        check_fd_shortage(ck);
+        return -1;
+    }
     if(u->fd < 0)
         return udp_fail(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, "cannot open a UDP socket for", errno);
     if(ck->addr.family == AF_INET6)
@@ -234,8 +238,10 @@ static int udp_start(vg_check *ck)
     sl = vg_addr_to_sockaddr(&ck->addr, ck->tgt.port, &ss);
     if(connect(u->fd, (struct sockaddr *)&ss, sl) < 0)
         return udp_fail(ck, VG_CHECK_CRITICAL, check_errno_reason(errno, true), "cannot reach", errno);
-    if(vg_loop_watch(checker_loop(ck->checker), u->fd, EPOLLIN, udp_io, u) < 0)
-        return udp_fail(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, "cannot watch the socket for", EMFILE);
+    if(vg_loop_watch(checker_loop(ck->checker), u->fd, EPOLLIN, udp_io, u) < 0) {
+        check_fd_shortage(ck); /* a descriptor beyond the loop's table */
+        return -1;
+    }
     u->sent_us = vg_now_us();
     if(ck->opts->steps) {
         u->steps = steps_new(ck->opts);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Concurrent host name resolution over c-ares: every name is queried at once
  * on one channel, which is driven with poll() until all answers are in or the
- * batch deadline passes. */
+ * batch deadline passes. Special-use names (RFC 6761: localhost, .localhost,
+ * .invalid) are answered here and never reach c-ares, nor does any name when
+ * the caller forbids DNS (hosts_only). */
 #include <arpa/inet.h>
 #include <ares.h>
 #include <errno.h>
@@ -12,6 +14,7 @@
 #include <time.h>
 
 #include "target/resolve.h"
+#include "util/hosts.h"
 
 #define RESOLVE_DEFAULT_TIMEOUT_MS 5000
 
@@ -26,7 +29,6 @@ struct resolve_batch {
 struct resolve_ctx {
     struct resolve_batch *batch;
     vg_resolve_query *query;
-    bool localhost;
 };
 
 static int64_t resolve_now_ms(void)
@@ -36,18 +38,6 @@ static int64_t resolve_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* "localhost" and names under it (RFC 6761 6.3), with or without the root dot. */
-static bool resolve_is_localhost(const char *name)
-{
-    size_t len = strlen(name);
-
-    if(len && name[len - 1] == '.')
-        len--;
-    if(len == 9)
-        return !strncasecmp(name, "localhost", 9);
-    return len > 10 && !strncasecmp(name + len - 10, ".localhost", 10);
-}
-
 static bool resolve_wanted(const struct resolve_batch *batch, int family)
 {
     if(family != AF_INET && family != AF_INET6)
@@ -55,17 +45,53 @@ static bool resolve_wanted(const struct resolve_batch *batch, int family)
     return !batch->family || batch->family == family;
 }
 
-/* The loopback address RFC 6761 promises for localhost names. */
-static void resolve_loopback(int family, vg_addr *out)
+/* Stores n addresses (only the first unless q->all) in q. */
+static bool resolve_store(vg_resolve_query *q, const vg_addr *addrs, size_t n)
 {
-    memset(out, 0, sizeof(*out));
-    out->family = (uint8_t)family;
-    if(family == AF_INET) {
-        out->a[0] = 127;
-        out->a[3] = 1;
+    if(n && !q->all)
+        n = 1;
+    q->addrs = n ? calloc(n, sizeof(*q->addrs)) : NULL;
+    if(n && !q->addrs)
+        return false;
+    if(n)
+        memcpy(q->addrs, addrs, n * sizeof(*addrs));
+    q->naddrs = n;
+    return true;
+}
+
+/* Names answered without DNS: RFC 6761 localhost and .invalid names, and
+ * with opts->hosts_only every name (from the hosts file or not at all).
+ * Returns false when the name needs a DNS query. */
+static bool resolve_local(vg_resolve_query *q, const vg_resolve_opts *opts, int family, bool *nomem)
+{
+    vg_addr addrs[32];
+    size_t n;
+
+    switch(vg_name_special(q->name)) {
+    case VG_NAME_INVALID:
+        q->status = ARES_ENOTFOUND;
+        q->reason = ".invalid names never exist, per RFC 6761; not looked up";
+        break;
+    case VG_NAME_LOCALHOST:
+        n = vg_localhost_addrs(NULL, q->name, family, addrs, sizeof(addrs) / sizeof(addrs[0]));
+        if(!resolve_store(q, addrs, n))
+            *nomem = true;
+        break;
+    case VG_NAME_DNS:
+        if(!opts->hosts_only)
+            return false;
+        n = vg_hosts_lookup(NULL, q->name, family, addrs, sizeof(addrs) / sizeof(addrs[0]));
+        if(!n) {
+            q->status = ARES_ENOTFOUND;
+            q->reason = "not in " VG_HOSTS_PATH ", and DNS queries are off";
+            q->needs_dns = true;
+        }
+        else if(!resolve_store(q, addrs, n))
+            *nomem = true;
+        break;
     }
-    else
-        out->a[15] = 1;
+    q->done = true;
+    return true;
 }
 
 /* Copies the answer's addresses of the wanted family (all of them or only
@@ -89,10 +115,6 @@ static void resolve_callback(void *arg, int status, int timeouts,
         for(node = res->nodes; node; node = node->ai_next)
             if(resolve_wanted(batch, node->ai_family))
                 n++;
-    /* A localhost name always has a loopback address, whatever /etc/hosts
-     * lists for the other family. */
-    if(!n && ctx->localhost)
-        n = batch->family ? 1 : 2;
     if(n && !q->all)
         n = 1;
     if(n) {
@@ -108,12 +130,6 @@ static void resolve_callback(void *arg, int status, int timeouts,
         if(resolve_wanted(batch, node->ai_family) &&
            vg_addr_from_sockaddr(&q->addrs[q->naddrs], node->ai_addr))
             q->naddrs++;
-    if(!q->naddrs && n) {
-        resolve_loopback(batch->family ? batch->family : AF_INET, &q->addrs[0]);
-        if(n > 1)
-            resolve_loopback(AF_INET6, &q->addrs[1]);
-        q->naddrs = n;
-    }
     if(q->naddrs)
         q->status = ARES_SUCCESS;
     else if(!batch->nomem) {
@@ -193,15 +209,16 @@ int vg_resolve_names(vg_resolve_query *q, size_t n, const vg_resolve_opts *opts,
     struct resolve_batch batch = { 0, 0, false };
     struct resolve_ctx *ctx = NULL;
     struct ares_options options;
-    struct ares_addrinfo_hints hints, any_hints;
+    struct ares_addrinfo_hints hints;
     ares_channel channel = NULL;
     bool lib_ready = false;
     char lookups[] = "fb";
     int timeout_ms = opts->timeout_ms ? opts->timeout_ms : RESOLVE_DEFAULT_TIMEOUT_MS;
+    int family = opts->family == AF_INET || opts->family == AF_INET6 ? opts->family : 0;
     int64_t deadline_ms;
     int result = VG_OK;
     int status;
-    size_t i;
+    size_t i, ndns = 0;
 
     if(!n)
         return VG_OK;
@@ -213,6 +230,27 @@ int vg_resolve_names(vg_resolve_query *q, size_t n, const vg_resolve_opts *opts,
         result = vg_error_set(err, VG_ENOMEM, "name resolution: out of memory");
         goto out;
     }
+    batch.family = family;
+    for(i = 0; i < n; i++) {
+        q[i].addrs = NULL;
+        q[i].naddrs = 0;
+        q[i].reason = NULL;
+        q[i].status = 0;
+        q[i].done = false;
+        q[i].needs_dns = false;
+        ctx[i].batch = &batch;
+        ctx[i].query = &q[i];
+        /* Special-use names, and every name under hosts_only, are answered
+         * here and never reach c-ares, which would query DNS for them. */
+        if(!resolve_local(&q[i], opts, family, &batch.nomem))
+            ndns++;
+    }
+    if(batch.nomem) {
+        result = vg_error_set(err, VG_ENOMEM, "name resolution: out of memory");
+        goto out;
+    }
+    if(!ndns)
+        goto out; /* no channel: not even /etc/resolv.conf is read */
 
     /* Reference-counted by c-ares, so one init per batch keeps us free of
      * process-wide state of our own. */
@@ -226,8 +264,7 @@ int vg_resolve_names(vg_resolve_query *q, size_t n, const vg_resolve_opts *opts,
     lib_ready = true;
 
     memset(&options, 0, sizeof(options));
-    /* /etc/hosts before DNS, whatever the system files say, so that names
-     * such as localhost work with no DNS server at all. */
+    /* /etc/hosts before DNS, whatever the system files say. */
     options.lookups = lookups;
     /* Per-try timeout: leave room for a retry inside the batch deadline. */
     options.timeout = timeout_ms / 3;
@@ -256,32 +293,12 @@ int vg_resolve_names(vg_resolve_query *q, size_t n, const vg_resolve_opts *opts,
     }
 
     memset(&hints, 0, sizeof(hints));
-    hints.ai_family = opts->family == AF_INET || opts->family == AF_INET6
-                      ? opts->family : AF_UNSPEC;
-    any_hints = hints;
-    any_hints.ai_family = AF_UNSPEC;
+    hints.ai_family = family ? family : AF_UNSPEC;
     deadline_ms = resolve_now_ms() + timeout_ms;
-    batch.pending = n;
-    batch.family = hints.ai_family;
-    for(i = 0; i < n; i++) {
-        q[i].addrs = NULL;
-        q[i].naddrs = 0;
-        q[i].reason = NULL;
-        q[i].status = 0;
-        q[i].done = false;
-        ctx[i].batch = &batch;
-        ctx[i].query = &q[i];
-    }
-    for(i = 0; i < n; i++) {
-        /* c-ares 1.18 leaks when its own localhost fallback runs (the name
-         * is copied twice), and 1.22+ can report success with no address
-         * for AF_INET6: ask for both families and apply RFC 6761 in
-         * resolve_callback instead. */
-        ctx[i].localhost = resolve_is_localhost(q[i].name);
-        ares_getaddrinfo(channel, q[i].name, NULL,
-                         ctx[i].localhost ? &any_hints : &hints,
-                         resolve_callback, &ctx[i]);
-    }
+    batch.pending = ndns;
+    for(i = 0; i < n; i++)
+        if(!q[i].done)
+            ares_getaddrinfo(channel, q[i].name, NULL, &hints, resolve_callback, &ctx[i]);
 
     while(batch.pending && resolve_now_ms() < deadline_ms) {
         result = resolve_step(channel, deadline_ms, err);

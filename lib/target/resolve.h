@@ -20,12 +20,17 @@ typedef struct vg_resolve_query {
     size_t naddrs;      /* out: 0 when the name failed */
     const char *reason; /* out: why it failed (static text), NULL on success */
     int status;         /* out: the c-ares status, 0 on success */
+    bool needs_dns;     /* out: not resolved because only DNS could answer it
+                         * and opts->hosts_only forbids DNS queries */
     bool done;          /* internal: the callback has run */
 } vg_resolve_query;
 
 /* Resolves all n queries at once, asking for opts->family addresses (0:
  * both) from /etc/hosts first, then DNS (opts->dns_servers or the system's),
- * within opts->timeout_ms for the whole batch. Returns VG_OK when the batch
+ * within opts->timeout_ms for the whole batch. localhost and names under
+ * .localhost come from /etc/hosts or are loopback, and names under .invalid
+ * fail, without any DNS query (RFC 6761); with opts->hosts_only no name is
+ * sent to DNS at all and no socket is opened. Returns VG_OK when the batch
  * ran, even if some names failed: the caller inspects each query's naddrs
  * and reason. Returns an error only when the resolver could not be set up
  * (bad dns_servers: VG_EINVAL) or the system failed (VG_ENOMEM, VG_ESYS). */

@@ -62,6 +62,10 @@ struct vg_targets {
     struct name_entry *names; /* sorted by vg_addr_cmp, one per address */
     size_t nnames;
     uint64_t special_skipped;
+
+    /* hosts_only: the specs (indexes) whose names only DNS could answer */
+    size_t *unresolved;
+    size_t nunresolved;
 };
 
 /* A growable array of ranges used while finalizing. */
@@ -570,6 +574,7 @@ void vg_targets_free(vg_targets *t)
     free(t->ranges);
     free(t->starts);
     free(t->names);
+    free(t->unresolved);
     free(t);
 }
 
@@ -851,6 +856,11 @@ static int targets_collect(vg_targets *t, const vg_resolve_opts *opts,
         result = vg_resolve_names(q, nq, opts, err);
         if(result)
             goto out;
+        if(opts->hosts_only) {
+            t->unresolved = calloc(nq, sizeof(*t->unresolved));
+            if(!t->unresolved)
+                goto nomem;
+        }
     }
 
     qi = 0;
@@ -872,6 +882,11 @@ static int targets_collect(vg_targets *t, const vg_resolve_opts *opts,
             continue;
         }
         vg_resolve_query *rq = &q[qi++];
+        if(!rq->naddrs && rq->needs_dns) {
+            /* hosts_only: shown as unresolved, not an error. */
+            t->unresolved[t->nunresolved++] = i;
+            continue;
+        }
         if(!rq->naddrs) {
             if(opts->family)
                 result = spec_error(err, VG_ERESOLVE, ts->where, ts->spec,
@@ -1066,11 +1081,17 @@ int vg_targets_finalize(vg_targets *t, const vg_resolve_opts *opts, vg_error *er
     if(result)
         goto nomem;
     if(!rv.n) {
-        result = vg_error_set(err, VG_EINVAL, "no targets left after exclusions");
-        goto out;
+        bool pending_names = false;
+        for(i = 0; i < t->nunresolved; i++)
+            if(!t->specs[t->unresolved[i]].exclude)
+                pending_names = true;
+        if(!pending_names) {
+            result = vg_error_set(err, VG_EINVAL, "no targets left after exclusions");
+            goto out;
+        }
     }
 
-    t->starts = calloc(rv.n, sizeof(*t->starts));
+    t->starts = calloc(rv.n ? rv.n : 1, sizeof(*t->starts));
     if(!t->starts)
         goto nomem;
     for(i = 0; i < rv.n; i++) {
@@ -1097,9 +1118,12 @@ out:
     if(result) {
         free(t->starts);
         free(t->names);
+        free(t->unresolved);
         t->starts = NULL;
         t->names = NULL;
         t->nnames = 0;
+        t->unresolved = NULL;
+        t->nunresolved = 0;
     }
     free(tv.v);
     free(ev.v);
@@ -1132,6 +1156,20 @@ void vg_targets_get(const vg_targets *t, uint64_t index, vg_addr *out)
     }
     r = &t->ranges[lo];
     u128_to_addr(r->family, r->scope, r->lo + (index - t->starts[lo]), out);
+}
+
+size_t vg_targets_unresolved_count(const vg_targets *t)
+{
+    return t->finalized ? t->nunresolved : 0;
+}
+
+const char *vg_targets_unresolved(const vg_targets *t, size_t index, bool *exclude)
+{
+    if(!t->finalized || index >= t->nunresolved)
+        return NULL;
+    if(exclude)
+        *exclude = t->specs[t->unresolved[index]].exclude;
+    return t->specs[t->unresolved[index]].spec;
 }
 
 const char *vg_targets_name(const vg_targets *t, const vg_addr *addr)

@@ -698,7 +698,7 @@ static void test_localhost(void **state)
     assert_string_equal(vg_targets_name(t, &a), "LocalHost");
     vg_targets_free(t);
 
-    /* /etc/hosts has no ::1 line; c-ares answers localhost per RFC 6761. */
+    /* /etc/hosts has no ::1 line for localhost: ::1 per RFC 6761. */
     o = opts_for(dns, AF_INET6, false);
     t = BUILD(&o, "localhost");
     assert_int_equal(vg_targets_count(t), 1);
@@ -711,6 +711,85 @@ static void test_localhost(void **state)
     t = BUILD(&o, "localhost");
     expect_at(t, 0, "127.0.0.1");
     vg_targets_free(t);
+}
+
+static unsigned dns_queries(struct dns_server *dns)
+{
+    return __atomic_load_n(&dns->queries, __ATOMIC_SEQ_CST);
+}
+
+/* RFC 6761: localhost names are loopback and .invalid names fail, and
+ * neither is ever sent to the DNS server; other names are. */
+static void test_special_names_never_queried(void **state)
+{
+    struct dns_server *dns = *state;
+    vg_resolve_opts o = opts_for(dns, 0, true);
+    unsigned before = dns_queries(dns);
+    vg_targets *t;
+
+    /* Not in /etc/hosts: both loopback addresses. */
+    t = BUILD(&o, "foo.localhost", "A.B.LocalHost.");
+    assert_int_equal(vg_targets_count(t), 2);
+    expect_at(t, 0, "127.0.0.1");
+    expect_at(t, 1, "::1");
+    vg_targets_free(t);
+    o = opts_for(dns, AF_INET6, true);
+    t = BUILD(&o, "foo.localhost");
+    assert_int_equal(vg_targets_count(t), 1);
+    expect_at(t, 0, "::1");
+    vg_targets_free(t);
+    FINALIZE_FAILS(&o, VG_ERESOLVE, "RFC 6761", "x.invalid");
+    FINALIZE_FAILS(&o, VG_ERESOLVE, "RFC 6761", "INVALID.");
+    assert_int_equal(dns_queries(dns), before);
+
+    /* Look-alikes are ordinary names: the server is asked (and says
+     * NXDOMAIN). */
+    o = opts_for(dns, AF_INET, false);
+    FINALIZE_FAILS(&o, VG_ERESOLVE, "does not resolve", "notlocalhost");
+    assert_true(dns_queries(dns) > before);
+    before = dns_queries(dns);
+    FINALIZE_FAILS(&o, VG_ERESOLVE, "does not resolve", "localhost.vigia.test");
+    assert_true(dns_queries(dns) > before);
+}
+
+/* hosts_only: no DNS query at all; names only DNS knows stay unresolved. */
+static void test_hosts_only(void **state)
+{
+    struct dns_server *dns = *state;
+    vg_resolve_opts o = opts_for(dns, AF_INET, false);
+    unsigned before = dns_queries(dns);
+    bool exclude = true;
+    vg_targets *t;
+
+    o.hosts_only = true;
+    t = BUILD(&o, "two.vigia.test", "localhost", "198.18.0.5", "!v4only.vigia.test");
+    assert_int_equal(vg_targets_count(t), 2);
+    expect_at(t, 0, "127.0.0.1");
+    expect_at(t, 1, "198.18.0.5");
+    assert_int_equal(vg_targets_unresolved_count(t), 2);
+    assert_string_equal(vg_targets_unresolved(t, 0, &exclude), "two.vigia.test");
+    assert_false(exclude);
+    assert_string_equal(vg_targets_unresolved(t, 1, &exclude), "v4only.vigia.test");
+    assert_true(exclude);
+    assert_null(vg_targets_unresolved(t, 2, NULL));
+    vg_targets_free(t);
+
+    /* Nothing resolved but a name is pending: an empty set, not an error. */
+    t = BUILD(&o, "two.vigia.test");
+    assert_int_equal(vg_targets_count(t), 0);
+    assert_int_equal(vg_targets_unresolved_count(t), 1);
+    vg_targets_free(t);
+    /* .invalid stays an error. */
+    FINALIZE_FAILS(&o, VG_ERESOLVE, "RFC 6761", "two.vigia.test", "x.invalid");
+    assert_int_equal(dns_queries(dns), before);
+
+    /* The same name without hosts_only is asked and resolves. */
+    o.hosts_only = false;
+    t = BUILD(&o, "two.vigia.test");
+    assert_int_equal(vg_targets_count(t), 1);
+    assert_int_equal(vg_targets_unresolved_count(t), 0);
+    vg_targets_free(t);
+    assert_true(dns_queries(dns) > before);
 }
 
 static void test_dns_names(void **state)
@@ -871,6 +950,8 @@ int main(void)
         cmocka_unit_test(test_file_errors),
         cmocka_unit_test(test_localhost),
         cmocka_unit_test(test_dns_names),
+        cmocka_unit_test(test_special_names_never_queried),
+        cmocka_unit_test(test_hosts_only),
         cmocka_unit_test(test_dns_errors),
         cmocka_unit_test(test_dns_timeout),
         cmocka_unit_test(test_special_addresses),
