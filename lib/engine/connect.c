@@ -411,7 +411,8 @@ static void on_timeout(vg_loop *loop, vg_timer *t)
     /* During the walk a silent port gets the tries its path's loss calls
      * for; the sweeps at the end give it the last word. */
     if(!cw->sweeping && p->tries < scan_tries_needed(cw->w, path) &&
-       p->tries < scan_max_tries(cw->w)) {
+       p->tries < scan_max_tries(cw->w) &&
+       !scan_host_expired(cw->w, p->target_idx, vg_now_us())) {
         retry_push(cw, p);
         return;
     }
@@ -562,6 +563,12 @@ static struct probe *next_probe(struct cworker *cw)
         return NULL;
     if(cw->sweeping) {
         vg_silent *e = vg_silent_sweep_next(&cw->silent);
+        /* --host-timeout: a host past it gets no more tries. */
+        while(e && scan_host_expired(cw->w, e->target_idx, vg_now_us())) {
+            e->no_more = true;
+            vg_silent_repark(&cw->silent, e);
+            e = vg_silent_sweep_next(&cw->silent);
+        }
         if(!e)
             return NULL;
         p = &cw->probes[cw->free_head];

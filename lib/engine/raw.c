@@ -336,7 +336,8 @@ static void on_timeout(vg_loop *loop, vg_timer *t)
     /* During the walk a silent port gets the tries its path's loss calls
      * for; the sweeps at the end give it the last word. */
     if(!rw->sweeping && p->tries < scan_tries_needed(rw->w, path) &&
-       p->tries < scan_max_tries(rw->w)) {
+       p->tries < scan_max_tries(rw->w) &&
+       !scan_host_expired(rw->w, p->target_idx, vg_now_us())) {
         retry_push(rw, p);
         return;
     }
@@ -663,6 +664,12 @@ static struct rprobe *next_probe(struct rworker *rw)
         return NULL;
     if(rw->sweeping) {
         vg_silent *e = vg_silent_sweep_next(&rw->silent);
+        /* --host-timeout: a host past it gets no more tries. */
+        while(e && scan_host_expired(rw->w, e->target_idx, vg_now_us())) {
+            e->no_more = true;
+            vg_silent_repark(&rw->silent, e);
+            e = vg_silent_sweep_next(&rw->silent);
+        }
         if(!e)
             return NULL;
         p = &rw->probes[rw->free_head];

@@ -3,6 +3,7 @@
  * worker threads, keeps per-host timing, and hands results to the caller's
  * thread. The probe engines (connect.c, ...) do the network part. */
 #include <errno.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -92,6 +93,7 @@ vg_rtt *scan_host(struct scan_worker *w, uint64_t target_idx)
         j = (j + 1) & (t->cap - 1);
     }
     t->slots[j].key = key;
+    t->slots[j].first_us = vg_now_us();
     /* A new host starts from what the others taught us. */
     t->slots[j].rtt = w->global_rtt;
     t->slots[j].rtt.answered_first_try = 0;
@@ -99,6 +101,19 @@ vg_rtt *scan_host(struct scan_worker *w, uint64_t target_idx)
     t->slots[j].rtt.timeouts = 0;
     t->len++;
     return &t->slots[j].rtt;
+}
+
+bool scan_host_expired(struct scan_worker *w, uint64_t target_idx, uint64_t now_us)
+{
+    uint64_t limit = w->scan->opts.host_timeout_ms;
+    if(!limit)
+        return false;
+    vg_rtt *r = scan_host(w, target_idx);
+    if(!r)
+        return false;
+    const struct host_entry *e = (const struct host_entry *)((const char *)r -
+                                                             offsetof(struct host_entry, rtt));
+    return now_us - e->first_us > limit * 1000;
 }
 
 uint64_t scan_timeout_us(struct scan_worker *w, uint64_t target_idx)

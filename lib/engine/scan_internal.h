@@ -16,6 +16,7 @@
 struct host_entry {
     uint64_t key; /* target index + 1; 0 marks an empty slot */
     vg_rtt rtt;
+    uint64_t first_us; /* when the host was first probed */
 };
 
 /* Open-addressing table of the hosts one worker has probed. */
@@ -124,6 +125,10 @@ void scan_port_at(const vg_scan *scan, uint64_t i, uint16_t *port, uint8_t *prot
 /* The timing record of a host, created on first use; NULL only when out of
  * memory. The pointer is valid until the next scan_host() call. */
 vg_rtt *scan_host(struct scan_worker *w, uint64_t target_idx);
+
+/* --host-timeout: true when the host was first probed longer ago than
+ * that; its silent ports get no more tries. */
+bool scan_host_expired(struct scan_worker *w, uint64_t target_idx, uint64_t now_us);
 
 /* Timeout for the next probe to this host. */
 uint64_t scan_timeout_us(struct scan_worker *w, uint64_t target_idx);

@@ -103,7 +103,7 @@ size_t vg_silent_sweep_begin(vg_silent_set *s, unsigned needed, unsigned max_tri
     s->cursor = 0;
     for(size_t i = 0; i < s->len; i++) {
         vg_silent *e = &s->v[i];
-        if(e->state != SILENT_PARKED || e->tries >= max_tries)
+        if(e->state != SILENT_PARKED || e->tries >= max_tries || e->no_more)
             continue;
         if(all || e->tries < needed) {
             e->sweep = s->sweep;

@@ -24,6 +24,7 @@ typedef struct vg_silent {
     uint8_t clean_losses; /* unanswered tries sent on a clean path */
     uint8_t state;
     uint8_t path;         /* index of the worker's path controller */
+    bool no_more;         /* gets no more tries (--host-timeout) */
     uint32_t sweep;       /* the sweep that will re-probe it */
 } vg_silent;
 
