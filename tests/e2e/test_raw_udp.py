@@ -194,3 +194,42 @@ def test_udp_dry_run(vigia):
     assert r.returncode == 0, r.stderr
     assert sorted(r.stdout.splitlines()) == ["tcp-syn 198.18.0.7 80", "udp 198.18.0.7 161",
                                              "udp 198.18.0.7 53"]
+
+
+# A UDP server on 5353 (mDNS's port, which gets vigia's DNS payload) that
+# answers every datagram with "pong": not DNS, but an answer from the
+# probed port all the same.
+_PONG = """
+import socket, sys, select, time
+fam = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], int(sys.argv[2])))
+print("ready", flush=True)
+end = time.monotonic() + 120
+while time.monotonic() < end:
+    r, _, _ = select.select([s, sys.stdin], [], [], 1)
+    if sys.stdin in r:
+        break
+    if s in r:
+        data, peer = s.recvfrom(2048)
+        s.sendto(b"pong", peer)
+"""
+
+
+@pytest.mark.parametrize("target", [T4, T6])
+def test_any_udp_reply_means_open(lab, vigia, target):
+    """Any datagram from the probed address and port is open (nmap's rule),
+    even when it is not an answer to the protocol payload we sent."""
+    import subprocess
+    import sys
+    p = lab.popen(lab.target, [sys.executable, "-c", _PONG, target, "5353"],
+                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline().strip() == "ready"
+        _, ports, _ = records(vigia_scan(lab, vigia, "-sU", "-o", "ndjson", "-p", "5353",
+                                         target, *FAST))
+        assert [(q["port"], q["state"], q["reason"], q["tries"]) for q in ports] == \
+            [(5353, "open", "udp-response", 1)], ports
+    finally:
+        p.stdin.close()
+        p.wait(10)
