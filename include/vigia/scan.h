@@ -43,6 +43,8 @@ typedef enum vg_reason {
     VG_REASON_ECHO_REPLY,       /* "echo-reply": host discovery, ICMP(v6) echo */
     VG_REASON_ARP_RESPONSE,     /* "arp-response": host discovery, ARP */
     VG_REASON_ND_RESPONSE,      /* "nd-response": host discovery, neighbour advertisement */
+    VG_REASON_HOST_TIMEOUT,     /* "host-timeout": --host-timeout ended the port's tries
+                                   before it had its answer; state unknown */
     VG_REASON__COUNT
 } vg_reason;
 

@@ -73,7 +73,7 @@ enum launch_rc { LAUNCH_OK, LAUNCH_DEFER, LAUNCH_FATAL };
 
 static void on_io(vg_loop *loop, int fd, uint32_t events, void *ud);
 static void on_timeout(vg_loop *loop, vg_timer *t);
-static void park(struct cworker *cw, struct probe *p);
+static void park(struct cworker *cw, struct probe *p, bool no_more);
 
 static uint32_t probe_index(const struct cworker *cw, const struct probe *p)
 {
@@ -182,12 +182,13 @@ static void finish(struct cworker *cw, struct probe *p, int state, int reason,
 }
 
 /* Keeps an unanswered port in the silent set; the slot is free again. */
-static void park(struct cworker *cw, struct probe *p)
+static void park(struct cworker *cw, struct probe *p, bool no_more)
 {
     if(p->silent) {
         vg_silent *e = &cw->silent.v[p->silent - 1];
         e->tries = p->tries;
         e->clean_losses = p->clean_losses;
+        e->no_more |= no_more;
         vg_silent_repark(&cw->silent, e);
         p->silent = 0;
     }
@@ -195,7 +196,7 @@ static void park(struct cworker *cw, struct probe *p)
         vg_silent e = {
             .addr = p->addr, .target_idx = p->target_idx, .port = p->port,
             .kind = IPPROTO_TCP, .tries = p->tries, .clean_losses = p->clean_losses,
-            .path = p->path,
+            .path = p->path, .no_more = no_more,
         };
         if(vg_silent_add(&cw->silent, &e) < 0) {
             finish(cw, p, VG_STATE_FILTERED, VG_REASON_NO_RESPONSE, -1);
@@ -410,13 +411,14 @@ static void on_timeout(vg_loop *loop, vg_timer *t)
         p->clean_losses++;
     /* During the walk a silent port gets the tries its path's loss calls
      * for; the sweeps at the end give it the last word. */
-    if(!cw->sweeping && p->tries < scan_tries_needed(cw->w, path) &&
-       p->tries < scan_max_tries(cw->w) &&
-       !scan_host_expired(cw->w, p->target_idx, vg_now_us())) {
+    bool want_more = p->tries < scan_tries_needed(cw->w, path) &&
+                     p->tries < scan_max_tries(cw->w);
+    bool expired = want_more && scan_host_expired(cw->w, p->target_idx, vg_now_us());
+    if(!cw->sweeping && want_more && !expired) {
         retry_push(cw, p);
         return;
     }
-    park(cw, p);
+    park(cw, p, expired);
 }
 
 /* The walk and the sweeps are over: what is still silent is reported as
@@ -433,8 +435,9 @@ static void report_silent(struct cworker *cw)
             .addr = e->addr,
             .port = e->port,
             .proto = IPPROTO_TCP,
-            .state = unconfirmed ? VG_STATE_CLOSED_FILTERED : VG_STATE_FILTERED,
-            .reason = VG_REASON_NO_RESPONSE,
+            .state = e->no_more ? VG_STATE_UNKNOWN
+                   : unconfirmed ? VG_STATE_CLOSED_FILTERED : VG_STATE_FILTERED,
+            .reason = e->no_more ? VG_REASON_HOST_TIMEOUT : VG_REASON_NO_RESPONSE,
             .tries = e->tries ? e->tries : 1,
             .rtt_us = -1,
         };

@@ -279,7 +279,7 @@ static void answered(struct rworker *rw, struct rprobe *p, bool limitable);
 
 /* Keeps an unanswered port in the silent set (its slot is free again);
  * it is reported at the end unless a late answer or a sweep finds it. */
-static void park(struct rworker *rw, struct rprobe *p)
+static void park(struct rworker *rw, struct rprobe *p, bool no_more)
 {
     vg_timer_disarm(rw->w->loop, &p->timer);
     table_remove(rw, p);
@@ -287,6 +287,7 @@ static void park(struct rworker *rw, struct rprobe *p)
         vg_silent *e = &rw->silent.v[p->silent - 1];
         e->tries = p->tries;
         e->clean_losses = p->clean_losses;
+        e->no_more |= no_more;
         vg_silent_repark(&rw->silent, e);
         p->silent = 0;
     }
@@ -294,6 +295,7 @@ static void park(struct rworker *rw, struct rprobe *p)
         vg_silent e = {
             .addr = p->addr, .target_idx = p->target_idx, .port = p->port, .kind = p->pt,
             .tries = p->tries, .clean_losses = p->clean_losses, .path = p->path,
+            .no_more = no_more,
         };
         if(vg_silent_add(&rw->silent, &e) < 0) {
             /* Out of memory for the set: decide now. */
@@ -335,13 +337,14 @@ static void on_timeout(vg_loop *loop, vg_timer *t)
         p->clean_losses++;
     /* During the walk a silent port gets the tries its path's loss calls
      * for; the sweeps at the end give it the last word. */
-    if(!rw->sweeping && p->tries < scan_tries_needed(rw->w, path) &&
-       p->tries < scan_max_tries(rw->w) &&
-       !scan_host_expired(rw->w, p->target_idx, vg_now_us())) {
+    bool want_more = p->tries < scan_tries_needed(rw->w, path) &&
+                     p->tries < scan_max_tries(rw->w);
+    bool expired = want_more && scan_host_expired(rw->w, p->target_idx, now);
+    if(!rw->sweeping && want_more && !expired) {
         retry_push(rw, p);
         return;
     }
-    park(rw, p);
+    park(rw, p, expired);
 }
 
 /* A reply for a port in the silent set: it counts, late as it is. */
@@ -388,9 +391,10 @@ static void report_silent(struct rworker *rw)
             .addr = e->addr,
             .port = e->port,
             .proto = e->kind == PT_PING ? 0 : probe_types[e->kind]->proto,
-            .state = e->kind == PT_UDP ? VG_STATE_OPEN_FILTERED
+            .state = e->no_more ? VG_STATE_UNKNOWN
+                   : e->kind == PT_UDP ? VG_STATE_OPEN_FILTERED
                    : unconfirmed ? VG_STATE_CLOSED_FILTERED : VG_STATE_FILTERED,
-            .reason = VG_REASON_NO_RESPONSE,
+            .reason = e->no_more ? VG_REASON_HOST_TIMEOUT : VG_REASON_NO_RESPONSE,
             .tries = e->tries ? e->tries : 1,
             .rtt_us = -1,
         };

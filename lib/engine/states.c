@@ -27,6 +27,7 @@ static const char *const reason_names[VG_REASON__COUNT] = {
     [VG_REASON_ECHO_REPLY] = "echo-reply",
     [VG_REASON_ARP_RESPONSE] = "arp-response",
     [VG_REASON_ND_RESPONSE] = "nd-response",
+    [VG_REASON_HOST_TIMEOUT] = "host-timeout",
 };
 
 const char *vg_state_name(int state)
