@@ -195,7 +195,7 @@ static void park(struct cworker *cw, struct probe *p, bool no_more)
     else {
         vg_silent e = {
             .addr = p->addr, .target_idx = p->target_idx, .port = p->port,
-            .kind = IPPROTO_TCP, .tries = p->tries, .clean_losses = p->clean_losses,
+            .kind = 0, .tries = p->tries, .clean_losses = p->clean_losses,
             .path = p->path, .no_more = no_more,
         };
         if(vg_silent_add(&cw->silent, &e) < 0) {
@@ -421,59 +421,8 @@ static void on_timeout(vg_loop *loop, vg_timer *t)
     park(cw, p, expired);
 }
 
-/* The walk and the sweeps are over: what is still silent is reported as
- * filtered, with the tries it got. */
-static void report_silent(struct cworker *cw)
-{
-    for(size_t i = 0; i < cw->silent.len; i++) {
-        vg_silent *e = &cw->silent.v[i];
-        if(e->state != SILENT_PARKED)
-            continue;
-        bool unconfirmed = cw->w->scan->opts.defeat_rst_ratelimit &&
-                           cw->w->paths[e->path].limited;
-        vg_result res = {
-            .addr = e->addr,
-            .port = e->port,
-            .proto = IPPROTO_TCP,
-            .state = e->no_more ? VG_STATE_UNKNOWN
-                   : unconfirmed ? VG_STATE_CLOSED_FILTERED : VG_STATE_FILTERED,
-            .reason = e->no_more ? VG_REASON_HOST_TIMEOUT : VG_REASON_NO_RESPONSE,
-            .tries = e->tries ? e->tries : 1,
-            .rtt_us = -1,
-        };
-        vg_silent_done(&cw->silent, e);
-        if(res.tries > cw->w->max_tries_used)
-            cw->w->max_tries_used = res.tries;
-        scan_emit(cw->w, &res);
-    }
-}
-
-/* Starts the next sweep over the silent set (see raw.c's sweep_begin:
- * the same rule). False when there is nothing left to sweep. */
-static bool sweep_begin(struct cworker *cw)
-{
-    struct scan_worker *w = cw->w;
-    if(!scan_adaptive_tries(w) || scan_stopping(w->scan) || !cw->silent.parked)
-        return false;
-    bool all = cw->silent.sweep == 0 || w->ports_answered != cw->answered_at_sweep;
-    unsigned needed = 0;
-    for(unsigned i = 0; i < w->npaths; i++) {
-        unsigned n = scan_tries_needed(w, &w->paths[i]);
-        if(n > needed)
-            needed = n;
-    }
-    cw->answered_at_sweep = w->ports_answered;
-    cw->sweeping = true;
-    bool limited = false;
-    for(unsigned i = 0; i < w->npaths; i++)
-        limited |= vg_path_slow_to_limit(&w->paths[i]);
-    if(limited && w->scan->opts.defeat_rst_ratelimit)
-        return false; /* the silent ports are reported closed|filtered */
-    /* Behind a reset limit the paced sweeps are tries of their own kind:
-     * two more than the cap. */
-    unsigned max = scan_max_tries(w) + (limited ? 2 : 0);
-    return vg_silent_sweep_begin(&cw->silent, needed, max, all) > 0;
-}
+/* The silent set holds TCP ports only. */
+static const struct scan_silent_kind silent_kinds[1] = {{.proto = IPPROTO_TCP, .tcp = true}};
 
 static enum launch_rc launch(struct cworker *cw, struct probe *p)
 {
@@ -687,9 +636,11 @@ static int connect_worker_run(struct scan_worker *w)
         }
         if(!cw.active && cw.exhausted && cw.retry_head == NIL && !cw.held &&
            (!cw.sweeping || cw.silent.cursor >= cw.silent.len)) {
-            if(sweep_begin(&cw))
+            if(scan_sweep_begin(w, &cw.silent, &cw.answered_at_sweep)) {
+                cw.sweeping = true;
                 continue;
-            report_silent(&cw);
+            }
+            scan_report_silent(w, &cw.silent, silent_kinds, 1);
             break;
         }
         if(wait < 0 || wait > STOP_CHECK_MS * 1000)

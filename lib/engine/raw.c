@@ -136,15 +136,7 @@ static uint32_t probe_index(const struct rworker *rw, const struct rprobe *p)
 
 static uint32_t key_hash(const vg_addr *a, uint16_t port, uint8_t pt)
 {
-    uint64_t x = 0, y = 0;
-    memcpy(&x, a->a, 8);
-    memcpy(&y, a->a + 8, 8);
-    x ^= y * 0x9e3779b97f4a7c15ULL;
-    x ^= ((uint64_t)port << 8 | pt) * 0xc2b2ae3d27d4eb4fULL;
-    x ^= x >> 29;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 32;
-    return (uint32_t)x;
+    return (uint32_t)vg_probe_key_hash(a, port, pt);
 }
 
 static bool key_eq(const struct rprobe *p, const vg_addr *a, uint16_t port, uint8_t pt)
@@ -377,65 +369,12 @@ static bool late_answer(struct rworker *rw, int pt, const vg_probe_reply *r, uin
     return true;
 }
 
-/* The walk and the sweeps are over: what is still silent is reported as
- * such, with the tries it got. */
-static void report_silent(struct rworker *rw)
-{
-    for(size_t i = 0; i < rw->silent.len; i++) {
-        vg_silent *e = &rw->silent.v[i];
-        if(e->state != SILENT_PARKED)
-            continue;
-        bool unconfirmed = e->kind == PT_TCP && rw->s->opts.defeat_rst_ratelimit &&
-                           rw->w->paths[e->path].limited;
-        vg_result res = {
-            .addr = e->addr,
-            .port = e->port,
-            .proto = e->kind == PT_PING ? 0 : probe_types[e->kind]->proto,
-            .state = e->no_more ? VG_STATE_UNKNOWN
-                   : e->kind == PT_UDP ? VG_STATE_OPEN_FILTERED
-                   : unconfirmed ? VG_STATE_CLOSED_FILTERED : VG_STATE_FILTERED,
-            .reason = e->no_more ? VG_REASON_HOST_TIMEOUT : VG_REASON_NO_RESPONSE,
-            .tries = e->tries ? e->tries : 1,
-            .rtt_us = -1,
-        };
-        vg_silent_done(&rw->silent, e);
-        if(res.tries > rw->w->max_tries_used)
-            rw->w->max_tries_used = res.tries;
-        scan_emit(rw->w, &res);
-    }
-}
-
-/* Starts the next sweep over the silent set: the first re-probes every
- * port once more at the settled rate; later ones go on while a sweep
- * added answers, or while ports have fewer tries than the loss now calls
- * for. False when there is nothing left to sweep. */
-static bool sweep_begin(struct rworker *rw)
-{
-    struct scan_worker *w = rw->w;
-    if(!scan_adaptive_tries(w) || scan_stopping(rw->s) || !rw->silent.parked)
-        return false;
-    bool all = rw->silent.sweep == 0 || w->ports_answered != rw->answered_at_sweep;
-    unsigned needed = 0;
-    for(unsigned i = 0; i < w->npaths; i++) {
-        unsigned n = scan_tries_needed(w, &w->paths[i]);
-        if(n > needed)
-            needed = n;
-    }
-    rw->answered_at_sweep = w->ports_answered;
-    rw->sweeping = true;
-    /* A target that limits its resets gets the sweeps at its pace, so
-     * that every closed port's reset comes through; or none at all with
-     * --defeat-rst-ratelimit. */
-    bool limited = false;
-    for(unsigned i = 0; i < w->npaths; i++)
-        limited |= vg_path_slow_to_limit(&w->paths[i]);
-    if(limited && rw->s->opts.defeat_rst_ratelimit)
-        return false; /* the silent ports are reported closed|filtered */
-    /* Behind a reset limit the paced sweeps are tries of their own kind:
-     * two more than the cap. */
-    unsigned max = scan_max_tries(w) + (limited ? 2 : 0);
-    return vg_silent_sweep_begin(&rw->silent, needed, max, all) > 0;
-}
+/* How the silent set's kinds are reported (indexed by PT_*). */
+static const struct scan_silent_kind silent_kinds[PT__COUNT] = {
+    [PT_TCP] = {.proto = IPPROTO_TCP, .tcp = true},
+    [PT_UDP] = {.proto = IPPROTO_UDP, .udp = true},
+    [PT_PING] = {.proto = 0},
+};
 
 /* --- sending ------------------------------------------------------------------ */
 
@@ -1065,9 +1004,11 @@ static int raw_worker_run(struct scan_worker *w)
         drain(rw);
         if(!rw->active && rw->exhausted && rw->retry_head == NIL && !rw->held &&
            (!rw->sweeping || rw->silent.cursor >= rw->silent.len)) {
-            if(sweep_begin(rw))
+            if(scan_sweep_begin(w, &rw->silent, &rw->answered_at_sweep)) {
+                rw->sweeping = true;
                 continue;
-            report_silent(rw);
+            }
+            scan_report_silent(w, &rw->silent, silent_kinds, PT__COUNT);
             break;
         }
         if(wait < 0 || wait > STOP_CHECK_MS * 1000)

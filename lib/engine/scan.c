@@ -648,6 +648,57 @@ const char *vg_scan_tries_policy(const vg_scan *s)
     return s->opts.retries == VG_RETRIES_ADAPTIVE ? "adaptive" : "fixed";
 }
 
+bool scan_sweep_begin(struct scan_worker *w, vg_silent_set *set, uint64_t *answered_at)
+{
+    if(!scan_adaptive_tries(w) || scan_stopping(w->scan) || !set->parked)
+        return false;
+    bool all = set->sweep == 0 || w->ports_answered != *answered_at;
+    unsigned needed = 0;
+    for(unsigned i = 0; i < w->npaths; i++) {
+        unsigned n = scan_tries_needed(w, &w->paths[i]);
+        if(n > needed)
+            needed = n;
+    }
+    *answered_at = w->ports_answered;
+    bool limited = false;
+    for(unsigned i = 0; i < w->npaths; i++)
+        limited |= vg_path_slow_to_limit(&w->paths[i]);
+    if(limited && w->scan->opts.defeat_rst_ratelimit)
+        return false; /* the silent ports are reported closed|filtered */
+    /* Behind a reset limit the paced sweeps are tries of their own kind:
+     * two more than the cap. */
+    unsigned max = scan_max_tries(w) + (limited ? 2 : 0);
+    return vg_silent_sweep_begin(set, needed, max, all) > 0;
+}
+
+void scan_report_silent(struct scan_worker *w, vg_silent_set *set,
+                        const struct scan_silent_kind *kinds, unsigned nkinds)
+{
+    for(size_t i = 0; i < set->len; i++) {
+        vg_silent *e = &set->v[i];
+        if(e->state != SILENT_PARKED || e->kind >= nkinds)
+            continue;
+        const struct scan_silent_kind *k = &kinds[e->kind];
+        bool unconfirmed = k->tcp && w->scan->opts.defeat_rst_ratelimit &&
+                           w->paths[e->path].limited;
+        vg_result res = {
+            .addr = e->addr,
+            .port = e->port,
+            .proto = k->proto,
+            .state = e->no_more ? VG_STATE_UNKNOWN
+                   : k->udp ? VG_STATE_OPEN_FILTERED
+                   : unconfirmed ? VG_STATE_CLOSED_FILTERED : VG_STATE_FILTERED,
+            .reason = e->no_more ? VG_REASON_HOST_TIMEOUT : VG_REASON_NO_RESPONSE,
+            .tries = e->tries ? e->tries : 1,
+            .rtt_us = -1,
+        };
+        vg_silent_done(set, e);
+        if(res.tries > w->max_tries_used)
+            w->max_tries_used = res.tries;
+        scan_emit(w, &res);
+    }
+}
+
 /* A path's reports from every worker, added up. */
 struct path_acc {
     vg_path_report r;

@@ -9,6 +9,7 @@
 
 #include "engine/loop.h"
 #include "engine/path.h"
+#include "engine/silent.h"
 #include "engine/timing.h"
 #include "vigia/permute.h"
 #include "vigia/scan.h"
@@ -158,6 +159,28 @@ void scan_limit_tick(struct scan_worker *w, uint64_t now_us);
 
 /* A reset (or ICMP error) arrived: what a limiting target holds back. */
 void scan_count_rst(struct scan_worker *w);
+
+/* How a kind of the silent set is reported: its protocol, and whether a
+ * silent port of it is open|filtered (UDP) or may be closed|filtered
+ * behind a reset limit (TCP). */
+struct scan_silent_kind {
+    uint8_t proto;
+    bool udp, tcp;
+};
+
+/* The walk is done (or a sweep is): starts the next sweep over the silent
+ * set. The first re-probes every parked port once more at the settled
+ * rate; later ones follow while a sweep added answers, or while ports have
+ * fewer tries than the loss now calls for. Behind a reset limit the sweeps
+ * go at the target's pace (or, with --defeat-rst-ratelimit, do not run).
+ * *answered_at: the worker's answered count when the last sweep began.
+ * False when there is nothing left to sweep. */
+bool scan_sweep_begin(struct scan_worker *w, vg_silent_set *set, uint64_t *answered_at);
+
+/* The end: every port still silent gets its result, with the tries it
+ * had. kinds[e->kind] says how to report an entry. */
+void scan_report_silent(struct scan_worker *w, vg_silent_set *set,
+                        const struct scan_silent_kind *kinds, unsigned nkinds);
 
 /* Tries a silent port gets, chosen by the path's loss evidence (see
  * vg_path_tries_needed), or the fixed count of --retries. */

@@ -19,7 +19,7 @@ void vg_silent_free(vg_silent_set *s)
     memset(s, 0, sizeof(*s));
 }
 
-static uint64_t key_hash(const vg_addr *a, uint16_t port, uint8_t kind)
+uint64_t vg_probe_key_hash(const vg_addr *a, uint16_t port, uint8_t kind)
 {
     uint64_t x = 0, y = 0;
     memcpy(&x, a->a, 8);
@@ -39,7 +39,7 @@ static bool same(const vg_silent *e, const vg_addr *a, uint16_t port, uint8_t ki
 
 static void hash_put(uint32_t *h, size_t hcap, const vg_silent *e, uint32_t idx1)
 {
-    size_t j = key_hash(&e->addr, e->port, e->kind) & (hcap - 1);
+    size_t j = vg_probe_key_hash(&e->addr, e->port, e->kind) & (hcap - 1);
     while(h[j])
         j = (j + 1) & (hcap - 1);
     h[j] = idx1;
@@ -86,7 +86,7 @@ vg_silent *vg_silent_find(vg_silent_set *s, const vg_addr *addr, uint16_t port, 
 {
     if(!s->hcap)
         return NULL;
-    size_t j = key_hash(addr, port, kind) & (s->hcap - 1);
+    size_t j = vg_probe_key_hash(addr, port, kind) & (s->hcap - 1);
     while(s->hash[j]) {
         vg_silent *e = &s->v[s->hash[j] - 1];
         if(e->state != SILENT_DONE && same(e, addr, port, kind))

@@ -39,6 +39,10 @@ typedef struct vg_silent_set {
     uint64_t answered_late; /* entries answered after their last timeout */
 } vg_silent_set;
 
+/* The hash of a probe's key, (address, port, kind): the silent set's and
+ * the raw engine's in-flight table's. */
+uint64_t vg_probe_key_hash(const vg_addr *a, uint16_t port, uint8_t kind);
+
 void vg_silent_init(vg_silent_set *s);
 void vg_silent_free(vg_silent_set *s);
 
