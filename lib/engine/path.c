@@ -47,6 +47,7 @@
 #define LIMIT_FLAT 1.3
 #define LIMIT_MIN_PPS 5.0
 #define LIMIT_PACE 0.95
+#define LIMIT_RATE_CAP 20.0
 /* One cut lowers the rate to no less than half. */
 #define CUT_FLOOR 0.5
 /* After congestion: 90% of what the path delivered. */
@@ -269,15 +270,24 @@ void vg_path_set_limit(vg_path *p, double limit_pps, uint64_t now_us)
         return;
     p->limited = true;
     p->limit_pps = limit_pps;
-    /* The losses and cuts so far were the target's limit, not the path's. */
+    /* The losses and cuts so far were the target's limit, not the path's.
+     * Its answered share no longer tells congestion (the limit makes it
+     * fall with any rate), so the rate may grow only slowly, and not past
+     * LIMIT_RATE_CAP times the limit or the fastest clean round seen. */
     p->clean_losses = 0;
     p->answers = 0;
-    p->phase = VG_PATH_STARTUP;
+    p->phase = VG_PATH_STEADY;
     p->last_cut_us = now_us;
+    double cap = LIMIT_RATE_CAP * limit_pps;
+    if(p->peak_clean > cap)
+        cap = p->peak_clean;
+    p->limit_cap = cap;
+    if(p->rate < cap)
+        p->rate = cap < 2 * p->rate ? cap : 2 * p->rate;
 }
 
 bool vg_limitdet_tick(vg_limitdet *d, uint64_t now_us, uint64_t sent, uint64_t rst,
-                      bool queueing)
+                      bool queueing, int64_t min_rtt_us)
 {
     if(!d->start_us) {
         d->start_us = now_us;
@@ -298,11 +308,15 @@ bool vg_limitdet_tick(vg_limitdet *d, uint64_t now_us, uint64_t sent, uint64_t r
     d->start_us = now_us;
     d->sent0 = sent;
     d->rst0 = rst;
-    if(d->n < LIMIT_WINS || queueing)
+    if(queueing || min_rtt_us < 0)
+        return false;
+    /* Resets arrive one RTT after the probes they answer. */
+    unsigned lag = (unsigned)(((uint64_t)min_rtt_us + VG_PATH_WIN_US / 2) / VG_PATH_WIN_US);
+    if(d->n < LIMIT_WINS + lag)
         return false;
     double smin = 1e18, smax = 0, rmin = 1e18, rmax = 0, rsum = 0;
     for(unsigned i = d->n - LIMIT_WINS; i < d->n; i++) {
-        double sv = d->wins[i].sent, rv = d->wins[i].rst;
+        double sv = d->wins[i - lag].sent, rv = d->wins[i].rst;
         smin = sv < smin ? sv : smin;
         smax = sv > smax ? sv : smax;
         rmin = rv < rmin ? rv : rmin;
@@ -436,6 +450,8 @@ static void judge(vg_path *p, vg_path_round *r, uint64_t now_us)
         }
     }
     p->rounds_clean++;
+    if(achieved > p->peak_clean)
+        p->peak_clean = achieved;
     if(p->prm.fixed || p->frozen || r->start_us < p->last_cut_us)
         return; /* sent before the last cut: says nothing about the rate now */
     if(queueing) {
@@ -444,6 +460,8 @@ static void judge(vg_path *p, vg_path_round *r, uint64_t now_us)
     }
     double gain = p->phase == VG_PATH_STARTUP ? STARTUP_GAIN : STEADY_GAIN;
     double next = p->rate * gain;
+    if(p->limited && next > p->limit_cap)
+        next = p->limit_cap > p->rate ? p->limit_cap : p->rate;
     double cap = achieved * ACHIEVED_HEADROOM;
     if(cap < p->prm.min_rate * ACHIEVED_HEADROOM)
         cap = p->prm.min_rate * ACHIEVED_HEADROOM;

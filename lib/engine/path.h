@@ -17,7 +17,7 @@
 #define VG_PATH_RATE_BINS 40
 /* Windows for the reset-limit detector. */
 #define VG_PATH_WIN_US 100000
-#define VG_PATH_WINS 6
+#define VG_PATH_WINS 32
 /* RTT histogram: log2 buckets of microseconds. */
 #define VG_PATH_RTT_BUCKETS 32
 
@@ -82,6 +82,8 @@ typedef struct vg_path {
      * the scan's vg_limitdet found (vg_path_set_limit). */
     bool limited;
     bool frozen;              /* paced to the limit: the rate stays */
+    double limit_cap;         /* behind a limit: the rate grows no further */
+    double peak_clean;        /* the fastest round judged clean */
     double limit_pps;         /* to about this many per second */
 
 } vg_path;
@@ -126,10 +128,12 @@ typedef struct vg_limitdet {
     double limit_pps;         /* > 0 once detected */
 } vg_limitdet;
 
-/* Feeds the running totals of probes sent and resets received; returns
- * true (once) when the limit is found, in d->limit_pps. */
+/* Feeds the running totals of probes sent and resets received, and the
+ * path's minimum RTT (-1: unknown; a window's resets answer the probes
+ * sent one RTT before); returns true (once) when the limit is found, in
+ * d->limit_pps. */
 bool vg_limitdet_tick(vg_limitdet *d, uint64_t now_us, uint64_t sent, uint64_t rst,
-                      bool queueing);
+                      bool queueing, int64_t min_rtt_us);
 
 /* Paces the path below the target's reset limit (for the sweeps, which
  * must see every reset); false when no limit was seen. */

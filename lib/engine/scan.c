@@ -234,11 +234,16 @@ void scan_limit_tick(struct scan_worker *w, uint64_t now_us)
     vg_scan *s = w->scan;
     if(w->id == 0 && !w->limit_applied) {
         bool queueing = false;
-        for(unsigned i = 0; i < w->npaths; i++)
+        int64_t min_rtt = -1;
+        for(unsigned i = 0; i < w->npaths; i++) {
             queueing |= w->paths[i].queueing_rounds > 0;
+            int64_t m = w->paths[i].min_rtt_us;
+            if(m >= 0 && (min_rtt < 0 || m < min_rtt))
+                min_rtt = m;
+        }
         uint64_t sent = __atomic_load_n(&s->sent, __ATOMIC_RELAXED);
         uint64_t rst = __atomic_load_n(&s->rst_seen, __ATOMIC_RELAXED);
-        if(vg_limitdet_tick(&w->limitdet, now_us, sent, rst, queueing)) {
+        if(vg_limitdet_tick(&w->limitdet, now_us, sent, rst, queueing, min_rtt)) {
             uint64_t l = (uint64_t)w->limitdet.limit_pps;
             __atomic_store_n(&s->rst_limit, l ? l : 1, __ATOMIC_RELAXED);
         }
@@ -272,8 +277,8 @@ unsigned scan_tries_needed(struct scan_worker *w, const vg_path *path)
 {
     if(!scan_adaptive_tries(w))
         return scan_max_tries(w);
-    /* Behind a reset limit more tries at full speed only meet the limit
-     * again: the sweeps at its pace decide. */
+    /* Behind a reset limit more tries at full speed mostly meet the limit
+     * again: the sweeps decide. */
     if(path->limited)
         return MIN_ADAPTIVE_TRIES;
     const vg_scan *s = w->scan;
@@ -662,9 +667,16 @@ bool scan_sweep_begin(struct scan_worker *w, vg_silent_set *set, uint64_t *answe
     *answered_at = w->ports_answered;
     bool limited = false;
     for(unsigned i = 0; i < w->npaths; i++)
-        limited |= vg_path_slow_to_limit(&w->paths[i]);
-    if(limited && w->scan->opts.defeat_rst_ratelimit)
-        return false; /* the silent ports are reported closed|filtered */
+        limited |= w->paths[i].limited;
+    if(limited && w->scan->opts.defeat_rst_ratelimit) {
+        /* One sweep at full speed for the answers the limit does not
+         * hold back (open ports); what stays silent is closed|filtered. */
+        if(set->sweep > 0)
+            return false;
+        return vg_silent_sweep_begin(set, needed, scan_max_tries(w) + 1, true) > 0;
+    }
+    for(unsigned i = 0; i < w->npaths; i++)
+        vg_path_slow_to_limit(&w->paths[i]);
     /* Behind a reset limit the paced sweeps are tries of their own kind:
      * two more than the cap. */
     unsigned max = scan_max_tries(w) + (limited ? 2 : 0);
