@@ -43,7 +43,7 @@ struct out_spec {
     bool is_stdout;
     bool owns_fp;
     const char *path;
-    char *tmp_path;             /* openmetrics=FILE: written here, then renamed (issue 6b) */
+    char *tmp_path;             /* openmetrics=FILE: written here, then renamed */
 };
 
 struct check_cli {
@@ -72,12 +72,12 @@ struct check_cli {
     bool stdout_broken;
     bool io_error;
     vg_check_summary sum;
-    /* --- issue 6a: dns://, icmp:// options ------------------------------ */
+    /* --- dns://, icmp:// options ------------------------------------------ */
     const char *answers[MAX_LIST + 1];
     int nanswers;
     const char *steps[MAX_LIST + 1];
     int nsteps;
-    /* --- issue 6b: -f checks files, --watch, openmetrics ---------------- */
+    /* --- -f checks files, --watch, openmetrics ---------------------------- */
     const char *file;           /* -f FILE */
     uint64_t watch_ms;          /* --watch INTERVAL; 0: off */
     char **file_targets;        /* with -f: c->targets points here ... */
@@ -197,10 +197,10 @@ enum {
     OPT_PHASE_WARN = 400,
     OPT_PHASE_CRIT = 420,
 };
-/* issue 6b options (kept apart from the list above) */
+/* checks files, --watch and openmetrics options */
 enum { OPT_WATCH = 500 };
 
-/* issue 6a options (dns://, icmp://) */
+/* dns:// and icmp:// options */
 enum {
     OPT_EXPECT_ANSWER = 600, OPT_EXPECT_ALL, OPT_EXPECT_RCODE, OPT_EXPECT_AUTH, OPT_COUNT,
     OPT_PING_INTERVAL, OPT_WARN_LOSS, OPT_CRIT_LOSS, OPT_STEP, OPT_ALL_ADDRESSES, OPT_POLICY,
@@ -260,12 +260,12 @@ static const struct option long_opts[] = {
     {"output", required_argument, NULL, 'o'},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
-    /* issue 6b: -f, --watch; long names for -4/-6 so checks files can say them */
+    /* -f, --watch; long names for -4/-6 so checks files can say them */
     {"file", required_argument, NULL, 'f'},
     {"watch", required_argument, NULL, OPT_WATCH},
     {"ipv4", no_argument, NULL, '4'},
     {"ipv6", no_argument, NULL, '6'},
-    /* issue 6a: dns://, icmp:// */
+    /* dns://, icmp:// */
     {"expect-answer", required_argument, NULL, OPT_EXPECT_ANSWER},
     {"expect-all", no_argument, NULL, OPT_EXPECT_ALL},
     {"expect-rcode", required_argument, NULL, OPT_EXPECT_RCODE},
@@ -456,7 +456,7 @@ static int add_list(const char **list, int *n, const char *v, const char *opt)
     return 0;
 }
 
-/* issue 6b */
+
 static int record_cli_opt(struct check_cli *c, int opt);
 static bool is_om(const struct out_spec *o);
 static FILE *om_open_tmp(struct out_spec *o);
@@ -644,15 +644,15 @@ static int parse_args(struct check_cli *c, int argc, char **argv)
             break;
         case 'v': c->verbose++; break;
         case 'q': c->quiet = true; break;
-        /* --- issue 6b --- */
+        /* --- checks files, --watch, openmetrics --- */
         case 'f': c->file = optarg; break;
         case OPT_WATCH:
             if(!cli_parse_duration_ms(optarg, &v) || v < 10 || v > 86400000)
                 return usage_error("--watch '%s': expected an interval such as 10s or 1m", optarg);
             c->watch_ms = v;
             break;
-        /* --- end of issue 6b --- */
-        /* --- issue 6a: dns://, icmp:// --- */
+        /* --- end of checks files, --watch, openmetrics --- */
+        /* --- dns://, icmp:// --- */
         case OPT_EXPECT_ANSWER: {
             char *dup = strdup(optarg), *save = NULL;
             if(!keep(c, dup))
@@ -721,7 +721,7 @@ static int parse_args(struct check_cli *c, int argc, char **argv)
             else
                 return usage_error("--policy '%s': expected any or all", optarg);
             break;
-        /* --- end of issue 6a --- */
+        /* --- end of dns://, icmp:// --- */
         case 'h': check_usage(stdout); return -1;
         case ':':
             return usage_error("option '%s' needs a value", argv[optind - 1]);
@@ -769,7 +769,7 @@ static int open_outputs(struct check_cli *c)
             o->is_stdout = true;
         }
         else {
-            o->fp = is_om(o) ? om_open_tmp(o) : fopen(o->path, "w"); /* issue 6b */
+            o->fp = is_om(o) ? om_open_tmp(o) : fopen(o->path, "w");
             if(!o->fp) {
                 fprintf(stderr, PROG " check: cannot write '%s': %s\n", o->path, strerror(errno));
                 return EXIT_CHECK_UNKNOWN;
@@ -873,10 +873,10 @@ static void end_outputs(struct check_cli *c)
         if(o->is_stdout && c->stdout_broken)
             continue;
         if(c->watch_ms && is_om(o))
-            continue; /* issue 6b: --watch wrote it after each round */
+            continue; /* --watch wrote it after each round */
         if(vg_check_output_end(o->out, &c->sum) || vg_check_output_flush(o->out))
             output_failed(c, o);
-        else if(o->tmp_path && om_commit(o)) /* issue 6b */
+        else if(o->tmp_path && om_commit(o))
             output_failed(c, o);
     }
 }
@@ -933,7 +933,7 @@ struct wait_slot {
     char target[2048];
     char kind[16];
     char host[256];
-    char name[256];             /* -f (issue 6b) */
+    char name[256];             /* -f */
     bool have;
     bool ok;
 };
@@ -1121,7 +1121,7 @@ static int run_wait(struct check_cli *c)
     return status;
 }
 
-/* --- issue 6b: checks files (-f) ----------------------------------------------
+/* --- checks files (-f) -------------------------------------------------------
  * Each check of the file is parsed by parse_args() itself: its keys become
  * "--key=value" arguments (a true flag "--key"), followed by the per-check
  * options given on the command line (so those win over the file, and list
@@ -1395,9 +1395,9 @@ static void free_file_state(struct check_cli *c)
         free(c->kept[i]);
     free(c->kept);
 }
-/* --- end of issue 6b: checks files --- */
+/* --- end of checks files --- */
 
-/* --- issue 6b: openmetrics=FILE, written atomically -------------------------- */
+/* --- openmetrics=FILE, written atomically ----------------------------------- */
 
 static bool is_om(const struct out_spec *o)
 {
@@ -1474,7 +1474,7 @@ static void om_cleanup(struct check_cli *c)
     }
 }
 
-/* --- issue 6b: --watch ------------------------------------------------------------
+/* --- --watch ---------------------------------------------------------------------
  * One unordered checker for the whole run: every INTERVAL each check that
  * has finished is re-run on the same loop (a round; a slow round delays the
  * next rather than overlapping it). Text and NDJSON get state changes only;
@@ -1738,7 +1738,7 @@ int cmd_check(int argc, char **argv)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     rc = parse_args(&c, argc, argv);
     if(!rc && c.file)
-        rc = load_checks_file(&c); /* issue 6b */
+        rc = load_checks_file(&c);
     if(rc) {
         status = rc < 0 ? EXIT_CHECK_OK : rc;
         goto out;
@@ -1750,12 +1750,12 @@ int cmd_check(int argc, char **argv)
     }
     cli_raise_nofile();
     cli_signals_init();
-    status = c.watch_ms ? run_watch(&c) : c.wait ? run_wait(&c) : run_once(&c); /* issue 6b: watch */
+    status = c.watch_ms ? run_watch(&c) : c.wait ? run_wait(&c) : run_once(&c);
     if(c.io_error && status == EXIT_CHECK_OK)
         status = EXIT_CHECK_UNKNOWN;
 
 out:
-    om_cleanup(&c); /* issue 6b */
+    om_cleanup(&c);
     for(int i = 0; i < c.nouts; i++) {
         vg_check_output_free(c.outs[i].out);
         if(c.outs[i].owns_fp && fclose(c.outs[i].fp) != 0 && status == EXIT_CHECK_OK) {
@@ -1774,7 +1774,7 @@ out:
     }
     for(int i = 0; i < c.nowned; i++)
         free(c.owned[i]);
-    free_file_state(&c); /* issue 6b */
+    free_file_state(&c);
     curl_global_cleanup();
     if(c.stdout_broken && !cli_interrupted) {
         /* Die the way a filter does when its reader goes away, as scan does. */

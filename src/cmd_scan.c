@@ -174,7 +174,7 @@ enum {
     OPT_SYN = 400, OPT_UDP, OPT_SOURCE_PORT, OPT_USER, OPT_DRY_RUN, OPT_PING_ONLY,
 };
 
-/* --check (issue 6) */
+/* --check */
 enum { OPT_CHECK = 500, OPT_CHECK_TIMEOUT };
 
 static const struct option long_opts[] = {

@@ -94,7 +94,7 @@ typedef enum vg_check_reason {
     VG_CR_CONFIG_ERROR,     /* "config-error": a local file or option could not be used */
     VG_CR_INTERRUPTED,      /* "interrupted": stopped before it finished */
     VG_CR_INTERNAL,         /* "internal-error": out of memory, out of file descriptors, ... */
-    /* dns://, mysql://, icmp://, udp:// and STARTTLS kinds (issue 6) */
+    /* dns://, mysql://, icmp://, udp:// and STARTTLS kinds */
     VG_CR_DNS_SERVFAIL,     /* "dns-servfail": the DNS server answered SERVFAIL */
     VG_CR_RCODE_MISMATCH,   /* "rcode-mismatch": the DNS rcode is not one of --expect-rcode */
     VG_CR_ANSWER_MISMATCH,  /* "answer-mismatch": no (or not all) --expect-answer values, or no records */
@@ -176,7 +176,7 @@ typedef struct vg_check_opts {
     const char *expect;         /* regex the answer must match */
     size_t max_read;            /* bytes read for expect/banners; default 64 KiB */
 
-    /* dns:// (issue 6) */
+    /* dns:// */
     const char *const *expect_answer; /* values or CIDRs; NULL-terminated or NULL */
     bool expect_all;            /* every expect_answer item must be answered (default: any) */
     uint32_t expect_rcodes;     /* bit N: rcode N passes; 0: NOERROR only */
@@ -191,7 +191,7 @@ typedef struct vg_check_opts {
      * groups of the last matched expect step) and "expect:REGEX" items, in
      * order; NULL-terminated or NULL */
     const char *const *steps;
-    /* every address of a name (issue 6) */
+    /* every address of a name */
     bool all_addresses;         /* probe each A/AAAA address in turn */
     int policy;                 /* VG_POLICY_ALL (default) or VG_POLICY_ANY */
 } vg_check_opts;
@@ -268,7 +268,7 @@ typedef struct vg_check_result {
     char ssh_kex[40];           /* the key exchange negotiated, "" before KEXINIT */
     char hostkey_alg[32];       /* the host key (signature) algorithm negotiated */
 
-    /* dns:// (issue 6) */
+    /* dns:// */
     int dns_rcode;              /* -1: no answer */
     bool dns_aa;                /* authoritative answer */
     bool dns_tc;                /* the UDP answer was truncated (TCP was used) */
@@ -378,7 +378,7 @@ typedef struct vg_check_summary {
 
 typedef struct vg_check_output vg_check_output;
 
-/* --watch: what one check did over the whole run (issue 6b). */
+/* --watch: what one check did over the whole run. */
 typedef struct vg_check_watch_phase {
     unsigned n;                 /* runs that reached the phase */
     int64_t min_us, avg_us, p95_us;
@@ -405,7 +405,7 @@ typedef struct vg_check_output_type {
     int (*result)(vg_check_output *o, const vg_check_result *res);
     int (*end)(vg_check_output *o, const vg_check_summary *sum);
     void (*cleanup)(vg_check_output *o);
-    /* --watch (optional; issue 6b): res changed state; previous is -1 at a
+    /* --watch (optional): res changed state; previous is -1 at a
      * check's first result. */
     int (*change)(vg_check_output *o, const vg_check_result *res, int previous);
     /* --watch (optional): one check's summary, once per check at exit. */

@@ -25,7 +25,7 @@ typedef struct vg_check_type {
     const char *label;          /* for text output: "TCP" */
     uint16_t default_port;      /* 0: the spec must give one */
     bool tls;                   /* the stream is wrapped in TLS */
-    bool starttls;              /* TLS is negotiated inside the protocol (issue 6) */
+    bool starttls;              /* TLS is negotiated inside the protocol */
     /* Rejects option combinations that cannot work for this kind. */
     int (*validate)(const vg_check_opts *opts, vg_error *err);
     /* Starts an attempt; a non-zero return means it could not start and
@@ -44,7 +44,7 @@ extern const vg_check_type vg_check_tls;
 extern const vg_check_type vg_check_http;
 extern const vg_check_type vg_check_https;
 extern const vg_check_type vg_check_ssh;
-/* issue 6 kinds */
+/* dns, mysql, icmp, udp and STARTTLS kinds */
 extern const vg_check_type vg_check_dns;
 extern const vg_check_type vg_check_mysql;
 extern const vg_check_type vg_check_icmp;

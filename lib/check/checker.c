@@ -72,7 +72,7 @@ struct vg_checker {
 
 static const vg_check_type *const check_types[] = {
     &vg_check_tcp, &vg_check_tls, &vg_check_http, &vg_check_https, &vg_check_ssh,
-    &vg_check_dns, &vg_check_mysql, &vg_check_icmp, &vg_check_udp, /* issue 6 */
+    &vg_check_dns, &vg_check_mysql, &vg_check_icmp, &vg_check_udp, /* the second set of kinds */
     &vg_check_smtp, &vg_check_imap, &vg_check_postgres,
     NULL,
 };
@@ -259,7 +259,7 @@ int vg_checker_add_named(vg_checker *c, const char *name, const char *spec, cons
     }
     if(ck->type->validate) {
         rc = ck->type->validate(opts, err);
-        if(!rc && opts->steps) /* --step: tcp, tls, udp (issue 6) */
+        if(!rc && opts->steps) /* --step: tcp, tls, udp */
             rc = steps_validate(ck->type->name, opts, err);
         if(!rc && ck->type != &vg_check_dns &&
            (opts->expect_answer || opts->expect_all || opts->expect_rcodes || opts->expect_authoritative))
@@ -613,7 +613,7 @@ void checker_dns_done(vg_check *ck, int status, const vg_addr *addrs, unsigned n
         ck->have_addr = true;
         ck->attempt_us = now;
         if(ck->opts->all_addresses)
-            alladdr_begin(ck); /* issue 6 */
+            alladdr_begin(ck); /* --all-addresses: every address in turn */
         ck->type->start(ck);
         return;
     }
@@ -684,7 +684,7 @@ void check_attempt_done(vg_check *ck)
     ck->lookup = NULL;
     ck->type->release(ck);
     if(ck->opts->all_addresses && ck->naddrs > 0 && !c->stopped && alladdr_next(ck))
-        return; /* issue 6: the next address is being probed */
+        return; /* the next address is being probed */
     if(ck->res.phase_us[VG_PHASE_TOTAL] < 0)
         ck->res.phase_us[VG_PHASE_TOTAL] = (int64_t)(now - ck->attempt_start_us);
     s = attempt_state(ck);

@@ -9,7 +9,7 @@
 static const vg_check_output_type *const formats[] = {
     &vg_check_output_text,
     &vg_check_output_ndjson,
-    &vg_check_output_openmetrics, /* issue 6b */
+    &vg_check_output_openmetrics,
     NULL,
 };
 

@@ -146,7 +146,7 @@ void vg_check_json_write(FILE *fp, const vg_check_result *r, unsigned flags)
         fputc('}', fp);
     }
     else if(!strcmp(r->kind, "dns")) {
-        /* issue 6: the answer */
+        /* dns://: the answer */
         char rb[16];
         fputs(",\"dns\":{\"rcode\":", fp);
         if(r->dns_rcode >= 0 && r->phase_us[VG_PHASE_FIRSTBYTE] >= 0) /* an answer came */
@@ -203,7 +203,7 @@ void vg_check_json_write(FILE *fp, const vg_check_result *r, unsigned flags)
         key_str(fp, "banner", r->banner);
         fprintf(fp, ",\"bytes_read\":%" PRIu64, r->bytes_read);
     }
-    if(r->naddr_results) { /* --all-addresses (issue 6) */
+    if(r->naddr_results) { /* --all-addresses */
         fputs(",\"addresses\":[", fp);
         for(unsigned i = 0; i < r->naddr_results; i++) {
             const struct vg_check_addr_result *x = &r->addr_results[i];
@@ -238,7 +238,7 @@ static int nd_end(vg_check_output *o, const vg_check_summary *s)
     return VG_OK;
 }
 
-/* --- --watch (issue 6b) ----------------------------------------------------- */
+/* --- --watch ----------------------------------------------------- */
 
 /* A "change" record: the check record, typed "change", with the state it
  * left ("previous", null at a check's first result) and the time. */

@@ -17,7 +17,7 @@ static const char *label_of(const char *kind)
         return "TLS";
     if(!strcmp(kind, "ssh"))
         return "SSH";
-    /* issue 6 kinds */
+    /* dns, mysql, icmp, udp and STARTTLS kinds */
     if(!strcmp(kind, "dns"))
         return "DNS";
     if(!strcmp(kind, "mysql"))
@@ -153,7 +153,7 @@ static int text_result(vg_check_output *o, const vg_check_result *r)
     return VG_OK;
 }
 
-/* --- --watch (issue 6b) ----------------------------------------------------- */
+/* --- --watch ----------------------------------------------------- */
 
 static void upper_state(int state, char *buf, size_t len)
 {

@@ -98,7 +98,7 @@ out:
     return rc;
 }
 
-/* Default ports of the issue-6 schemes (0: the spec must give one);
+/* Default ports of the dns, mysql, icmp and udp schemes (0: the spec must give one);
  * -1 for a scheme that is not one of them. */
 static int spec6_default_port(const char *scheme, uint16_t *port)
 {

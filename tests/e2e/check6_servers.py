@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Servers for the issue-6 check tests (dns://, mysql://, udp://), all on
+"""Servers for the dns://, mysql:// and udp:// check tests, all on
 loopback and ports chosen free at run time: dnsmasq with test records, a
 scriptable fake DNS server (slow, hostile and truncated answers, UDP and
 TCP), mariadbd with a temporary datadir, and fake MySQL/UDP servers."""

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of the issue-6 parsers of lib/check: dns:// and the other new
+/* Unit tests of the parsers of lib/check: dns:// and the other new
  * target specs, the DNS message reader (names, compression, every record
  * type, hostile messages) and the MySQL greeting parser (greetings, error
  * packets, truncated and oversized input). */
