@@ -65,15 +65,21 @@ def _ns_pids(ns):
 
 class WanLab:
     """One scenario's lab. ports/n_open/n_filtered/seed choose the target's
-    services; workdir receives the truth files (a fresh temp dir if None)."""
+    services; workdir receives the truth files (a fresh temp dir if None);
+    a2b / b2a replace the scenario's relay settings for one direction."""
 
     def __init__(self, scenario, ports="1-4000", n_open=40, n_filtered=150, seed=1,
-                 workdir=None, max_seconds=900, wide_open=2000, wide_rst=10000):
+                 workdir=None, max_seconds=900, wide_open=2000, wide_rst=10000,
+                 a2b=None, b2a=None):
         table = scenarios()
         if scenario not in table:
             raise ValueError(f"unknown scenario {scenario!r} (known: {', '.join(table)})")
         self.scenario = scenario
         self.link, self.spec, self.extras = table[scenario]
+        # a2b / b2a override the scenario's impairment of one direction
+        # (a = scanner side, b = target side).
+        self.a2b = self.spec if a2b is None else a2b
+        self.b2a = self.spec if b2a is None else b2a
         n = next(_counter)
         base = f"vgw{os.getpid()}x{n}"
         self.scanner, self.target = f"{base}s", f"{base}t"
@@ -163,7 +169,8 @@ class WanLab:
         if not os.access(exe, os.X_OK):
             raise RuntimeError(f"vglink not found at {exe}; build it first (make)")
         args = [exe, "--ns", self.target, "--tap-a", self.dev_s, "--tap-b", self.dev_t,
-                "--both", self.spec, "--seed", str(seed), "--max-seconds", str(max_seconds),
+                "--a2b", self.a2b, "--b2a", self.b2a, "--seed", str(seed),
+                "--max-seconds", str(max_seconds),
                 "--stats-json"]
         self.relay = self.popen(self.scanner, args, stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
