@@ -34,8 +34,11 @@ def read_lines(path):
 
 
 def parse_vigia(path, wide):
-    """(open, filtered, sent-probes-per-second or None) from NDJSON."""
+    """(open, filtered, sent-probes-per-second or None) from NDJSON. Hosts
+    that host discovery found down have no port record; their number is
+    kept in parse_vigia.hosts_down for the table."""
     open_, filt, pps = set(), set(), None
+    parse_vigia.hosts_down = None
     for line in read_lines(path):
         try:
             r = json.loads(line)
@@ -49,6 +52,7 @@ def parse_vigia(path, wide):
                 filt.add(key)
         elif r.get("type") == "summary":
             pps = r.get("pps")
+            parse_vigia.hosts_down = r.get("hosts_down")
     return open_, filt, pps
 
 
@@ -149,6 +153,9 @@ def row(a):
             ok_filt = len(found_filt & truth_filt)
             wrong = len(found_filt - truth_filt)
         filt_txt = f"{ok_filt}/{n_filtered_truth}"
+        down = getattr(PARSERS[a.kind], "hosts_down", None)
+        if a.kind == "vigia" and down:
+            filt_txt += f" (+{down} hosts down, not port-scanned)"
         wrong_filt = str(wrong)
     if pps is None:
         pps_txt = f"{(int(a.link_packets) / wall if wall > 0 else 0):.0f} (link)"
