@@ -58,21 +58,23 @@ has_tool() { case " $TOOLS " in *" $1 "*) return 0 ;; esac; return 1; }
 # run_tool NAME KIND LIMIT OUT CMD...: runs CMD in the scanner namespace
 # under `timeout LIMIT`, then prints its table row.
 run_tool() {
-  local name=$1 kind=$2 limit=$3 out=$4 before after p0 p1 t0 t1 rc=0 wide=()
+  local name=$1 kind=$2 limit=$3 out=$4 before after p0 p1 t0 t1 rc=0 wide=() d0 d1
   shift 4
   [ "$WL_WIDE" = 1 ] && wide=(--wide)
   rm -f "$out"
   before=$(wanlab_stats)
   p0=$(wanlab_link_packets)
+  d0=$(wanlab_tap_drops)
   t0=$(date +%s.%N)
   timeout "$limit" ip netns exec "$WL_S" "$@" >"$out.stdout" 2>"$out.stderr" || rc=$?
   t1=$(date +%s.%N)
   sleep 1 # late answers still crossing the relay belong to this run
   after=$(wanlab_stats)
   p1=$(wanlab_link_packets)
+  d1=$(wanlab_tap_drops)
   "$WL_PY" "$REPORT" row --tool "$name" --kind "$kind" --out "$out" --truth "$WL_DIR" "${wide[@]}" \
     --wall "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" --link-packets $((p1 - p0)) \
-    --before "$before" --after "$after" --limit "$limit" --rc "$rc"
+    --before "$before" --after "$after" --tap-drops "$d0 $d1" --limit "$limit" --rc "$rc"
   sleep 1
 }
 
@@ -118,6 +120,7 @@ for sc in "${scenarios[@]}"; do
 done
 echo
 echo "Relay counters: → scanner to target, ← target to scanner, during each run (+1 s after it)."
+echo "tap drops: frames the scanner's (→) or target's (←) tap dropped before the relay read them (queue of ${WL_TXQLEN:-10000} full); veth: the veth's drops."
 echo "probes/s: (own) = the tool's own figure; (link) = packets the scanner's link sent / wall time."
 echo "Machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo), kernel $(uname -r);" \
   "vigia $("$VIGIA" --version 2>/dev/null | head -1 || echo '?') ($(git rev-parse --short HEAD 2>/dev/null || echo '?')), $(nmap --version | head -1)," \

@@ -18,7 +18,10 @@
 # After wanlab_up: WL_S, WL_T (namespaces), WL_DEV_S, WL_DEV_T (link
 # devices), WL_DIR (truth files, relay output), WL_TARGET_MAC, WL_RELAY_PID
 # (empty for veth), WL_SCENARIO, WL_SPEC, WL_WIDE (1 for wide scenarios).
-# WL_MAX_SECONDS bounds the relay's and listener's lifetime (default 3600).
+# WL_MAX_SECONDS bounds the relay's and listener's lifetime (default 3600);
+# WL_TXQLEN sets both taps' transmit queue (default 10000 frames: what the
+# kernel holds for the relay to read; beyond it the tap drops, and
+# wanlab_tap_drops counts those drops).
 
 WL_LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 WL_ROOT=$(cd "$WL_LAB_DIR/../.." && pwd)
@@ -98,7 +101,7 @@ wanlab_up() { # SCENARIO [PORTS] [N_OPEN] [N_FILTERED] [SEED]
     [ -x "$VGLINK" ] || _wl_fail "$VGLINK not built (make)" || return 1
     mkfifo "$WL_DIR/relay.in"
     ip netns exec "$WL_S" "$VGLINK" --ns "$WL_T" --tap-a "$WL_DEV_S" --tap-b "$WL_DEV_T" \
-      --both "${spec:-none}" --seed "$seed" --max-seconds "${WL_MAX_SECONDS:-3600}" --stats-json \
+      --both "${spec:-none}" --seed "$seed" --max-seconds "${WL_MAX_SECONDS:-3600}" --stats-json --txqueuelen "${WL_TXQLEN:-10000}" \
       <"$WL_DIR/relay.in" >"$WL_DIR/relay.out" 2>"$WL_DIR/relay.err" &
     WL_RELAY_PID=$!
     exec {WL_RELAY_FD}>"$WL_DIR/relay.in"
@@ -151,6 +154,14 @@ wanlab_stats() { # prints the relay's counters so far (one JSON line), or nothin
     sleep 0.02
   done
   tail -n 1 "$WL_DIR/relay.out"
+}
+
+wanlab_tap_drops() { # "A B": frames each tap dropped because the relay had not read them yet
+  # (its transmit queue, --txqueuelen / WL_TXQLEN, was full): scanner->target, target->scanner
+  local a b
+  a=$(ip -n "$WL_S" -s -j link show "$WL_DEV_S" | "$WL_PY" -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["tx"]["dropped"])')
+  b=$(ip -n "$WL_T" -s -j link show "$WL_DEV_T" | "$WL_PY" -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["tx"]["dropped"])')
+  echo "$a $b"
 }
 
 wanlab_link_packets() { # packets the scanner's link device has sent so far

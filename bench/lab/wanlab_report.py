@@ -21,8 +21,8 @@ import xml.etree.ElementTree as ET
 
 HEADER = ("| tool | wall | open found / truth | false open | filtered found / truth | "
           "wrongly filtered | probes/s | relay → (rx / fwd / loss / queue / ring) | "
-          "relay ← (rx / fwd / loss / queue / ring) |")
-SEP = "|" + "---|" * 9
+          "relay ← (rx / fwd / loss / queue / ring) | tap drops → / ← |")
+SEP = "|" + "---|" * 10
 
 
 def read_lines(path):
@@ -125,6 +125,13 @@ def relay_delta(before, after, d):
     return " / ".join(str(x) for x in v)
 
 
+def tap_drops(spec):
+    v = [int(x) for x in spec.split()]
+    if len(v) != 4:
+        return "?"
+    return f"{v[2] - v[0]} / {v[3] - v[1]}"
+
+
 def row(a):
     wall = float(a.wall)
     truth_open = set(read_lines(f"{a.truth}/{'open_hosts' if a.wide else 'open'}.truth"))
@@ -163,7 +170,7 @@ def row(a):
         pps_txt = f"{pps} (own)"
     print(f"| {a.tool} | {wall_txt} | {ok_open}/{len(truth_open)} | {false_open} | {filt_txt} | "
           f"{wrong_filt} | {pps_txt} | {relay_delta(a.before, a.after, 'a2b')} | "
-          f"{relay_delta(a.before, a.after, 'b2a')} |")
+          f"{relay_delta(a.before, a.after, 'b2a')} | {tap_drops(a.tap_drops)} |")
 
 
 def main():
@@ -180,6 +187,7 @@ def main():
     r.add_argument("--link-packets", default="0")
     r.add_argument("--before", default="")
     r.add_argument("--after", default="")
+    r.add_argument("--tap-drops", default="", help="'A0 B0 A1 B1': tap drops before and after")
     r.add_argument("--limit", type=int, default=0)
     r.add_argument("--rc", type=int, default=None)
     a = ap.parse_args()

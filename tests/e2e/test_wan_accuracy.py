@@ -64,7 +64,7 @@ def test_exact_states(lab, vigia, engine):
     diff = _differences(lab.expected(), got)
     relay = lab.relay_stats()
     assert diff == {}, (f"{lab.scenario} --{engine}: {sum(diff.values())} of {len(lab.all_ports)} "
-                        f"ports wrong {diff}; relay {relay}")
+                        f"ports wrong {diff}; relay {relay}; tap drops {lab.tap_drops()}")
     # The three sets, exactly (the same statement as diff == {}, spelled out).
     assert {p for p, s in got.items() if s == "open"} == lab.open_ports
     assert {p for p, s in got.items() if s == "closed"} == lab.closed_ports

@@ -222,6 +222,16 @@ class WanLab:
         line = self._readline(self.relay.stdout, timeout)
         return json.loads(line) if line else None
 
+    def tap_drops(self):
+        """Frames each link device dropped so far: for the relay, those the
+        kernel could not queue because the relay had not read them yet
+        (a2b: the scanner's tap, b2a: the target's)."""
+        out = {}
+        for key, ns, dev in (("a2b", self.scanner, self.dev_s), ("b2a", self.target, self.dev_t)):
+            r = self.run(ns, ["ip", "-s", "-j", "link", "show", dev])
+            out[key] = json.loads(r.stdout)[0]["stats64"]["tx"]["dropped"]
+        return out
+
     def expected(self, ip=TARGET_V4):
         """{port: state} the scan of ip over the lab's port range must find."""
         out = {p: "closed" for p in self.closed_ports}
