@@ -272,6 +272,8 @@ static void usage(FILE *f)
         "  or --max-seconds pass. The caller adds addresses and sets the links up.\n"
         "  --a2b SPEC, --b2a SPEC   impairments of one direction; --both SPEC sets both\n"
         "      SPEC: delay=MS,jitter=MS,loss=PCT,rate=PPS,queue=N,reorder (any subset)\n"
+        "  --reorder           with jitter, release frames by time (they may overtake);\n"
+        "                      without it (and without 'reorder' in a SPEC) order is kept\n"
         "  --seed N            RNG seed (loss and jitter decisions repeat with it)\n"
         "  --max-seconds N     exit after N s (default 900)\n"
         "  --txqueuelen N      both taps' transmit queue (default 10000)\n"
@@ -289,9 +291,9 @@ int main(int argc, char **argv)
     double max_seconds = 900;
     int txqlen = 10000;
     uint32_t ring = 0;
-    bool ignore_stdin = false, stats_json = false;
+    bool ignore_stdin = false, stats_json = false, reorder = false;
     enum { O_NS = 256, O_TAPA, O_TAPB, O_A2B, O_B2A, O_BOTH, O_SEED, O_MAX, O_TXQ, O_RING,
-           O_NOSTDIN, O_JSON };
+           O_NOSTDIN, O_JSON, O_REORDER };
     static const struct option longopts[] = {
         {"ns", required_argument, NULL, O_NS},
         {"tap-a", required_argument, NULL, O_TAPA},
@@ -305,6 +307,7 @@ int main(int argc, char **argv)
         {"ring", required_argument, NULL, O_RING},
         {"ignore-stdin", no_argument, NULL, O_NOSTDIN},
         {"stats-json", no_argument, NULL, O_JSON},
+        {"reorder", no_argument, NULL, O_REORDER},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -351,6 +354,7 @@ int main(int argc, char **argv)
         }
         case O_NOSTDIN: ignore_stdin = true; break;
         case O_JSON: stats_json = true; break;
+        case O_REORDER: reorder = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -366,6 +370,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "vglink: --%s: %s\n", i == 0 ? "a2b" : "b2a", err);
             return 2;
         }
+        if (reorder && opts[i].jitter_ms > 0)
+            opts[i].reorder = true;
     }
 
     char nspath[512];

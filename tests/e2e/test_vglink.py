@@ -32,7 +32,7 @@ _SINK = textwrap.dedent("""
     s.setsockopt(socket.SOL_SOCKET, TS, 1)
     s.bind((sys.argv[1], 9999))
     print("ready", flush=True)
-    n, first, last, seen = 0, None, None, set()
+    n, first, last, seen, top, late = 0, None, None, set(), -1, 0
     end = time.monotonic() + 30
     idle = None
     while time.monotonic() < end:
@@ -49,9 +49,13 @@ _SINK = textwrap.dedent("""
                 first = t if first is None else first
                 last = t
         n += 1
-        seen.add(int(data[:8]))
+        seq = int(data[:8])
+        seen.add(seq)
+        late += seq < top  # overtaken by a later datagram
+        top = max(top, seq)
         idle = time.monotonic() + 1.5
-    print(json.dumps({"count": n, "distinct": len(seen), "first": first, "last": last}))
+    print(json.dumps({"count": n, "distinct": len(seen), "first": first, "last": last,
+                      "late": late}))
 """)
 
 # Sends N numbered datagrams to TARGET_V4:9999, PER_MS of them a millisecond.
@@ -138,6 +142,18 @@ def test_relay_rate_cap_holds():
         # ... and the link was kept busy: it did not deliver far less than
         # the cap while backlogged.
         assert got["count"] >= 0.5 * rate * span, (got, span)
+
+
+@pytest.mark.parametrize("reorder", [False, True])
+def test_relay_jitter_keeps_order_unless_told(reorder):
+    spec = "delay=1,jitter=10" + (",reorder" if reorder else "")
+    with wanlab.WanLab("clean", ports="1-100", n_open=5, n_filtered=5, a2b=spec, b2a="") as lab:
+        got, delta = _udp_run(lab, 1000, per_ms=5)  # 0.2 ms apart, jitter 10 ms
+        assert got["count"] == got["distinct"] == 1000, (got, delta)
+        if reorder:
+            assert got["late"] > 100, got
+        else:
+            assert got["late"] == 0, got
 
 
 def test_relay_exits_when_stdin_closes_and_reports():
