@@ -52,7 +52,7 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 stage "unit tests under ASan/UBSan" "^cmocka:" meson_counts -C build-asan --suite unit
 stage "end-to-end tests under ASan/UBSan" "passed|failed" \
-  env VIGIA="$PWD/build-asan/vigia" VIGIA_SANITIZED=1 $PYTHON -m pytest -q -p no:cacheprovider tests/e2e
+  env VIGIA="$PWD/build-asan/vigia" VGLINK="$PWD/build-asan/vglink" VIGIA_SANITIZED=1 $PYTHON -m pytest -q -p no:cacheprovider tests/e2e
 stage "fuzz smoke run (libFuzzer)" "no crashes|crashed" \
   env FUZZ_SECONDS="${FUZZ_SECONDS:-5}" tests/fuzz/run.sh
 
