@@ -415,12 +415,22 @@ static int source_for(struct rworker *rw, const vg_addr *dst, vg_addr *src)
     return e->err;
 }
 
-static uint16_t sport_for(const struct rworker *rw, uint64_t h)
+/* The source port of a probe's try (0 = the first): from the cookie, and
+ * a different one for each try. A retry from the same port would meet the
+ * target's half-open connection of the first try when our RST to its
+ * SYN-ACK was lost, and Linux answers a repeated SYN there at most once
+ * per tcp_invalid_ratelimit (500 ms): every retry within it unanswered. */
+static uint16_t sport_for(const struct rworker *rw, uint64_t h, unsigned try_no)
 {
     if(rw->s->opts.source_port)
         return rw->s->opts.source_port;
-    return (uint16_t)(rw->res->sport_lo + (uint32_t)(h >> 32) % rw->res->sport_span);
+    uint32_t span = rw->res->sport_span;
+    uint32_t step = span > 1 ? 1 + (uint32_t)(h >> 16) % (span - 1) : 0;
+    return (uint16_t)(rw->res->sport_lo + ((uint32_t)(h >> 32) + try_no * step) % span);
 }
+
+/* Tries whose source port a reply may come to (see sport_for). */
+#define SPORT_TRIES 16
 
 /* Puts the unsent probes of a queue back for a later try (the kernel had
  * no room): not a try, not a verdict. */
@@ -485,7 +495,7 @@ static void queue_pkt(struct rworker *rw, struct rprobe *p, const vg_probe_type 
     vg_probe_args a = {
         .src = src,
         .dst = &p->addr,
-        .sport = sport_for(rw, h),
+        .sport = sport_for(rw, h, p->tries < SPORT_TRIES ? p->tries : SPORT_TRIES - 1),
         .dport = tport,
         .cookie = (uint32_t)h,
         .ip_id = (uint16_t)(h >> 48),
@@ -739,7 +749,10 @@ static int check_cookie(struct rworker *rw, const vg_probe_reply *r, uint8_t pro
     if(!lport_mine(rw, r->lport))
         return 0;
     uint64_t h = vg_cookie(&rw->ctx->key, &r->local, &r->target, r->tport, proto);
-    if(r->lport != sport_for(rw, h) || (r->has_echo && ((r->echo ^ (uint32_t)h) & r->echo_mask))) {
+    bool port_ok = false;
+    for(unsigned t = 0; t < SPORT_TRIES && !port_ok; t++)
+        port_ok = r->lport == sport_for(rw, h, t);
+    if(!port_ok || (r->has_echo && ((r->echo ^ (uint32_t)h) & r->echo_mask))) {
         count(&rw->ctx->invalid, 1);
         return -1;
     }
