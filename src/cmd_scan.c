@@ -775,6 +775,9 @@ static int parse_args(struct scan_cli *c, int argc, char **argv)
 /* Packets discovery sends to each host: ICMP echo, SYN 443, ACK 80, and
  * ARP or a neighbour solicitation on-link. */
 #define DISCOVERY_PROBES_PER_HOST 4
+/* Below this many targets discovery is cheap whatever it costs per host,
+ * and its records keep their place before every port record. */
+#define LIVENESS_MIN_TARGETS 256
 
 /* Probes the port scan sends to each host (before retries). */
 static uint64_t scan_ports_per_host(const struct scan_cli *c)
@@ -1039,7 +1042,7 @@ int cmd_scan(int argc, char **argv)
      * answers for hosts that answer nothing else, so discovery runs. */
     if(c.opts.engine != VG_ENGINE_PING && c.opts.engine != VG_ENGINE_CONNECT && !c.no_ping &&
        !c.dry_run && scan_ports_per_host(&c) <= DISCOVERY_PROBES_PER_HOST &&
-       !vg_targets_onlink(c.targets)) {
+       vg_targets_count(c.targets) >= LIVENESS_MIN_TARGETS && !vg_targets_onlink(c.targets)) {
         if(vg_liveness_new(&c.life, c.targets, &err)) {
             status = lib_error(&err);
             goto out;
