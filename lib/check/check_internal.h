@@ -217,6 +217,8 @@ struct vg_stream {
     bool verify_failed;         /* TLS: the first verification error seen ... */
     long verify_err;            /* ... (other than a date: tls_evaluate checks dates) ... */
     int verify_depth;           /* ... at this depth of the chain */
+    bool reset_seen;            /* SO_ERROR said ECONNRESET as the connect
+                                   completed: the end of the stream is a reset */
 };
 
 /* Opens a non-blocking connection to the check's address; in_cap caps the

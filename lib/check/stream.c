@@ -325,7 +325,7 @@ static void stream_read(vg_stream *s)
         return;
     }
     if(closed >= 0)
-        s->ops->on_close(s, closed);
+        s->ops->on_close(s, closed == 0 && s->reset_seen ? ECONNRESET : closed);
 }
 
 static void stream_io(vg_loop *loop, int fd, uint32_t events, void *ud)
@@ -346,6 +346,9 @@ static void stream_io(vg_loop *loop, int fd, uint32_t events, void *ud)
             conn_failed(s, e);
             return;
         }
+        /* Reading SO_ERROR cleared the reset: the end of the stream that
+         * follows must still say reset, not a clean close. */
+        s->reset_seen = e == ECONNRESET;
         if(!e && !(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
             return;
         s->ck->res.phase_us[VG_PHASE_CONNECT] = check_since_attempt(s->ck);
