@@ -134,8 +134,10 @@ def test_relay_rate_cap_holds():
         # Never more than the rate allows over the delivery span (plus the
         # bucket's burst of 2 and a few ms of timestamp slack) ...
         assert got["count"] <= rate * (span + 0.005) + 2 + 1, (got, span)
-        # ... the rest was tail-dropped by the queue, and the counters add up.
-        assert delta["dropped_queue"] >= 20000 - got["count"] - 4, delta
+        # ... the rest was tail-dropped by the queue (all but a few: the
+        # sender's tap or the receiver's socket may drop a handful on a
+        # busy machine), and the counters add up.
+        assert delta["dropped_queue"] >= 20000 - got["count"] - 200, delta
         assert delta["forwarded"] + delta["dropped_queue"] + delta["dropped_loss"] \
             + delta["dropped_ring"] <= delta["received"], delta
         assert got["count"] >= delta["forwarded"] - 4
