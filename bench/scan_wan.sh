@@ -49,7 +49,7 @@ fi
 source bench/lab/wanlab.sh
 # A whole scenario (five tools, nmap up to NMAP_LIMIT each) must fit in the
 # relay's and listener's lifetime.
-WL_MAX_SECONDS=$(( (2 * NMAP_LIMIT + 4 * TOOL_LIMIT + 300) * RUNS ))
+export WL_MAX_SECONDS=$(( (2 * NMAP_LIMIT + 4 * TOOL_LIMIT + 300) * RUNS ))
 
 if [ $# -gt 0 ]; then scenarios=("$@"); else mapfile -t scenarios < <(wanlab_scenarios); fi
 

@@ -1,3 +1,5 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034  # the WL_* variables are set for the scripts that source this file
 # SPDX-License-Identifier: MIT
 # The WAN lab for bench scripts (source it; tests/e2e/wanlab.py builds the
 # same lab for pytest). Two namespaces, scanner (198.18.0.1/24,
@@ -28,7 +30,7 @@ WL_ROOT=$(cd "$WL_LAB_DIR/../.." && pwd)
 VGLINK=${VGLINK:-$WL_ROOT/build/vglink}
 WL_PY=/usr/bin/python3
 WL_SEQ=0
-WL_S= WL_T= WL_DIR= WL_RELAY_PID= WL_LISTEN_PID=
+WL_S='' WL_T='' WL_DIR='' WL_RELAY_PID='' WL_LISTEN_PID=''
 
 wanlab_scenarios() { # the known scenario names, one a line
   awk '!/^#/ && NF >= 4 { print $1 }' "$WL_LAB_DIR/scenarios.tsv"
@@ -39,7 +41,7 @@ wanlab_down() {
   # Closing our ends of the fifos makes the relay and the listener exit.
   [ -n "${WL_RELAY_FD:-}" ] && { exec {WL_RELAY_FD}>&- ; } 2>/dev/null || true
   [ -n "${WL_LISTEN_FD:-}" ] && { exec {WL_LISTEN_FD}>&- ; } 2>/dev/null || true
-  WL_RELAY_FD= WL_LISTEN_FD=
+  WL_RELAY_FD='' WL_LISTEN_FD=''
   for ns in $WL_S $WL_T; do
     ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$ns" || continue
     for pid in $(ip netns pids "$ns" 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
@@ -50,7 +52,7 @@ wanlab_down() {
     ip netns del "$ns" 2>/dev/null || true
   done
   [ -n "$WL_DIR" ] && [ -z "${WL_KEEP:-}" ] && rm -rf "$WL_DIR"
-  WL_S= WL_T= WL_DIR= WL_RELAY_PID= WL_LISTEN_PID=
+  WL_S='' WL_T='' WL_DIR='' WL_RELAY_PID='' WL_LISTEN_PID=''
 }
 trap 'wanlab_down' EXIT
 trap 'wanlab_down; exit 130' INT TERM
