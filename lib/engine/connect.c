@@ -411,8 +411,7 @@ static void on_timeout(vg_loop *loop, vg_timer *t)
         p->clean_losses++;
     /* During the walk a silent port gets the tries its path's loss calls
      * for; the sweeps at the end give it the last word. */
-    bool want_more = p->tries < scan_tries_needed(cw->w, path) &&
-                     p->tries < scan_max_tries(cw->w);
+    bool want_more = p->tries < scan_walk_tries(cw->w, path);
     bool expired = want_more && scan_host_expired(cw->w, p->target_idx, vg_now_us());
     if(!cw->sweeping && want_more && !expired) {
         retry_push(cw, p);

@@ -329,8 +329,7 @@ static void on_timeout(vg_loop *loop, vg_timer *t)
         p->clean_losses++;
     /* During the walk a silent port gets the tries its path's loss calls
      * for; the sweeps at the end give it the last word. */
-    bool want_more = p->tries < scan_tries_needed(rw->w, path) &&
-                     p->tries < scan_max_tries(rw->w);
+    bool want_more = p->tries < scan_walk_tries(rw->w, path);
     bool expired = want_more && scan_host_expired(rw->w, p->target_idx, now);
     if(!rw->sweeping && want_more && !expired) {
         retry_push(rw, p);

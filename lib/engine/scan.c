@@ -256,6 +256,15 @@ void scan_limit_tick(struct scan_worker *w, uint64_t now_us)
     }
 }
 
+unsigned scan_walk_tries(struct scan_worker *w, const vg_path *path)
+{
+    unsigned n = scan_tries_needed(w, path);
+    unsigned max = scan_max_tries(w);
+    if(n > max)
+        n = max;
+    return scan_adaptive_tries(w) && n > 1 ? n - 1 : n;
+}
+
 bool scan_adaptive_tries(const struct scan_worker *w)
 {
     return w->scan->opts.retries == VG_RETRIES_ADAPTIVE;

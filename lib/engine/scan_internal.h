@@ -186,6 +186,11 @@ void scan_report_silent(struct scan_worker *w, vg_silent_set *set,
  * vg_path_tries_needed), or the fixed count of --retries. */
 unsigned scan_tries_needed(struct scan_worker *w, const vg_path *path);
 
+/* Tries a silent port gets during the walk: adaptive, one fewer than
+ * needed, since the first sweep is a try of every silent port anyway;
+ * fixed, all of them (there are no sweeps). */
+unsigned scan_walk_tries(struct scan_worker *w, const vg_path *path);
+
 /* The most tries any port may get (--max-retries + 1). */
 unsigned scan_max_tries(const struct scan_worker *w);
 
