@@ -83,6 +83,13 @@ int udp_errqueue_reason(struct msghdr *mh, const char **what)
     *what = NULL;
     for(struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
         struct sock_extended_err ee;
+        size_t room = (size_t)((const uint8_t *)mh->msg_control + mh->msg_controllen - (const uint8_t *)c);
+        /* CMSG_NXTHDR keeps later headers inside the buffer, but nothing
+         * checks the first one's cmsg_len against it: a header claiming
+         * more than the buffer holds (a truncated control buffer) ends the
+         * walk instead of being read past the end. */
+        if(c->cmsg_len > room)
+            break;
         if(!((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||
              (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR)))
             continue;
