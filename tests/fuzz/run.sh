@@ -41,8 +41,10 @@ for bin in "${bins[@]}"; do
   work=$(mktemp -d)
   cp "$corpus"/* "$work"/ 2>/dev/null || true
   echo "fuzz: $name for $what"
-  if ! "$bin" "${limit[@]}" -max_len=65536 -jobs=1 -workers=1 -print_final_stats=1 \
-      -artifact_prefix="$work/" "$work" > "$work/log" 2>&1; then
+  # From inside $work: with -jobs libFuzzer writes its job log (fuzz-0.log)
+  # to the current directory.
+  if ! (cd "$work" && "$OLDPWD/$bin" "${limit[@]}" -max_len=65536 -jobs=1 -workers=1 \
+      -print_final_stats=1 -artifact_prefix="$work/" "$work" > "$work/log" 2>&1); then
     tail -n 40 "$work/log"
     echo "fuzz: $name crashed; the input is in $work" >&2
     exit 1
