@@ -3,7 +3,7 @@
 BUILD ?= build
 MESON ?= meson
 
-.PHONY: all test unit e2e asan clean deps demo bench
+.PHONY: all test unit e2e asan clean deps demo bench fuzz
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -28,6 +28,13 @@ asan:
 
 test:
 	scripts/test.sh
+
+# Every libFuzzer target for FUZZ_SECONDS (default 300) each, one at a time,
+# at low priority; FUZZ_RUNS=N runs N executions each instead, FUZZ_TARGETS
+# picks targets. docs/fuzzing.md lists them and what they survived.
+FUZZ_SECONDS ?= 300
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) nice -n 15 tests/fuzz/run.sh
 
 deps:
 	scripts/deps.sh

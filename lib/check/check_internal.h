@@ -289,6 +289,8 @@ void steps_timeout(vg_check *ck, vg_stream *s, steps_run *r);
  * at a send step (*len bytes at *out, valid until the next call); a
  * datagram received; true when the script is done. */
 bool steps_next_send(steps_run *r, const uint8_t **out, size_t *len);
+/* d[n] must be a NUL (udp.c keeps one after every datagram): the regex
+ * match is bounded by n, but sanitizers' regexec checks read to the NUL. */
 int steps_on_datagram(vg_check *ck, steps_run *r, const uint8_t *d, size_t n);
 bool steps_done(const steps_run *r);
 /* Index (from 1) and text of the step being waited for, for messages. */

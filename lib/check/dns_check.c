@@ -15,6 +15,7 @@
 #include <sys/time.h>
 
 #include "check/check_internal.h"
+#include "check/check_parse.h"
 #include "check/dns_msg.h"
 
 struct dns_ctx {
@@ -167,7 +168,7 @@ static bool same_text(const char *a, const char *b)
     return la == lb && !strncasecmp(a, b, la);
 }
 
-static bool item_matches(const char *item, const dnsmsg_rr *rr)
+bool dns_item_matches(const char *item, const dnsmsg_rr *rr)
 {
     bool is_addr;
     if(match_cidr(item, rr, &is_addr))
@@ -213,7 +214,7 @@ static void dns_on_rr(const dnsmsg_rr *rr, void *ud)
             t->ln = sizeof(t->list) - 1;
     }
     for(const char *const *a = t->ck->opts->expect_answer; a && *a && k < 64; a++, k++)
-        if(!t->item_hit[k] && item_matches(*a, rr))
+        if(!t->item_hit[k] && dns_item_matches(*a, rr))
             t->item_hit[k] = true;
 }
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "check/check_internal.h"
+#include "check/check_parse.h"
 #include "vigia_config.h"
 
 struct http_multi {
@@ -176,15 +177,22 @@ static size_t http_write_cb(char *ptr, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
+bool http_status_line(char *out, size_t outlen, const char *ptr, size_t n)
+{
+    size_t l = n;
+    if(l < 5 || memcmp(ptr, "HTTP/", 5))
+        return false;
+    while(l && (ptr[l - 1] == '\n' || ptr[l - 1] == '\r'))
+        l--;
+    vg_escape(out, outlen, ptr, l);
+    return true;
+}
+
 static size_t http_header_cb(char *ptr, size_t size, size_t nmemb, void *ud)
 {
     struct http_ctx *h = ud;
-    size_t n = size * nmemb, l = n;
-    if(l >= 5 && !memcmp(ptr, "HTTP/", 5)) {
-        while(l && (ptr[l - 1] == '\n' || ptr[l - 1] == '\r'))
-            l--;
-        vg_escape(h->status_line, sizeof(h->status_line), ptr, l);
-    }
+    size_t n = size * nmemb;
+    (void)http_status_line(h->status_line, sizeof(h->status_line), ptr, n);
     return n;
 }
 

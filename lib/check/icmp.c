@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "check/check_internal.h"
+#include "check/check_parse.h"
 
 #define ICMP_MAX_COUNT 100
 #define ICMP_PAYLOAD 24
@@ -146,26 +147,33 @@ static void icmp_timer(vg_loop *loop, vg_timer *t)
     icmp_finish(c);
 }
 
-static void icmp_reply(struct icmp_ctx *c, const uint8_t *p, size_t n, uint64_t now)
+bool icmp_parse_echo_reply(const uint8_t *p, size_t n, bool raw, bool v6, uint16_t *id, uint16_t *seq)
 {
-    uint16_t id, seq;
     /* Raw IPv4 sockets deliver the IP header too. */
-    if(c->raw && !c->v6) {
+    if(raw && !v6) {
         size_t ihl;
         if(n < 20)
-            return;
+            return false;
         ihl = (size_t)(p[0] & 0x0f) * 4;
         if(ihl < 20 || ihl > n)
-            return;
+            return false;
         p += ihl;
         n -= ihl;
     }
     if(n < 8)
+        return false;
+    if(p[0] != (v6 ? ICMP6_ECHO_REPLY : ICMP_ECHOREPLY) || p[1] != 0)
+        return false;
+    *id = (uint16_t)((p[4] << 8) | p[5]);
+    *seq = (uint16_t)((p[6] << 8) | p[7]);
+    return true;
+}
+
+static void icmp_reply(struct icmp_ctx *c, const uint8_t *p, size_t n, uint64_t now)
+{
+    uint16_t id, seq;
+    if(!icmp_parse_echo_reply(p, n, c->raw, c->v6, &id, &seq))
         return;
-    if(p[0] != (c->v6 ? ICMP6_ECHO_REPLY : ICMP_ECHOREPLY) || p[1] != 0)
-        return;
-    id = (uint16_t)((p[4] << 8) | p[5]);
-    seq = (uint16_t)((p[6] << 8) | p[7]);
     if(c->raw && id != c->id)
         return; /* another process' or check's ping */
     if(seq >= c->sent || c->got[seq])

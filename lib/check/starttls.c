@@ -13,17 +13,13 @@
 #include <unistd.h>
 
 #include "check/check_internal.h"
+#include "check/starttls_wire.h"
 
 #define ST_MAX_LINE 16384
 
-enum st_proto { P_SMTP, P_IMAP, P_PG };
-enum st_step { S_GREETING, S_EHLO, S_REPLY, S_TLS };
-
 struct st_ctx {
     vg_stream stream;
-    int proto;                  /* enum st_proto */
-    int step;                   /* enum st_step */
-    bool offers_starttls;       /* SMTP: seen in the EHLO reply */
+    st_parser p;                /* protocol, step, what the server offered */
 };
 
 static const char *const st_names[] = {"SMTP", "IMAP", "PostgreSQL"};
@@ -48,7 +44,7 @@ static void st_fail(vg_stream *s, int state, int reason, const char *what, const
     char where[160], esc[200];
     check_where(ck, where, sizeof(where));
     vg_escape(esc, sizeof(esc), line, n);
-    check_finding(ck, state, reason, "%s server at %s %s: \"%s\"", st_names[c->proto], where, what, esc);
+    check_finding(ck, state, reason, "%s server at %s %s: \"%s\"", st_names[c->p.proto], where, what, esc);
     check_attempt_done(ck);
 }
 
@@ -61,7 +57,7 @@ static void st_go_tls(vg_stream *s)
                 "sent data after agreeing to start TLS (plain text that could be injected)", s->in, s->in_len);
         return;
     }
-    c->step = S_TLS;
+    c->p.step = S_TLS;
     stream_start_tls(s);
 }
 
@@ -80,6 +76,24 @@ static void st_banner(vg_stream *s, const uint8_t *line, size_t n)
     vg_escape(s->ck->res.banner, sizeof(s->ck->res.banner), line, n);
 }
 
+/* --- the pure part: what the server's bytes mean (starttls_wire.h) -------- */
+
+static void v_fail(st_verdict *v, int state, int reason, const char *what, const uint8_t *text, size_t n)
+{
+    v->action = ST_A_FAIL;
+    v->state = state;
+    v->reason = reason;
+    v->what = what;
+    v->text = text;
+    v->len = n;
+}
+
+static void v_send(st_verdict *v, const char *cmd)
+{
+    v->action = ST_A_SEND;
+    v->send = cmd;
+}
+
 static bool smtp_code(const uint8_t *l, size_t n, int *code, bool *last)
 {
     if(n < 3 || l[0] < '1' || l[0] > '5' || l[1] < '0' || l[1] > '9' || l[2] < '0' || l[2] > '9')
@@ -91,165 +105,208 @@ static bool smtp_code(const uint8_t *l, size_t n, int *code, bool *last)
     return true;
 }
 
-/* One complete line (CRLF stripped). Returns false when the attempt ended
- * or TLS started (stop reading lines). */
-static bool smtp_line(vg_stream *s, const uint8_t *l, size_t n)
+/* One complete SMTP line (CRLF stripped). */
+static void smtp_line(st_parser *c, const uint8_t *l, size_t n, st_verdict *v)
 {
-    struct st_ctx *c = s->ud;
     int code;
     bool last;
     if(!smtp_code(l, n, &code, &last)) {
-        st_fail(s, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR, "does not speak SMTP", l, n);
-        return false;
+        v_fail(v, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR, "does not speak SMTP", l, n);
+        return;
     }
     switch(c->step) {
     case S_GREETING:
-        if(!s->ck->res.banner[0])
-            st_banner(s, l, n);
+        v->banner = ST_BANNER_FIRST;
+        v->text = l;
+        v->len = n;
         if(code != 220) {
-            st_fail(s, VG_CHECK_CRITICAL, VG_CR_SERVER_ERROR, "refused the session", l, n);
-            return false;
+            v_fail(v, VG_CHECK_CRITICAL, VG_CR_SERVER_ERROR, "refused the session", l, n);
+            return;
         }
         if(!last)
-            return true;
+            return;
         c->step = S_EHLO;
-        return st_send(s, "EHLO vigia.invalid\r\n") == 0;
+        v_send(v, "EHLO vigia.invalid\r\n");
+        return;
     case S_EHLO:
         if(code != 250) {
-            st_fail(s, VG_CHECK_CRITICAL, VG_CR_SERVER_ERROR, "rejected EHLO", l, n);
-            return false;
+            v_fail(v, VG_CHECK_CRITICAL, VG_CR_SERVER_ERROR, "rejected EHLO", l, n);
+            return;
         }
         if(n >= 12 && !strncasecmp((const char *)l + 4, "STARTTLS", 8) && (n == 12 || l[12] == ' '))
             c->offers_starttls = true;
         if(!last)
-            return true;
+            return;
         if(!c->offers_starttls) {
-            st_fail(s, VG_CHECK_CRITICAL, VG_CR_STARTTLS, "does not offer STARTTLS; its EHLO reply ended", l, n);
-            return false;
+            v_fail(v, VG_CHECK_CRITICAL, VG_CR_STARTTLS, "does not offer STARTTLS; its EHLO reply ended", l, n);
+            return;
         }
         c->step = S_REPLY;
-        return st_send(s, "STARTTLS\r\n") == 0;
+        v_send(v, "STARTTLS\r\n");
+        return;
     case S_REPLY:
         if(code != 220) {
-            st_fail(s, VG_CHECK_CRITICAL, VG_CR_STARTTLS, "refused STARTTLS", l, n);
-            return false;
+            v_fail(v, VG_CHECK_CRITICAL, VG_CR_STARTTLS, "refused STARTTLS", l, n);
+            return;
         }
-        if(!last)
-            return true;
-        st_go_tls(s);
-        return false;
+        if(last)
+            v->action = ST_A_TLS;
+        return;
     default:
-        return false;
+        v->action = ST_A_WAIT;
+        return;
     }
 }
 
-static bool imap_line(vg_stream *s, const uint8_t *l, size_t n)
+static void imap_line(st_parser *c, const uint8_t *l, size_t n, st_verdict *v)
 {
-    struct st_ctx *c = s->ud;
     if(c->step == S_GREETING) {
-        st_banner(s, l, n);
+        v->banner = ST_BANNER_SET;
+        v->text = l;
+        v->len = n;
         if(n >= 4 && (!strncasecmp((const char *)l, "* OK", 4) || (n >= 9 && !strncasecmp((const char *)l, "* PREAUTH", 9)))) {
             c->step = S_REPLY;
-            return st_send(s, "v1 STARTTLS\r\n") == 0;
+            v_send(v, "v1 STARTTLS\r\n");
+            return;
         }
         if(n >= 5 && !strncasecmp((const char *)l, "* BYE", 5))
-            st_fail(s, VG_CHECK_CRITICAL, VG_CR_SERVER_ERROR, "refused the session", l, n);
+            v_fail(v, VG_CHECK_CRITICAL, VG_CR_SERVER_ERROR, "refused the session", l, n);
         else
-            st_fail(s, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR, "does not speak IMAP", l, n);
-        return false;
+            v_fail(v, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR, "does not speak IMAP", l, n);
+        return;
     }
     if(n >= 2 && l[0] == '*' && l[1] == ' ')
-        return true; /* untagged data (CAPABILITY, ...) */
+        return; /* untagged data (CAPABILITY, ...) */
     if(n >= 5 && !strncasecmp((const char *)l, "v1 OK", 5)) {
-        st_go_tls(s);
-        return false;
+        v->action = ST_A_TLS;
+        return;
     }
     if(n >= 3 && !strncasecmp((const char *)l, "v1 ", 3))
-        st_fail(s, VG_CHECK_CRITICAL, VG_CR_STARTTLS, "refused STARTTLS", l, n);
+        v_fail(v, VG_CHECK_CRITICAL, VG_CR_STARTTLS, "refused STARTTLS", l, n);
     else
-        st_fail(s, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR, "sent an unexpected line", l, n);
-    return false;
+        v_fail(v, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR, "sent an unexpected line", l, n);
+}
+
+size_t st_feed(st_parser *p, const uint8_t *in, size_t len, size_t cap, uint8_t line[ST_LINE_KEEP],
+               st_verdict *v)
+{
+    const uint8_t *nl = memchr(in, '\n', len);
+    size_t n, used, keep;
+    memset(v, 0, sizeof(*v));
+    if(!nl) {
+        v->action = ST_A_WAIT;
+        if(len == cap)
+            /* A full buffer without a newline: quote its start (cap is
+             * far above 64 for real streams; never more than len). */
+            v_fail(v, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR, "sent a line longer than 16 KiB", in,
+                   len < 64 ? len : 64);
+        return 0;
+    }
+    used = (size_t)(nl - in) + 1;
+    n = used - 1;
+    if(n && in[n - 1] == '\r')
+        n--;
+    /* The line is copied: the caller consumes the buffer before acting. */
+    keep = n < ST_LINE_KEEP ? n : ST_LINE_KEEP;
+    memcpy(line, in, keep);
+    v->action = ST_A_MORE;
+    if(p->proto == P_SMTP)
+        smtp_line(p, line, keep, v);
+    else
+        imap_line(p, line, keep, v);
+    return used;
 }
 
 /* PostgreSQL: one byte, 'S' (go ahead), 'N' (no TLS), or an ErrorResponse. */
-static void pg_reply(vg_stream *s)
+size_t st_pg_reply(const uint8_t *p, size_t n, st_verdict *v)
 {
-    const uint8_t *p = s->in;
+    memset(v, 0, sizeof(*v));
+    if(!n) {
+        v->action = ST_A_WAIT;
+        return 0;
+    }
     if(p[0] == 'S') {
-        stream_consume(s, 1);
-        st_go_tls(s);
-        return;
+        v->action = ST_A_TLS;
+        return 1;
     }
     if(p[0] == 'N') {
-        st_fail(s, VG_CHECK_CRITICAL, VG_CR_STARTTLS, "does not do SSL: it answered the SSLRequest with", p, 1);
-        return;
+        v_fail(v, VG_CHECK_CRITICAL, VG_CR_STARTTLS, "does not do SSL: it answered the SSLRequest with", p, 1);
+        return 0;
     }
     if(p[0] == 'E') {
         /* 'E', int32 length, then (type byte, C string)... until a 0 type. */
         uint32_t len;
         size_t end, off = 5;
-        if(s->in_len < 5)
-            return;
+        v->action = ST_A_WAIT;
+        if(n < 5)
+            return 0;
         len = ((uint32_t)p[1] << 24) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 8) | p[4];
         if(len < 4 || len > ST_MAX_LINE - 1) {
-            st_fail(s, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR, "sent a malformed error", p, s->in_len < 16 ? s->in_len : 16);
-            return;
+            v_fail(v, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR, "sent a malformed error", p, n < 16 ? n : 16);
+            return 0;
         }
-        if(s->in_len < 1 + (size_t)len)
-            return;
+        if(n < 1 + (size_t)len)
+            return 0;
         end = 1 + (size_t)len;
         while(off < end && p[off]) {
             const uint8_t *nul = memchr(p + off + 1, 0, end - off - 1);
             if(!nul)
                 break;
             if(p[off] == 'M') {
-                st_fail(s, VG_CHECK_CRITICAL, VG_CR_SERVER_ERROR, "answered the SSLRequest with an error", p + off + 1,
-                        (size_t)(nul - (p + off + 1)));
-                return;
+                v_fail(v, VG_CHECK_CRITICAL, VG_CR_SERVER_ERROR, "answered the SSLRequest with an error", p + off + 1,
+                       (size_t)(nul - (p + off + 1)));
+                return 0;
             }
             off = (size_t)(nul - p) + 1;
         }
-        st_fail(s, VG_CHECK_CRITICAL, VG_CR_SERVER_ERROR, "answered the SSLRequest with an error", p, 0);
-        return;
+        v_fail(v, VG_CHECK_CRITICAL, VG_CR_SERVER_ERROR, "answered the SSLRequest with an error", p, 0);
+        return 0;
     }
-    st_fail(s, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR, "does not speak PostgreSQL: it answered", p,
-            s->in_len < 32 ? s->in_len : 32);
+    v_fail(v, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR, "does not speak PostgreSQL: it answered", p, n < 32 ? n : 32);
+    return 0;
+}
+
+/* --- the stream side: doing what the verdict says --------------------------- */
+
+/* Returns true when the next line may be read. */
+static bool st_act(vg_stream *s, const st_verdict *v)
+{
+    if(v->banner == ST_BANNER_SET || (v->banner == ST_BANNER_FIRST && !s->ck->res.banner[0]))
+        st_banner(s, v->text, v->len);
+    switch(v->action) {
+    case ST_A_MORE:
+        return true;
+    case ST_A_SEND:
+        return st_send(s, v->send) == 0;
+    case ST_A_TLS:
+        st_go_tls(s);
+        return false;
+    case ST_A_FAIL:
+        st_fail(s, v->state, v->reason, v->what, v->text, v->len);
+        return false;
+    default:
+        return false;
+    }
 }
 
 static void st_data(vg_stream *s)
 {
     struct st_ctx *c = s->ud;
-    if(c->step == S_TLS) {
+    st_verdict v;
+    if(c->p.step == S_TLS) {
         stream_consume(s, s->in_len);
         return;
     }
-    if(c->proto == P_PG) {
-        pg_reply(s);
+    if(c->p.proto == P_PG) {
+        stream_consume(s, st_pg_reply(s->in, s->in_len, &v));
+        (void)st_act(s, &v);
         return;
     }
     /* Bounded: each round consumes a line. */
     for(;;) {
-        uint8_t *nl = memchr(s->in, '\n', s->in_len);
-        size_t n, used;
-        bool more;
-        if(!nl) {
-            if(s->in_len == s->in_cap)
-                st_fail(s, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR, "sent a line longer than 16 KiB", s->in, 64);
-            return;
-        }
-        used = (size_t)(nl - s->in) + 1;
-        n = used - 1;
-        if(n && s->in[n - 1] == '\r')
-            n--;
-        {
-            /* The line is copied: handlers may consume the buffer. */
-            uint8_t line[512];
-            size_t keep = n < sizeof(line) ? n : sizeof(line);
-            memcpy(line, s->in, keep);
-            stream_consume(s, used);
-            more = c->proto == P_SMTP ? smtp_line(s, line, keep) : imap_line(s, line, keep);
-        }
-        if(!more || !s->in_len)
+        uint8_t line[ST_LINE_KEEP];
+        stream_consume(s, st_feed(&c->p, s->in, s->in_len, s->in_cap, line, &v));
+        if(!st_act(s, &v) || !s->in_len)
             return;
     }
 }
@@ -261,7 +318,7 @@ static void st_open(vg_stream *s)
     vg_check_result *r = &ck->res;
     char where[160], t[32], date[40];
 
-    if(c->step == S_TLS) {
+    if(c->p.step == S_TLS) {
         /* The handshake is done and tls_evaluate has judged the chain. */
         check_where(ck, where, sizeof(where));
         if(r->ncerts) {
@@ -270,20 +327,20 @@ static void st_open(vg_stream *s)
             gmtime_r(&na, &tm);
             strftime(date, sizeof(date), "%Y-%m-%d", &tm);
             check_summary(ck, "%s server at %s started TLS: %s handshake in %s; certificate %s valid until %s (%d days)",
-                          st_names[c->proto], where, r->tls_version,
+                          st_names[c->p.proto], where, r->tls_version,
                           check_fmt_us(r->phase_us[VG_PHASE_TLS], t, sizeof(t)), r->certs[0].subject, date,
                           r->certs[0].days_left);
         }
         else
-            check_summary(ck, "%s server at %s started TLS: %s handshake in %s", st_names[c->proto], where,
+            check_summary(ck, "%s server at %s started TLS: %s handshake in %s", st_names[c->p.proto], where,
                           r->tls_version, check_fmt_us(r->phase_us[VG_PHASE_TLS], t, sizeof(t)));
         check_attempt_done(ck);
         return;
     }
-    if(c->proto == P_PG) {
+    if(c->p.proto == P_PG) {
         /* SSLRequest: length 8, code 80877103 (1234 << 16 | 5679). */
         static const uint8_t req[8] = {0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f};
-        c->step = S_REPLY;
+        c->p.step = S_REPLY;
         if(stream_write(s, req, sizeof(req))) {
             check_finding(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, "out of memory");
             check_attempt_done(ck);
@@ -300,7 +357,7 @@ static void st_close(vg_stream *s, int err)
     check_where(ck, where, sizeof(where));
     check_finding(ck, VG_CHECK_CRITICAL, err ? VG_CR_CONN_RESET : VG_CR_CONN_CLOSED,
                   "connected to %s, but it %s the connection %s", where, err ? "reset" : "closed",
-                  c->step == S_GREETING && c->proto != P_PG ? "without a greeting" : "before TLS started");
+                  c->p.step == S_GREETING && c->p.proto != P_PG ? "without a greeting" : "before TLS started");
     check_attempt_done(ck);
 }
 
@@ -315,7 +372,7 @@ static int st_start(vg_check *ck, int proto)
     struct st_ctx *c = check_kctx_new(ck, sizeof(*c));
     if(!c)
         return -1;
-    c->proto = proto;
+    c->p.proto = proto;
     return stream_open(&c->stream, ck, &st_ops, c, ST_MAX_LINE, false);
 }
 
@@ -338,7 +395,7 @@ static void st_timeout(vg_check *ck)
 {
     static const char *const waits[] = {"the greeting", "the EHLO reply", "the STARTTLS reply", "the TLS handshake"};
     struct st_ctx *c = ck->kctx;
-    const char *what = c->proto == P_PG && c->step == S_REPLY ? "the SSLRequest reply" : waits[c->step];
+    const char *what = c->p.proto == P_PG && c->p.step == S_REPLY ? "the SSLRequest reply" : waits[c->p.step];
     stream_timeout_finding(&c->stream, what);
     check_attempt_done(ck);
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "check/check_internal.h"
+#include "check/check_parse.h"
 
 #define UDP_MAX_DGRAM 65536
 
@@ -76,24 +77,19 @@ static int udp_validate(const vg_check_opts *o, vg_error *err)
     return VG_OK;
 }
 
-/* Reads one ICMP error from the error queue: the reason, and a text. */
-static int udp_icmp_error(struct udp_ctx *u, const char **what)
+int udp_errqueue_reason(struct msghdr *mh, const char **what)
 {
-    uint8_t cbuf[512], dbuf[64];
-    struct iovec iov = {dbuf, sizeof(dbuf)};
-    struct msghdr mh;
     int reason = -1;
-
     *what = NULL;
-    memset(&mh, 0, sizeof(mh));
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    mh.msg_control = cbuf;
-    mh.msg_controllen = sizeof(cbuf);
-    if(recvmsg(u->fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
-        return -1;
-    for(struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+    for(struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
         struct sock_extended_err ee;
+        size_t room = (size_t)((const uint8_t *)mh->msg_control + mh->msg_controllen - (const uint8_t *)c);
+        /* CMSG_NXTHDR keeps later headers inside the buffer, but nothing
+         * checks the first one's cmsg_len against it: a header claiming
+         * more than the buffer holds (a truncated control buffer) ends the
+         * walk instead of being read past the end. */
+        if(c->cmsg_len > room)
+            break;
         if(!((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||
              (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR)))
             continue;
@@ -124,6 +120,24 @@ static int udp_icmp_error(struct udp_ctx *u, const char **what)
             reason = VG_CR_PORT_UNREACH, *what = "port unreachable";
     }
     return reason;
+}
+
+/* Reads one ICMP error from the error queue: the reason, and a text. */
+static int udp_icmp_error(struct udp_ctx *u, const char **what)
+{
+    uint8_t cbuf[512], dbuf[64];
+    struct iovec iov = {dbuf, sizeof(dbuf)};
+    struct msghdr mh;
+
+    *what = NULL;
+    memset(&mh, 0, sizeof(mh));
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = cbuf;
+    mh.msg_controllen = sizeof(cbuf);
+    if(recvmsg(u->fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+        return -1;
+    return udp_errqueue_reason(&mh, what);
 }
 
 static void udp_io(vg_loop *loop, int fd, uint32_t events, void *ud)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ports/services_internal.h"
 #include "vigia/services.h"
 
 struct vg_services {
@@ -33,26 +34,34 @@ static uint32_t pool_add(vg_services *s, const char *name)
     return (uint32_t)(s->pool_len - n + 1);
 }
 
+vg_services *services_new(void)
+{
+    return calloc(1, sizeof(vg_services));
+}
+
+void services_add(vg_services *s, const char *name, uint16_t port, const char *proto)
+{
+    uint32_t *slot = NULL;
+    if(!strcmp(proto, "tcp"))
+        slot = &s->tcp[port];
+    else if(!strcmp(proto, "udp"))
+        slot = &s->udp[port];
+    /* The first entry for a port is the canonical one. */
+    if(slot && !*slot)
+        *slot = pool_add(s, name);
+}
+
 vg_services *vg_services_load(void)
 {
-    vg_services *s = calloc(1, sizeof(*s));
+    vg_services *s = services_new();
     struct servent ent, *res;
     char buf[4096];
 
     if(!s)
         return NULL;
     setservent(0);
-    while(getservent_r(&ent, buf, sizeof(buf), &res) == 0 && res) {
-        uint16_t port = ntohs((uint16_t)res->s_port);
-        uint32_t *slot = NULL;
-        if(!strcmp(res->s_proto, "tcp"))
-            slot = &s->tcp[port];
-        else if(!strcmp(res->s_proto, "udp"))
-            slot = &s->udp[port];
-        /* The first entry for a port is the canonical one. */
-        if(slot && !*slot)
-            *slot = pool_add(s, res->s_name);
-    }
+    while(getservent_r(&ent, buf, sizeof(buf), &res) == 0 && res)
+        services_add(s, res->s_name, ntohs((uint16_t)res->s_port), res->s_proto);
     endservent();
     return s;
 }
