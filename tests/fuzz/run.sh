@@ -29,7 +29,11 @@ if [ -n "${FUZZ_TARGETS:-}" ]; then
   bins=()
   for t in $FUZZ_TARGETS; do bins+=("build-fuzz/tests/fuzz/fuzz_${t#fuzz_}"); done
 else
-  bins=(build-fuzz/tests/fuzz/fuzz_*)
+  # The executables only: Meson keeps each one's objects in fuzz_NAME.p/.
+  bins=()
+  for f in build-fuzz/tests/fuzz/fuzz_*; do
+    [ -f "$f" ] && [ -x "$f" ] && bins+=("$f")
+  done
 fi
 [ -n "${FUZZ_LOG_DIR:-}" ] && mkdir -p "$FUZZ_LOG_DIR"
 n=0
