@@ -145,6 +145,7 @@ static uint64_t grace_us(const vg_path *p)
 
 static void judge(vg_path *p, vg_path_round *r, uint64_t now_us);
 static void judge_all(vg_path *p, uint64_t now_us);
+static void clamp_rate(vg_path *p);
 
 static void round_open(vg_path *p, uint64_t now_us)
 {
@@ -248,6 +249,17 @@ void vg_path_port_answered(vg_path *p, unsigned clean_losses, bool limitable)
         return;
     p->clean_losses += clean_losses;
     p->answers++;
+}
+
+void vg_path_sweep_rate(vg_path *p)
+{
+    if(p->prm.fixed || p->frozen || !p->rate_n)
+        return;
+    double settled = p->rate_sum / p->rate_n;
+    if(settled > p->rate) {
+        p->rate = settled;
+        clamp_rate(p);
+    }
 }
 
 bool vg_path_slow_to_limit(vg_path *p)

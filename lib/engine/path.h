@@ -139,6 +139,12 @@ bool vg_limitdet_tick(vg_limitdet *d, uint64_t now_us, uint64_t sent, uint64_t r
  * must see every reset); false when no limit was seen. */
 bool vg_path_slow_to_limit(vg_path *p);
 
+/* A sweep begins: its probes are all retries, which the rounds do not
+ * judge, so the rate would stay wherever the walk left it (after a late
+ * cut, far below what the path carried). It goes back to the rate the
+ * walk settled at: the mean achieved rate of its judged rounds. */
+void vg_path_sweep_rate(vg_path *p);
+
 /* The kernel had no room for a packet (ENOBUFS, EAGAIN): our own queue is
  * full. */
 void vg_path_local_drop(vg_path *p, uint64_t now_us);

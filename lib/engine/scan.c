@@ -684,8 +684,10 @@ bool scan_sweep_begin(struct scan_worker *w, vg_silent_set *set, uint64_t *answe
             return false;
         return vg_silent_sweep_begin(set, needed, scan_max_tries(w) + 1, true) > 0;
     }
-    for(unsigned i = 0; i < w->npaths; i++)
+    for(unsigned i = 0; i < w->npaths; i++) {
+        vg_path_sweep_rate(&w->paths[i]);
         vg_path_slow_to_limit(&w->paths[i]);
+    }
     /* Behind a reset limit the paced sweeps are tries of their own kind:
      * two more than the cap. */
     unsigned max = scan_max_tries(w) + (limited ? 2 : 0);
