@@ -23,6 +23,10 @@
 /* A round goes on until it has this many first tries (or for at most
  * ROUND_STRETCH_US); one with fewer than ROUND_JUDGE_SAMPLES is not judged. */
 #define ROUND_MIN_SAMPLES 256
+/* In startup a round may be smaller: doubling waits for each judged round,
+ * and on a fast LAN 256 probes at the initial rate would be a slow start;
+ * a congestion that a small round misses shows in the next, bigger ones. */
+#define ROUND_MIN_SAMPLES_STARTUP 64
 #define ROUND_STRETCH_US 1000000
 #define ROUND_JUDGE_SAMPLES 16
 /* Grace after one RTT for a round's answers: half an RTT, at least 5 ms. */
@@ -174,7 +178,8 @@ uint32_t vg_path_sent(vg_path *p, uint64_t now_us, unsigned try_no)
     vg_path_round *r = round_get(p, p->cur);
     if(!r || now_us - r->start_us >= round_len_us(p)) {
         /* A round too small to judge goes on for a while. */
-        if(!r || r->sent1 >= ROUND_MIN_SAMPLES || now_us - r->start_us >= ROUND_STRETCH_US) {
+        unsigned min = p->phase == VG_PATH_STARTUP ? ROUND_MIN_SAMPLES_STARTUP : ROUND_MIN_SAMPLES;
+        if(!r || r->sent1 >= min || now_us - r->start_us >= ROUND_STRETCH_US) {
             round_open(p, now_us);
             r = round_get(p, p->cur);
         }
