@@ -1088,6 +1088,7 @@ int cmd_scan(int argc, char **argv)
      * open, then give up root and capabilities before any reply is read. */
     if(c.opts.engine != VG_ENGINE_CONNECT) {
         if((ping && vg_scan_prepare(ping, &err)) || vg_scan_prepare(scan, &err) ||
+           (ping && vg_scan_follow_discovery(scan, ping, &err)) ||
            vg_drop_privileges(c.user, &err)) {
             status = lib_error(&err);
             goto out;
@@ -1238,6 +1239,13 @@ int cmd_scan(int argc, char **argv)
     end.paths = paths;
     end.max_tries = vg_scan_max_tries(scan);
     end.tries_policy = vg_scan_tries_policy(scan);
+    if(strcmp(vg_scan_engine_name(scan), "connect")) {
+        vg_raw_stats rs;
+        vg_scan_get_raw_stats(scan, &rs);
+        end.raw = true;
+        end.replies_rejected = rs.invalid;
+        end.replies_late = rs.late;
+    }
     if(c.checks) {
         end.checked = true;
         scan_checks_counts(c.checks, end.check_count);

@@ -50,6 +50,13 @@ typedef struct vg_scan_end {
     const char *tries_policy;   /* "adaptive" or "fixed"; NULL: not said */
     bool checked;               /* scan --check ran: check_count is meaningful */
     uint64_t check_count[4];    /* port records per check verdict (vg_check_state) */
+    /* Raw engines (vg_scan_get_raw_stats()): replies to our source ports
+     * whose cookie did not validate (forged, or answers to another
+     * scanner), and valid answers to probes already finished (duplicates,
+     * retransmitted SYN-ACKs). */
+    bool raw;                   /* a raw engine ran: the two counts are meaningful */
+    uint64_t replies_rejected;
+    uint64_t replies_late;
 } vg_scan_end;
 
 typedef struct vg_output_opts {

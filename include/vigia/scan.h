@@ -175,6 +175,12 @@ void vg_scan_port_counts(const vg_scan *scan, uint64_t *tcp, uint64_t *udp);
  * scan. VG_EINVAL for the connect engine. */
 int vg_scan_set_live(vg_scan *scan, const uint8_t *live, vg_error *err);
 
+/* Raw engines: discovery is the host discovery scan (VG_ENGINE_PING) run
+ * before scan over the same source ports; replies to its probes that reach
+ * scan afterwards count as late answers, not as rejected ones. Call after
+ * both vg_scan_prepare(); discovery may be freed afterwards. */
+int vg_scan_follow_discovery(vg_scan *scan, const vg_scan *discovery, vg_error *err);
+
 /* What the raw engines saw on the wire; all zero for the connect engine. */
 typedef struct vg_raw_stats {
     uint64_t replies;   /* packets that answered one of our probes */

@@ -419,13 +419,17 @@ static int source_for(struct rworker *rw, const vg_addr *dst, vg_addr *src)
  * target's half-open connection of the first try when our RST to its
  * SYN-ACK was lost, and Linux answers a repeated SYN there at most once
  * per tcp_invalid_ratelimit (500 ms): every retry within it unanswered. */
+static uint16_t sport_in(uint32_t lo, uint32_t span, uint64_t h, unsigned try_no)
+{
+    uint32_t step = span > 1 ? 1 + (uint32_t)(h >> 16) % (span - 1) : 0;
+    return (uint16_t)(lo + ((uint32_t)(h >> 32) + try_no * step) % span);
+}
+
 static uint16_t sport_for(const struct rworker *rw, uint64_t h, unsigned try_no)
 {
     if(rw->s->opts.source_port)
         return rw->s->opts.source_port;
-    uint32_t span = rw->res->sport_span;
-    uint32_t step = span > 1 ? 1 + (uint32_t)(h >> 16) % (span - 1) : 0;
-    return (uint16_t)(rw->res->sport_lo + ((uint32_t)(h >> 32) + try_no * step) % span);
+    return sport_in(rw->res->sport_lo, rw->res->sport_span, h, try_no);
 }
 
 /* Tries whose source port a reply may come to (see sport_for). */
@@ -740,6 +744,32 @@ static bool lport_mine(const struct rworker *rw, uint16_t lport)
     return lport >= rw->res->sport_lo && lport - rw->res->sport_lo < rw->res->sport_span;
 }
 
+/* Whether a reply that failed this scan's cookie answers a probe of the
+ * host discovery that ran before it (vg_scan_follow_discovery()): both use
+ * the same source ports, and this scan's capture is open while the
+ * discovery's last answers (a SYN-ACK or RST from its SYN to port 443, and
+ * their retransmissions) still arrive. Such a reply is a late answer to
+ * our own probe, not a forgery. */
+static bool answers_discovery(const struct raw_ctx *ctx, const vg_probe_reply *r, uint8_t proto)
+{
+    const struct raw_prior *d = &ctx->prior;
+    if(!d->set)
+        return false;
+    uint32_t lo = d->source_port, span = 1;
+    if(!d->source_port) {
+        if(r->lport < RAW_SPORT_BASE || r->lport - RAW_SPORT_BASE >= d->nworkers * d->span)
+            return false;
+        /* The discovery worker whose range holds the port. */
+        lo = RAW_SPORT_BASE + (r->lport - RAW_SPORT_BASE) / d->span * d->span;
+        span = d->span;
+    }
+    uint64_t h = vg_cookie(&d->key, &r->local, &r->target, r->tport, proto);
+    bool port_ok = false;
+    for(unsigned t = 0; t < SPORT_TRIES && !port_ok; t++)
+        port_ok = r->lport == sport_in(lo, span, h, t);
+    return port_ok && !(r->has_echo && ((r->echo ^ (uint32_t)h) & r->echo_mask));
+}
+
 /* Checks what a reply claims against the cookie: 1 valid, 0 not this
  * worker's (another worker's source port), -1 forged or stale. */
 static int check_cookie(struct rworker *rw, const vg_probe_reply *r, uint8_t proto)
@@ -752,7 +782,10 @@ static int check_cookie(struct rworker *rw, const vg_probe_reply *r, uint8_t pro
     for(unsigned t = 0; t < SPORT_TRIES && !port_ok; t++)
         port_ok = r->lport == sport_for(rw, h, t);
     if(!port_ok || (r->has_echo && ((r->echo ^ (uint32_t)h) & r->echo_mask))) {
-        count(&rw->ctx->invalid, 1);
+        if(answers_discovery(rw->ctx, r, proto))
+            count(&rw->ctx->late, 1);
+        else
+            count(&rw->ctx->invalid, 1);
         return -1;
     }
     return 1;
@@ -1216,6 +1249,23 @@ int vg_scan_set_live(vg_scan *s, const uint8_t *live, vg_error *err)
     if(s->started)
         return vg_error_set(err, VG_EINVAL, "vg_scan_set_live() after vg_scan_start()");
     ((struct raw_ctx *)s->engine_ctx)->live = live;
+    return VG_OK;
+}
+
+int vg_scan_follow_discovery(vg_scan *s, const vg_scan *discovery, vg_error *err)
+{
+    if(!is_raw(s) || !is_raw(discovery))
+        return vg_error_set(err, VG_EINVAL, "only raw scans share source ports");
+    if(!s->engine_ctx || !discovery->engine_ctx)
+        return vg_error_set(err, VG_EINVAL, "vg_scan_follow_discovery() before vg_scan_prepare()");
+    struct raw_ctx *ctx = s->engine_ctx;
+    const struct raw_ctx *d = discovery->engine_ctx;
+    /* A copy: the discovery scan may be freed first. */
+    ctx->prior.set = true;
+    ctx->prior.key = d->key;
+    ctx->prior.nworkers = d->nworkers;
+    ctx->prior.span = d->res[0].sport_span;
+    ctx->prior.source_port = discovery->opts.source_port;
     return VG_OK;
 }
 

@@ -87,6 +87,16 @@ struct raw_wres {
     uint16_t sport_lo, sport_span;
 };
 
+/* The host discovery scan that ran before a port scan, as far as telling
+ * its replies apart needs (vg_scan_follow_discovery()). */
+struct raw_prior {
+    bool set;
+    vg_cookie_key key;
+    unsigned nworkers;
+    uint16_t span;        /* source ports per discovery worker */
+    uint16_t source_port; /* its --source-port; 0: the worker ranges */
+};
+
 /* The raw engine's context (vg_scan.engine_ctx). */
 struct raw_ctx {
     vg_cookie_key key;
@@ -99,6 +109,7 @@ struct raw_ctx {
     unsigned nifs;
     const uint8_t *live; /* vg_scan_set_live(): targets to probe, or NULL */
     bool shared_sport;/* --source-port: every worker sees every reply */
+    struct raw_prior prior; /* host discovery before this scan, if any */
     /* counters, updated atomically by the workers */
     uint64_t replies, invalid, late, cap_drops, send_errors;
 };

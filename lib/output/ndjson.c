@@ -257,6 +257,11 @@ static int ndjson_end(vg_output *o, const vg_scan_end *e)
     if(e->tries_policy)
         fprintf(o->fp, ",\"tries_policy\":\"%s\",\"max_tries\":%u", e->tries_policy,
                 e->max_tries);
+    if(e->raw)
+        fprintf(o->fp, ",\"replies_rejected\":%" PRIu64 ",\"replies_late\":%" PRIu64,
+                e->replies_rejected, e->replies_late);
+    else if(!ping)
+        fprintf(o->fp, ",\"deferred\":%" PRIu64, st->deferred);
     if(e->npaths) {
         fputs(",\"paths\":[", o->fp);
         for(unsigned i = 0; i < e->npaths; i++)

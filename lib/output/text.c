@@ -398,6 +398,9 @@ static int text_end(vg_output *o, const vg_scan_end *e)
     }
     for(unsigned i = 0; i < e->npaths; i++)
         text_path(o->fp, &e->paths[i], e);
+    if(e->raw && e->replies_rejected)
+        fprintf(o->fp, "%" PRIu64 " repl%s rejected (wrong cookie: not answers to our probes)\n",
+                e->replies_rejected, e->replies_rejected == 1 ? "y" : "ies");
     fprintf(o->fp, "%s: %" PRIu64 "/%" PRIu64 " ports scanned in %.2f s, %.0f probes/s (%" PRIu64
             " sent): %" PRIu64 " open, %" PRIu64 " closed, %" PRIu64 " filtered\n",
             e->interrupted ? "Interrupted" : "Done", st->done, st->total, st->elapsed_s, pps,
