@@ -459,6 +459,7 @@ static int add_list(const char **list, int *n, const char *v, const char *opt)
 
 static int record_cli_opt(struct check_cli *c, int opt);
 static bool is_om(const struct out_spec *o);
+static bool om_atomic(const struct out_spec *o);
 static FILE *om_open_tmp(struct out_spec *o);
 static int om_commit(struct out_spec *o);
 
@@ -769,7 +770,7 @@ static int open_outputs(struct check_cli *c)
             o->is_stdout = true;
         }
         else {
-            o->fp = is_om(o) ? om_open_tmp(o) : fopen(o->path, "w");
+            o->fp = om_atomic(o) ? om_open_tmp(o) : fopen(o->path, "w");
             if(!o->fp) {
                 fprintf(stderr, PROG " check: cannot write '%s': %s\n", o->path, strerror(errno));
                 return EXIT_CHECK_UNKNOWN;
@@ -1402,6 +1403,20 @@ static void free_file_state(struct check_cli *c)
 static bool is_om(const struct out_spec *o)
 {
     return o->out && !strcmp(o->out->type->name, "openmetrics");
+}
+
+/* openmetrics=FILE is replaced atomically (FILE.tmp renamed over it) when
+ * FILE is a regular file or does not exist yet; anything else (/dev/null,
+ * a FIFO, a terminal) is written in place: renaming over it would replace
+ * the device or pipe with a file. */
+static bool om_atomic(const struct out_spec *o)
+{
+    struct stat st;
+    if(!is_om(o) || !o->path)
+        return false;
+    if(stat(o->path, &st) != 0)
+        return errno == ENOENT;
+    return S_ISREG(st.st_mode);
 }
 
 /* FILE.tmp next to FILE, so that the rename stays on one file system. */

@@ -119,6 +119,30 @@ def test_openmetrics_file_is_atomic(vigia, tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["vigia.prom"]  # no .tmp left
 
 
+def test_openmetrics_to_a_fifo_stays_a_fifo(vigia, tmp_path):
+    """openmetrics=FILE on something that is not a regular file (here a
+    FIFO; /dev/null is the same case) is written in place: renaming a
+    FILE.tmp over it would replace the device or pipe with a file."""
+    import stat
+    import threading
+    fifo = tmp_path / "metrics.fifo"
+    os.mkfifo(fifo)
+    got = []
+
+    def reader():
+        with open(fifo, "r") as f:
+            got.append(f.read())
+
+    t = threading.Thread(target=reader, daemon=True)
+    t.start()
+    r, _, _ = run_check(vigia, "-o", "openmetrics=" + str(fifo), "-o", "ndjson", "127.0.0.1:1")
+    t.join(10)
+    assert r.returncode == 2, r.stderr
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert sorted(os.listdir(tmp_path)) == ["metrics.fifo"]  # no .tmp beside it
+    parse(got[0])
+
+
 def test_openmetrics_unwritable_dir(vigia, tmp_path):
     r, _, _ = run_check(vigia, "-o", "openmetrics=" + str(tmp_path / "nodir" / "x.prom"), "127.0.0.1:1")
     assert r.returncode == 3 and "x.prom" in r.stderr
