@@ -326,7 +326,11 @@ bool vg_limitdet_tick(vg_limitdet *d, uint64_t now_us, uint64_t sent, uint64_t r
     d->start_us = now_us;
     d->sent0 = sent;
     d->rst0 = rst;
-    if(queueing || min_rtt_us < 0)
+    if(queueing) {
+        d->n = 0; /* a queue built up: start over */
+        return false;
+    }
+    if(min_rtt_us < 0)
         return false;
     /* Resets arrive one RTT after the probes they answer. */
     unsigned lag = (unsigned)(((uint64_t)min_rtt_us + VG_PATH_WIN_US / 2) / VG_PATH_WIN_US);

@@ -233,16 +233,20 @@ void scan_limit_tick(struct scan_worker *w, uint64_t now_us)
 {
     vg_scan *s = w->scan;
     if(w->id == 0 && !w->limit_applied) {
-        bool queueing = false;
+        uint64_t q = 0;
         int64_t min_rtt = -1;
         for(unsigned i = 0; i < w->npaths; i++) {
-            queueing |= w->paths[i].queueing_rounds > 0;
+            q += w->paths[i].queueing_rounds;
             int64_t m = w->paths[i].min_rtt_us;
             if(m >= 0 && (min_rtt < 0 || m < min_rtt))
                 min_rtt = m;
         }
         uint64_t sent = __atomic_load_n(&s->sent, __ATOMIC_RELAXED);
         uint64_t rst = __atomic_load_n(&s->rst_seen, __ATOMIC_RELAXED);
+        /* A round that showed a queue since the last look: the windows
+         * around it say nothing about a target's limit. */
+        bool queueing = q != w->queueing_seen;
+        w->queueing_seen = q;
         if(vg_limitdet_tick(&w->limitdet, now_us, sent, rst, queueing, min_rtt)) {
             uint64_t l = (uint64_t)w->limitdet.limit_pps;
             __atomic_store_n(&s->rst_limit, l ? l : 1, __ATOMIC_RELAXED);

@@ -54,6 +54,7 @@ struct scan_worker {
     uint8_t max_tries_used;
     vg_limitdet limitdet;  /* worker 0 watches the whole scan's resets */
     bool limit_applied;
+    uint64_t queueing_seen; /* the paths' queueing rounds at the last look */
     vg_result *batch;
     size_t batch_len, batch_cap;
     int rc;
