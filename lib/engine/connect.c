@@ -148,8 +148,7 @@ static void finish(struct cworker *cw, struct probe *p, int state, int reason,
     if(rtt_us >= 0 && reason != VG_REASON_NO_RESPONSE) {
         /* An answer: it measures the path. */
         vg_path *path = path_of(cw, p);
-        if(state != VG_STATE_OPEN)
-            scan_count_rst(cw->w);
+        scan_count_answer(cw->w, state != VG_STATE_OPEN);
         /* Sooner than half the minimum RTT after a retry: it answers an
          * earlier try, whose timeout was no loss. */
         if(p->tries > 1 && p->clean_losses && path->min_rtt_us > 0 && rtt_us * 2 < path->min_rtt_us)

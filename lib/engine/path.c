@@ -52,6 +52,10 @@
 #define LIMIT_FLAT 1.3
 #define LIMIT_MIN_PPS 5.0
 #define LIMIT_PACE 0.98
+/* At least this many other answers in the slowest window to judge their
+ * share, which behind a limit stays above LIMIT_OTHER_KEEP of what it was. */
+#define LIMIT_OTHER_MIN 20
+#define LIMIT_OTHER_KEEP 0.7
 #define LIMIT_RATE_CAP 20.0
 /* One cut lowers the rate to no less than half. */
 #define CUT_FLOOR 0.5
@@ -304,13 +308,22 @@ void vg_path_set_limit(vg_path *p, double limit_pps, uint64_t now_us)
         p->rate = cap < 2 * p->rate ? cap : 2 * p->rate;
 }
 
+void vg_path_clear_limit(vg_path *p)
+{
+    p->limited = false;
+    p->frozen = false;
+    p->limit_pps = 0;
+    p->phase = VG_PATH_STEADY;
+}
+
 bool vg_limitdet_tick(vg_limitdet *d, uint64_t now_us, uint64_t sent, uint64_t rst,
-                      bool queueing, int64_t min_rtt_us)
+                      uint64_t other, bool queueing, int64_t min_rtt_us)
 {
     if(!d->start_us) {
         d->start_us = now_us;
         d->sent0 = sent;
         d->rst0 = rst;
+        d->other0 = other;
         return false;
     }
     if(d->limit_pps > 0 || now_us - d->start_us < VG_PATH_WIN_US)
@@ -322,10 +335,12 @@ bool vg_limitdet_tick(vg_limitdet *d, uint64_t now_us, uint64_t sent, uint64_t r
     }
     d->wins[d->n].sent = (double)(sent - d->sent0) / secs;
     d->wins[d->n].rst = (double)(rst - d->rst0) / secs;
+    d->wins[d->n].other = (double)(other - d->other0) / secs;
     d->n++;
     d->start_us = now_us;
     d->sent0 = sent;
     d->rst0 = rst;
+    d->other0 = other;
     if(queueing) {
         d->n = 0; /* a queue built up: start over */
         return false;
@@ -345,8 +360,23 @@ bool vg_limitdet_tick(vg_limitdet *d, uint64_t now_us, uint64_t sent, uint64_t r
         rmax = rv > rmax ? rv : rmax;
         rsum += rv;
     }
+    /* The other answers tell a target's limit from a full path: behind a
+     * limit they keep their share of what we send; behind a full path
+     * they go flat with the resets. With too few of them to tell, the
+     * resets alone decide. */
+    unsigned lo = d->n - LIMIT_WINS, hi = lo;
+    for(unsigned i = d->n - LIMIT_WINS; i < d->n; i++) {
+        if(d->wins[i - lag].sent < d->wins[lo - lag].sent)
+            lo = i;
+        if(d->wins[i - lag].sent > d->wins[hi - lag].sent)
+            hi = i;
+    }
+    double secs_w = VG_PATH_WIN_US / 1e6;
+    double s_lo = d->wins[lo - lag].sent, s_hi = d->wins[hi - lag].sent;
+    bool others_flat = s_lo > 0 && s_hi > 0 && d->wins[lo].other * secs_w >= LIMIT_OTHER_MIN &&
+                       d->wins[hi].other / s_hi < LIMIT_OTHER_KEEP * d->wins[lo].other / s_lo;
     if(rmin >= LIMIT_MIN_PPS && smax >= LIMIT_SPREAD * smin && rmax <= LIMIT_FLAT * rmin &&
-       smin >= 2 * rmax) {
+       smin >= 2 * rmax && !others_flat) {
         d->limit_pps = rsum / LIMIT_WINS;
         return true;
     }

@@ -117,23 +117,29 @@ void vg_path_port_answered(vg_path *p, unsigned clean_losses, bool limitable);
  * ceiling again. */
 void vg_path_set_limit(vg_path *p, double limit_pps, uint64_t now_us);
 
+/* The limit was wrong (a paced sweep found nothing it had held back):
+ * the path is judged as any other again. */
+void vg_path_clear_limit(vg_path *p);
+
 /* Detects a target that rate-limits its resets: over windows of
  * VG_PATH_WIN_US, the rate we sent at varied by half or more while the
  * resets kept arriving at one rate (within 30%), well below what we
  * sent, and no queue built up on the way. */
 typedef struct vg_limitdet {
     uint64_t start_us, sent0, rst0;
-    struct { double sent, rst; } wins[VG_PATH_WINS];
+    uint64_t other0;
+    struct { double sent, rst, other; } wins[VG_PATH_WINS];
     unsigned n;
     double limit_pps;         /* > 0 once detected */
 } vg_limitdet;
 
-/* Feeds the running totals of probes sent and resets received, and the
- * path's minimum RTT (-1: unknown; a window's resets answer the probes
+/* Feeds the running totals of probes sent, resets received and other
+ * answers received (SYN-ACKs, UDP replies: a target's reset limit does not
+ * hold them back, a full path does), and the path's minimum RTT (-1: unknown; a window's resets answer the probes
  * sent one RTT before); returns true (once) when the limit is found, in
  * d->limit_pps. */
 bool vg_limitdet_tick(vg_limitdet *d, uint64_t now_us, uint64_t sent, uint64_t rst,
-                      bool queueing, int64_t min_rtt_us);
+                      uint64_t other, bool queueing, int64_t min_rtt_us);
 
 /* Paces the path below the target's reset limit (for the sweeps, which
  * must see every reset); false when no limit was seen. */

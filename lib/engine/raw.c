@@ -825,8 +825,7 @@ static const uint8_t *reply_mac(const struct rworker *rw, const vg_probe_reply *
 static void answered(struct rworker *rw, struct rprobe *p, bool limitable)
 {
     vg_path *path = path_of(rw, p);
-    if(limitable)
-        scan_count_rst(rw->w);
+    scan_count_answer(rw->w, limitable);
     /* An answer sooner than half the path's minimum RTT after a retry
      * answers an earlier try: that try's timeout was not a loss. */
     if(p->tries > 1 && p->clean_losses && path->min_rtt_us > 0 &&

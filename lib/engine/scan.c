@@ -224,9 +224,10 @@ unsigned scan_pace(struct scan_worker *w, vg_path *path, uint64_t now_us, uint64
     return 0;
 }
 
-void scan_count_rst(struct scan_worker *w)
+void scan_count_answer(struct scan_worker *w, bool limitable)
 {
-    __atomic_add_fetch(&w->scan->rst_seen, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(limitable ? &w->scan->rst_seen : &w->scan->other_seen, 1,
+                       __ATOMIC_RELAXED);
 }
 
 void scan_limit_tick(struct scan_worker *w, uint64_t now_us)
@@ -243,17 +244,18 @@ void scan_limit_tick(struct scan_worker *w, uint64_t now_us)
         }
         uint64_t sent = __atomic_load_n(&s->sent, __ATOMIC_RELAXED);
         uint64_t rst = __atomic_load_n(&s->rst_seen, __ATOMIC_RELAXED);
+        uint64_t other = __atomic_load_n(&s->other_seen, __ATOMIC_RELAXED);
         /* A round that showed a queue since the last look: the windows
          * around it say nothing about a target's limit. */
         bool queueing = q != w->queueing_seen;
         w->queueing_seen = q;
-        if(vg_limitdet_tick(&w->limitdet, now_us, sent, rst, queueing, min_rtt)) {
+        if(vg_limitdet_tick(&w->limitdet, now_us, sent, rst, other, queueing, min_rtt)) {
             uint64_t l = (uint64_t)w->limitdet.limit_pps;
             __atomic_store_n(&s->rst_limit, l ? l : 1, __ATOMIC_RELAXED);
         }
     }
     uint64_t limit = __atomic_load_n(&s->rst_limit, __ATOMIC_RELAXED);
-    if(limit && !w->limit_applied) {
+    if(limit && !w->limit_applied && !__atomic_load_n(&s->rst_limit_refuted, __ATOMIC_RELAXED)) {
         w->limit_applied = true;
         for(unsigned i = 0; i < w->npaths; i++)
             vg_path_set_limit(&w->paths[i], (double)limit / s->nthreads, now_us);
@@ -666,11 +668,15 @@ const char *vg_scan_tries_policy(const vg_scan *s)
     return s->opts.retries == VG_RETRIES_ADAPTIVE ? "adaptive" : "fixed";
 }
 
+/* A paced sweep that finds fewer answers than this refutes the limit. */
+#define PACED_SWEEP_MIN 20
+
 bool scan_sweep_begin(struct scan_worker *w, vg_silent_set *set, uint64_t *answered_at)
 {
     if(!scan_adaptive_tries(w) || scan_stopping(w->scan) || !set->parked)
         return false;
-    bool all = set->sweep == 0 || w->ports_answered != *answered_at;
+    uint64_t added = w->ports_answered - *answered_at;
+    bool all = set->sweep == 0 || added;
     unsigned needed = 0;
     for(unsigned i = 0; i < w->npaths; i++) {
         unsigned n = scan_tries_needed(w, &w->paths[i]);
@@ -678,6 +684,17 @@ bool scan_sweep_begin(struct scan_worker *w, vg_silent_set *set, uint64_t *answe
             needed = n;
     }
     *answered_at = w->ports_answered;
+    /* The first sweep at a reset limit's pace that found (almost) nothing
+     * the limit had held back shows the limit was not one: the resets were
+     * flat for another reason (a full path in front of us). Later paced
+     * sweeps find little by design: they end the scan. */
+    if(w->paced_sweep && w->paced_sweeps == 1 && added < PACED_SWEEP_MIN)
+        __atomic_store_n(&w->scan->rst_limit_refuted, 1, __ATOMIC_RELAXED);
+    if(__atomic_load_n(&w->scan->rst_limit_refuted, __ATOMIC_RELAXED)) {
+        for(unsigned i = 0; i < w->npaths; i++)
+            vg_path_clear_limit(&w->paths[i]);
+    }
+    w->paced_sweep = false;
     bool limited = false;
     for(unsigned i = 0; i < w->npaths; i++)
         limited |= w->paths[i].limited;
@@ -690,8 +707,10 @@ bool scan_sweep_begin(struct scan_worker *w, vg_silent_set *set, uint64_t *answe
     }
     for(unsigned i = 0; i < w->npaths; i++) {
         vg_path_sweep_rate(&w->paths[i]);
-        vg_path_slow_to_limit(&w->paths[i]);
+        w->paced_sweep |= vg_path_slow_to_limit(&w->paths[i]);
     }
+    if(w->paced_sweep)
+        w->paced_sweeps++;
     /* Behind a reset limit the paced sweeps are tries of their own kind:
      * two more than the cap. */
     unsigned max = scan_max_tries(w) + (limited ? 2 : 0);
@@ -803,7 +822,7 @@ unsigned vg_scan_get_paths(vg_scan *s, vg_path_report *out, unsigned max)
         if(a->last_us > a->first_us)
             r->replies_pps = (double)a->r.answered * 1e6 / (double)(a->last_us - a->first_us);
         r->median_rtt_us = vg_path_hist_median_us(a->hist);
-        r->rst_limit_pps = a->limited ? (double)s->rst_limit : 0;
+        r->rst_limit_pps = a->limited && !s->rst_limit_refuted ? (double)s->rst_limit : 0;
     }
     return n;
 }

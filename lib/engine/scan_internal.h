@@ -55,6 +55,8 @@ struct scan_worker {
     vg_limitdet limitdet;  /* worker 0 watches the whole scan's resets */
     bool limit_applied;
     uint64_t queueing_seen; /* the paths' queueing rounds at the last look */
+    bool paced_sweep;      /* the last sweep went at a reset limit's pace */
+    unsigned paced_sweeps; /* sweeps so far at that pace */
     vg_result *batch;
     size_t batch_len, batch_cap;
     int rc;
@@ -111,7 +113,9 @@ struct vg_scan {
     uint64_t skipped;  /* elements of hosts vg_scan_set_live() leaves out */
     uint64_t n_open, n_closed, n_filtered;
     uint64_t rst_seen;   /* resets and ICMP errors received */
+    uint64_t other_seen; /* the other answers (SYN-ACKs, UDP replies) */
     uint64_t rst_limit;  /* the target's reset limit, pps; 0: none seen */
+    int rst_limit_refuted; /* a paced sweep found nothing held back */
 };
 
 /* Takes the next (target, port) of this worker's slice; false when done. */
@@ -158,8 +162,9 @@ unsigned scan_pace(struct scan_worker *w, vg_path *path, uint64_t now_us, uint64
  * paths. */
 void scan_limit_tick(struct scan_worker *w, uint64_t now_us);
 
-/* A reset (or ICMP error) arrived: what a limiting target holds back. */
-void scan_count_rst(struct scan_worker *w);
+/* An answer arrived; limitable: a reset or ICMP error, what a limiting
+ * target holds back (the others, SYN-ACKs and UDP replies, it does not). */
+void scan_count_answer(struct scan_worker *w, bool limitable);
 
 /* How a kind of the silent set is reported: its protocol, and whether a
  * silent port of it is open|filtered (UDP) or may be closed|filtered
