@@ -311,8 +311,10 @@ void scan_emit(struct scan_worker *w, const vg_result *res)
             /* Could not hand off (out of memory): grow locally. */
             size_t cap = w->batch_cap ? w->batch_cap * 2 : BATCH_FLUSH;
             vg_result *b = vg_realloc(w->batch, cap * sizeof(*b));
-            if(!b)
-                return; /* dropped; counted as not done */
+            if(!b) {
+                w->lost = true; /* the worker ends with VG_ENOMEM */
+                return;
+            }
             w->batch = b;
             w->batch_cap = cap;
         }
@@ -516,6 +518,10 @@ static void *worker_main(void *arg)
 
     w->rc = s->engine->worker_run(w);
     scan_flush(w);
+    /* A result dropped or left unqueued for want of memory would make the
+     * scan look complete with ports missing: fail it instead. */
+    if(!w->rc && (w->lost || w->batch_len))
+        w->rc = vg_error_set(&w->err, VG_ENOMEM, "out of memory: results lost");
     pthread_mutex_lock(&s->mu);
     s->workers_done++;
     if(s->workers_done == s->nthreads)

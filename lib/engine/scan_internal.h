@@ -56,6 +56,7 @@ struct scan_worker {
     bool limit_applied;
     vg_result *batch;
     size_t batch_len, batch_cap;
+    bool lost;          /* a result could not be kept (out of memory) */
     int rc;
     vg_error err;
 };
