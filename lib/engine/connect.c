@@ -617,8 +617,12 @@ static int connect_worker_run(struct scan_worker *w)
      * grows to the ceiling within a second. */
     cw.limit = cw.n < INITIAL_WINDOW ? cw.n : INITIAL_WINDOW;
     cw.probes = vg_calloc(cw.n, sizeof(*cw.probes));
-    if(!cw.probes)
+    /* One timer per probe slot: with room for them all, arming a probe's
+     * timeout cannot fail in the middle of the scan. */
+    if(!cw.probes || vg_loop_reserve_timers(w->loop, cw.n) < 0) {
+        free(cw.probes);
         return vg_error_set(&w->err, VG_ENOMEM, "out of memory for %u probe slots", cw.n);
+    }
     for(unsigned i = 0; i < cw.n; i++) {
         struct probe *p = &cw.probes[i];
         vg_timer_init(&p->timer, on_timeout);

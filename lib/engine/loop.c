@@ -142,6 +142,18 @@ void vg_timer_init(vg_timer *t, vg_timer_fn fn)
     t->heap_pos = UINT32_MAX;
 }
 
+int vg_loop_reserve_timers(vg_loop *loop, uint32_t n)
+{
+    if(n <= loop->heap_cap)
+        return 0;
+    vg_timer **h = vg_realloc(loop->heap, (size_t)n * sizeof(*h));
+    if(!h)
+        return -ENOMEM;
+    loop->heap = h;
+    loop->heap_cap = n;
+    return 0;
+}
+
 int vg_timer_arm(vg_loop *loop, vg_timer *t, uint64_t deadline_us)
 {
     if(vg_timer_armed(t)) {

@@ -980,7 +980,10 @@ static int raw_worker_run(struct scan_worker *w)
     rw->probes = vg_calloc(rw->n, sizeof(*rw->probes));
     rw->buckets = vg_malloc(nb * sizeof(*rw->buckets));
     rw->routes = vg_calloc(ROUTE_CACHE, sizeof(*rw->routes));
-    if(!rw->probes || !rw->buckets || !rw->routes) {
+    /* One timer per probe slot: with room for them all, arming a probe's
+     * timeout cannot fail in the middle of the scan. */
+    if(!rw->probes || !rw->buckets || !rw->routes ||
+       vg_loop_reserve_timers(w->loop, rw->n) < 0) {
         rc = vg_error_set(&w->err, VG_ENOMEM, "out of memory for %u probe slots", rw->n);
         goto out;
     }
