@@ -29,7 +29,11 @@ if [ -n "${FUZZ_TARGETS:-}" ]; then
   bins=()
   for t in $FUZZ_TARGETS; do bins+=("build-fuzz/tests/fuzz/fuzz_${t#fuzz_}"); done
 else
-  bins=(build-fuzz/tests/fuzz/fuzz_*)
+  # The targets, not meson's fuzz_NAME.p object directories beside them.
+  bins=()
+  for b in build-fuzz/tests/fuzz/fuzz_*; do
+    [ -d "$b" ] || bins+=("$b")
+  done
 fi
 [ -n "${FUZZ_LOG_DIR:-}" ] && mkdir -p "$FUZZ_LOG_DIR"
 n=0
