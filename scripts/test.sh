@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # The whole test suite: installs what is missing, builds, runs the cmocka
-# unit tests and the pytest end-to-end tests, then both again against an
-# ASan/UBSan build, then a short libFuzzer run of every parser. Exits
-# non-zero if anything fails; the last lines count what passed.
+# unit tests (also under Valgrind) and the pytest end-to-end tests, then
+# both again against an ASan/UBSan build, then a short libFuzzer run of
+# every parser, then both suites once more against a coverage build for
+# gcovr's report of lib/ (scripts/coverage.sh). Exits non-zero if anything
+# fails; the last lines count what passed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -42,6 +44,9 @@ echo "== build"
 [ -f build/build.ninja ] || meson setup build
 ninja -C build
 stage "unit tests (cmocka)" "^cmocka:" meson_counts -C build --suite unit
+stage "unit tests under Valgrind" "^cmocka:" meson_counts -C build --suite unit \
+  --wrapper "valgrind --error-exitcode=1 --leak-check=full --quiet" \
+  --timeout-multiplier 10 --logbase testlog
 stage "end-to-end tests (pytest)" "passed|failed" \
   env VIGIA="$PWD/build/vigia" $PYTHON -m pytest -q -p no:cacheprovider tests/e2e
 
@@ -55,6 +60,9 @@ stage "end-to-end tests under ASan/UBSan" "passed|failed" \
   env VIGIA="$PWD/build-asan/vigia" VGLINK="$PWD/build-asan/vglink" VIGIA_SANITIZED=1 $PYTHON -m pytest -q -p no:cacheprovider tests/e2e
 stage "fuzz smoke run (libFuzzer)" "no crashes|crashed" \
   env FUZZ_SECONDS="${FUZZ_SECONDS:-5}" tests/fuzz/run.sh
+# A plain build again, without the sanitizers' environment.
+unset ASAN_OPTIONS UBSAN_OPTIONS
+stage "coverage of lib/ (gcovr)" "^coverage of lib/" scripts/coverage.sh
 
 echo
 echo "== summary"

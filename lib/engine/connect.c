@@ -25,6 +25,7 @@
 #include "engine/scan_internal.h"
 #include "engine/silent.h"
 #include "probe/packet.h"
+#include "util/alloc.h"
 
 #define NIL UINT32_MAX
 #define STOP_CHECK_MS 100
@@ -614,9 +615,13 @@ static int connect_worker_run(struct scan_worker *w)
      * short and the measured RTTs honest; on slow or filtered paths it
      * grows to the ceiling within a second. */
     cw.limit = cw.n < INITIAL_WINDOW ? cw.n : INITIAL_WINDOW;
-    cw.probes = calloc(cw.n, sizeof(*cw.probes));
-    if(!cw.probes)
+    cw.probes = vg_calloc(cw.n, sizeof(*cw.probes));
+    /* One timer per probe slot: with room for them all, arming a probe's
+     * timeout cannot fail in the middle of the scan. */
+    if(!cw.probes || vg_loop_reserve_timers(w->loop, cw.n) < 0) {
+        free(cw.probes);
         return vg_error_set(&w->err, VG_ENOMEM, "out of memory for %u probe slots", cw.n);
+    }
     for(unsigned i = 0; i < cw.n; i++) {
         struct probe *p = &cw.probes[i];
         vg_timer_init(&p->timer, on_timeout);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "vigia/scan.h"
+#include "util/alloc.h"
 
 /* Silent results of not-yet-live hosts held at once, at most. */
 #define LIVENESS_MAX_HELD (UINT64_C(1) << 24)
@@ -25,12 +26,12 @@ int vg_liveness_new(vg_liveness **out, const vg_targets *t, vg_error *err)
     *out = NULL;
     if(n >= (UINT64_C(1) << 35))
         return vg_error_set(err, VG_EINVAL, "too many targets to track which are up");
-    vg_liveness *l = calloc(1, sizeof(*l));
+    vg_liveness *l = vg_calloc(1, sizeof(*l));
     if(!l)
         return vg_error_set(err, VG_ENOMEM, "out of memory");
     l->targets = t;
-    l->up = calloc((size_t)(n / 8 + 1), 1);
-    l->down_told = calloc((size_t)(n / 8 + 1), 1);
+    l->up = vg_calloc((size_t)(n / 8 + 1), 1);
+    l->down_told = vg_calloc((size_t)(n / 8 + 1), 1);
     if(!l->up || !l->down_told) {
         vg_liveness_free(l);
         return vg_error_set(err, VG_ENOMEM, "out of memory");
@@ -87,7 +88,7 @@ int vg_liveness_feed(vg_liveness *l, const vg_result *res, vg_result *host, bool
         return VG_LIVE_EMIT;
     if(l->nheld == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 1024;
-        vg_result *h = cap <= LIVENESS_MAX_HELD ? realloc(l->held, cap * sizeof(*h)) : NULL;
+        vg_result *h = cap <= LIVENESS_MAX_HELD ? vg_realloc(l->held, cap * sizeof(*h)) : NULL;
         if(!h)
             return VG_LIVE_EMIT; /* cannot hold it: report it as it is */
         l->held = h;

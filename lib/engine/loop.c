@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "engine/loop.h"
+#include "util/alloc.h"
 
 #define LOOP_BATCH 256
 
@@ -38,11 +39,11 @@ uint64_t vg_now_us(void)
 
 vg_loop *vg_loop_new(int max_fds)
 {
-    vg_loop *loop = calloc(1, sizeof(*loop));
+    vg_loop *loop = vg_calloc(1, sizeof(*loop));
     if(!loop)
         return NULL;
     loop->max_fds = max_fds > 0 ? max_fds : 1024;
-    loop->watchers = calloc((size_t)loop->max_fds, sizeof(*loop->watchers));
+    loop->watchers = vg_calloc((size_t)loop->max_fds, sizeof(*loop->watchers));
     loop->epfd = epoll_create1(EPOLL_CLOEXEC);
     if(!loop->watchers || loop->epfd < 0) {
         vg_loop_free(loop);
@@ -141,6 +142,18 @@ void vg_timer_init(vg_timer *t, vg_timer_fn fn)
     t->heap_pos = UINT32_MAX;
 }
 
+int vg_loop_reserve_timers(vg_loop *loop, uint32_t n)
+{
+    if(n <= loop->heap_cap)
+        return 0;
+    vg_timer **h = vg_realloc(loop->heap, (size_t)n * sizeof(*h));
+    if(!h)
+        return -ENOMEM;
+    loop->heap = h;
+    loop->heap_cap = n;
+    return 0;
+}
+
 int vg_timer_arm(vg_loop *loop, vg_timer *t, uint64_t deadline_us)
 {
     if(vg_timer_armed(t)) {
@@ -154,7 +167,7 @@ int vg_timer_arm(vg_loop *loop, vg_timer *t, uint64_t deadline_us)
     }
     if(loop->heap_len == loop->heap_cap) {
         uint32_t cap = loop->heap_cap ? loop->heap_cap * 2 : 64;
-        vg_timer **h = realloc(loop->heap, cap * sizeof(*h));
+        vg_timer **h = vg_realloc(loop->heap, cap * sizeof(*h));
         if(!h)
             return -ENOMEM;
         loop->heap = h;

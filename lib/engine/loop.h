@@ -35,7 +35,12 @@ int vg_loop_watch(vg_loop *loop, int fd, uint32_t events, vg_io_fn fn, void *ud)
 void vg_loop_unwatch(vg_loop *loop, int fd, int also_epoll_del);
 
 void vg_timer_init(vg_timer *t, vg_timer_fn fn);
-/* Arms (or re-arms) t to fire at deadline_us. Returns 0 or -ENOMEM. */
+/* Makes room for n armed timers at once, so that arming any of them never
+ * fails for want of memory. Returns 0 or -ENOMEM. */
+int vg_loop_reserve_timers(vg_loop *loop, uint32_t n);
+/* Arms (or re-arms) t to fire at deadline_us. Returns 0, or -ENOMEM when
+ * the heap had to grow beyond what vg_loop_reserve_timers() made room for
+ * and could not. */
 int vg_timer_arm(vg_loop *loop, vg_timer *t, uint64_t deadline_us);
 void vg_timer_disarm(vg_loop *loop, vg_timer *t);
 static inline int vg_timer_armed(const vg_timer *t) { return t->heap_pos != UINT32_MAX; }

@@ -27,6 +27,7 @@
 #include "engine/scan_internal.h"
 #include "engine/silent.h"
 #include "probe/probe.h"
+#include "util/alloc.h"
 
 #define RAW_BATCH 64          /* probes per sendmmsg() */
 #define RAW_BATCHES_PER_TURN 4 /* then look at replies and timers again */
@@ -992,7 +993,7 @@ static int raw_worker_run(struct scan_worker *w)
 {
     vg_scan *s = w->scan;
     struct raw_ctx *ctx = s->engine_ctx;
-    struct rworker *rw = calloc(1, sizeof(*rw));
+    struct rworker *rw = vg_calloc(1, sizeof(*rw));
     int rc = VG_OK;
 
     if(!rw)
@@ -1008,10 +1009,13 @@ static int raw_worker_run(struct scan_worker *w)
     while(nb < rw->n * 2)
         nb <<= 1;
     rw->bmask = nb - 1;
-    rw->probes = calloc(rw->n, sizeof(*rw->probes));
-    rw->buckets = malloc(nb * sizeof(*rw->buckets));
-    rw->routes = calloc(ROUTE_CACHE, sizeof(*rw->routes));
-    if(!rw->probes || !rw->buckets || !rw->routes) {
+    rw->probes = vg_calloc(rw->n, sizeof(*rw->probes));
+    rw->buckets = vg_malloc(nb * sizeof(*rw->buckets));
+    rw->routes = vg_calloc(ROUTE_CACHE, sizeof(*rw->routes));
+    /* One timer per probe slot: with room for them all, arming a probe's
+     * timeout cannot fail in the middle of the scan. */
+    if(!rw->probes || !rw->buckets || !rw->routes ||
+       vg_loop_reserve_timers(w->loop, rw->n) < 0) {
         rc = vg_error_set(&w->err, VG_ENOMEM, "out of memory for %u probe slots", rw->n);
         goto out;
     }
@@ -1117,7 +1121,7 @@ static int raw_prepare(vg_scan *s, vg_error *err)
         if(!ifindex)
             return vg_error_set(err, VG_EINVAL, "-e %s: no such interface", s->opts.iface);
     }
-    ctx = calloc(1, sizeof(*ctx));
+    ctx = vg_calloc(1, sizeof(*ctx));
     if(!ctx)
         return vg_error_set(err, VG_ENOMEM, "out of memory");
     s->engine_ctx = ctx;
@@ -1141,7 +1145,7 @@ static int raw_prepare(vg_scan *s, vg_error *err)
     ctx->have_v4 = first.family == AF_INET;
     ctx->have_v6 = last.family == AF_INET6;
     ctx->nworkers = s->nthreads;
-    ctx->res = calloc(ctx->nworkers, sizeof(*ctx->res));
+    ctx->res = vg_calloc(ctx->nworkers, sizeof(*ctx->res));
     if(!ctx->res) {
         rc = vg_error_set(err, VG_ENOMEM, "out of memory");
         goto fail;

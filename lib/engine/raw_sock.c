@@ -21,6 +21,7 @@
 #include "vigia/scan.h"
 
 #include "engine/raw.h"
+#include "util/alloc.h"
 
 #define RING_BLOCK_SIZE (1u << 17)
 #define RING_BLOCK_NR 16u
@@ -237,7 +238,7 @@ int raw_ifaces_load(struct raw_iface **out, unsigned *n, vg_error *err)
         if(i->ifa_addr && (i->ifa_addr->sa_family == AF_INET || i->ifa_addr->sa_family == AF_INET6))
             cnt++;
     }
-    struct raw_iface *ifs = calloc(cnt ? cnt : 1, sizeof(*ifs));
+    struct raw_iface *ifs = vg_calloc(cnt ? cnt : 1, sizeof(*ifs));
     if(!ifs) {
         freeifaddrs(ifa);
         return vg_error_set(err, VG_ENOMEM, "out of memory");

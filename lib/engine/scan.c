@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine/scan_internal.h"
+#include "util/alloc.h"
 
 #define MAX_THREADS 4
 #define MAX_AUTO_CONCURRENCY 32768u
@@ -62,7 +63,7 @@ static uint64_t hash64(uint64_t x)
 static int host_table_grow(struct host_table *t)
 {
     size_t cap = t->cap ? t->cap * 2 : 256;
-    struct host_entry *slots = calloc(cap, sizeof(*slots));
+    struct host_entry *slots = vg_calloc(cap, sizeof(*slots));
     if(!slots)
         return VG_ENOMEM;
     for(size_t i = 0; i < t->cap; i++) {
@@ -185,7 +186,7 @@ bool scan_next_probe_proto(struct scan_worker *w, uint64_t *target_idx, vg_addr 
 vg_path *scan_path(struct scan_worker *w, const vg_addr *src)
 {
     if(!w->paths) {
-        w->paths = calloc(SCAN_MAX_PATHS, sizeof(*w->paths));
+        w->paths = vg_calloc(SCAN_MAX_PATHS, sizeof(*w->paths));
         if(!w->paths)
             return NULL;
     }
@@ -315,9 +316,11 @@ void scan_emit(struct scan_worker *w, const vg_result *res)
         if(w->batch_len == w->batch_cap) {
             /* Could not hand off (out of memory): grow locally. */
             size_t cap = w->batch_cap ? w->batch_cap * 2 : BATCH_FLUSH;
-            vg_result *b = realloc(w->batch, cap * sizeof(*b));
-            if(!b)
-                return; /* dropped; counted as not done */
+            vg_result *b = vg_realloc(w->batch, cap * sizeof(*b));
+            if(!b) {
+                w->lost = true; /* the worker ends with VG_ENOMEM */
+                return;
+            }
             w->batch = b;
             w->batch_cap = cap;
         }
@@ -341,7 +344,7 @@ void scan_flush(struct scan_worker *w)
         size_t cap = s->qcap ? s->qcap : 1024;
         while(cap < s->qlen + w->batch_len)
             cap *= 2;
-        vg_result *q = realloc(s->queue, cap * sizeof(*q));
+        vg_result *q = vg_realloc(s->queue, cap * sizeof(*q));
         if(!q) {
             pthread_mutex_unlock(&s->mu);
             return;
@@ -411,7 +414,7 @@ int vg_scan_new(vg_scan **out, const vg_targets *targets, const vg_ports *ports,
         return vg_error_set(err, VG_EINVAL, "shard %u/%u: index must be below the count",
                             opts->shard_index, opts->shard_count);
 
-    s = calloc(1, sizeof(*s));
+    s = vg_calloc(1, sizeof(*s));
     if(!s)
         return vg_error_set(err, VG_ENOMEM, "out of memory");
     s->engine = engine;
@@ -453,7 +456,7 @@ int vg_scan_new(vg_scan **out, const vg_targets *targets, const vg_ports *ports,
 
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cond, NULL);
-    s->workers = calloc(nthreads, sizeof(*s->workers));
+    s->workers = vg_calloc(nthreads, sizeof(*s->workers));
     if(!s->workers) {
         vg_scan_free(s);
         return vg_error_set(err, VG_ENOMEM, "out of memory");
@@ -489,7 +492,7 @@ int vg_scan_new(vg_scan **out, const vg_targets *targets, const vg_ports *ports,
         if(w->path_prm.max_rate > 0 && w->path_prm.initial_rate > w->path_prm.max_rate)
             w->path_prm.initial_rate = w->path_prm.max_rate;
         if(opts->rate > 0) {
-            w->cap = malloc(sizeof(*w->cap));
+            w->cap = vg_malloc(sizeof(*w->cap));
             if(!w->cap) {
                 vg_scan_free(s);
                 return vg_error_set(err, VG_ENOMEM, "out of memory");
@@ -503,7 +506,7 @@ int vg_scan_new(vg_scan **out, const vg_targets *targets, const vg_ports *ports,
             w->path_prm.initial_rate = w->path_prm.min_rate;
         w->path_prm.fixed = opts->min_rate > 0 && opts->rate > 0 && opts->min_rate >= opts->rate;
         w->batch_cap = BATCH_FLUSH;
-        w->batch = malloc(w->batch_cap * sizeof(*w->batch));
+        w->batch = vg_malloc(w->batch_cap * sizeof(*w->batch));
         w->loop = vg_loop_new(max_fds);
         if(!w->batch || !w->loop) {
             vg_scan_free(s);
@@ -521,6 +524,10 @@ static void *worker_main(void *arg)
 
     w->rc = s->engine->worker_run(w);
     scan_flush(w);
+    /* A result dropped or left unqueued for want of memory would make the
+     * scan look complete with ports missing: fail it instead. */
+    if(!w->rc && (w->lost || w->batch_len))
+        w->rc = vg_error_set(&w->err, VG_ENOMEM, "out of memory: results lost");
     pthread_mutex_lock(&s->mu);
     s->workers_done++;
     if(s->workers_done == s->nthreads)

@@ -59,6 +59,7 @@ struct scan_worker {
     unsigned paced_sweeps; /* sweeps so far at that pace */
     vg_result *batch;
     size_t batch_len, batch_cap;
+    bool lost;          /* a result could not be kept (out of memory) */
     int rc;
     vg_error err;
 };

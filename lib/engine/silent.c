@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "engine/silent.h"
+#include "util/alloc.h"
 
 void vg_silent_init(vg_silent_set *s)
 {
@@ -49,7 +50,7 @@ static int grow(vg_silent_set *s)
 {
     if(s->len == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 1024;
-        vg_silent *v = realloc(s->v, cap * sizeof(*v));
+        vg_silent *v = vg_realloc(s->v, cap * sizeof(*v));
         if(!v)
             return -1;
         s->v = v;
@@ -57,7 +58,7 @@ static int grow(vg_silent_set *s)
     }
     if((s->len + 1) * 2 > s->hcap) {
         size_t hcap = s->hcap ? s->hcap * 2 : 2048;
-        uint32_t *h = calloc(hcap, sizeof(*h));
+        uint32_t *h = vg_calloc(hcap, sizeof(*h));
         if(!h)
             return -1;
         for(size_t i = 0; i < s->len; i++)

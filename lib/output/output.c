@@ -6,6 +6,7 @@
 
 #include "output/formats.h"
 #include "vigia/output.h"
+#include "util/alloc.h"
 
 static const vg_output_type *const types[] = {
     &vg_output_text,
@@ -32,8 +33,8 @@ vg_output *vg_output_new(const char *format, FILE *fp, const vg_output_opts *opt
         vg_error_set(err, VG_EINVAL, "unknown output format '%s' (known: text, ndjson)", format);
         return NULL;
     }
-    o = calloc(1, sizeof(*o));
-    if(!o || (type->ctx_size && !(o->ctx = calloc(1, type->ctx_size)))) {
+    o = vg_calloc(1, sizeof(*o));
+    if(!o || (type->ctx_size && !(o->ctx = vg_calloc(1, type->ctx_size)))) {
         free(o);
         vg_error_set(err, VG_ENOMEM, "out of memory");
         return NULL;

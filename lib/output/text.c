@@ -13,6 +13,7 @@
 #include "output/formats.h"
 #include "util/oui.h"
 #include "vigia/check.h"
+#include "util/alloc.h"
 
 struct port_row {
     uint16_t port;
@@ -56,7 +57,7 @@ static uint64_t addr_hash(const vg_addr *a)
 
 static int index_rebuild(struct text_ctx *c, size_t cap)
 {
-    uint32_t *idx = calloc(cap, sizeof(*idx));
+    uint32_t *idx = vg_calloc(cap, sizeof(*idx));
     if(!idx)
         return VG_ENOMEM;
     for(size_t i = 0; i < c->nhosts; i++) {
@@ -85,7 +86,7 @@ static struct host_rec *host_get(struct text_ctx *c, const vg_addr *a)
     }
     if(c->nhosts == c->caphosts) {
         size_t cap = c->caphosts ? c->caphosts * 2 : 16;
-        struct host_rec *hs = realloc(c->hosts, cap * sizeof(*hs));
+        struct host_rec *hs = vg_realloc(c->hosts, cap * sizeof(*hs));
         if(!hs)
             return NULL;
         c->hosts = hs;
@@ -147,7 +148,7 @@ static char *check_line(const vg_check_result *chk)
         *p = (char)toupper((unsigned char)*p); /* OK, CRITICAL: as vigia check prints them */
     snprintf(buf, sizeof(buf), "check %.16s: %s (%s) %s", chk->kind ? chk->kind : "?", state,
              vg_check_reason_name(chk->reason), chk->message);
-    return strdup(buf);
+    return vg_strdup(buf);
 }
 
 static int text_row(vg_output *o, const vg_result *r, const vg_check_result *chk)
@@ -168,7 +169,7 @@ static int text_row(vg_output *o, const vg_result *r, const vg_check_result *chk
         return VG_OK;
     if(h->nrows == h->caprows) {
         size_t cap = h->caprows ? h->caprows * 2 : 8;
-        struct port_row *rows = realloc(h->rows, cap * sizeof(*rows));
+        struct port_row *rows = vg_realloc(h->rows, cap * sizeof(*rows));
         if(!rows) {
             c->oom = true;
             return VG_OK;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "vigia/ports.h"
+#include "util/alloc.h"
 
 #define PORTS_WORDS (65536 / 64)
 
@@ -33,7 +34,7 @@ struct vg_ports {
 
 vg_ports *vg_ports_new(void)
 {
-    return calloc(1, sizeof(vg_ports));
+    return vg_calloc(1, sizeof(vg_ports));
 }
 
 void vg_ports_free(vg_ports *p)
@@ -244,7 +245,7 @@ static uint16_t *ports_build_view(const uint64_t (*bits)[PORTS_WORDS], int view,
     /* Pass 0 counts, pass 1 fills. */
     for(int pass = 0; pass < 2; pass++) {
         if(pass) {
-            list = malloc((n ? n : 1) * sizeof(*list));
+            list = vg_malloc((n ? n : 1) * sizeof(*list));
             if(!list)
                 return NULL;
             n = 0;
@@ -305,7 +306,7 @@ int vg_ports_add(vg_ports *p, const char *spec, vg_error *err)
     if(!spec[strspn(spec, " \t")])
         return vg_error_set(err, VG_EINVAL, "empty port specification");
     /* Parse into scratch bitmaps so that a bad spec changes nothing. */
-    add = calloc(SET__COUNT, sizeof(*add));
+    add = vg_calloc(SET__COUNT, sizeof(*add));
     if(!add)
         return vg_error_set(err, VG_ENOMEM, "out of memory");
     for(;;) {
@@ -407,7 +408,7 @@ int vg_ports_set_default_proto(vg_ports *p, int proto, vg_error *err)
 
     if(set < 0)
         return vg_error_set(err, VG_EINVAL, "default protocol must be TCP or UDP");
-    bits = malloc(sizeof(p->bits));
+    bits = vg_malloc(sizeof(p->bits));
     if(!bits)
         return vg_error_set(err, VG_ENOMEM, "out of memory");
     memcpy(bits, p->bits, sizeof(p->bits));

@@ -8,6 +8,7 @@
 
 #include "ports/services_internal.h"
 #include "vigia/services.h"
+#include "util/alloc.h"
 
 struct vg_services {
     uint32_t tcp[65536]; /* offset + 1 into pool; 0 = unknown */
@@ -23,7 +24,7 @@ static uint32_t pool_add(vg_services *s, const char *name)
         return 0;
     if(s->pool_len + n > s->pool_cap) {
         size_t cap = s->pool_cap ? s->pool_cap * 2 : 16384;
-        char *p = realloc(s->pool, cap);
+        char *p = vg_realloc(s->pool, cap);
         if(!p)
             return 0;
         s->pool = p;
@@ -36,7 +37,7 @@ static uint32_t pool_add(vg_services *s, const char *name)
 
 vg_services *services_new(void)
 {
-    return calloc(1, sizeof(vg_services));
+    return vg_calloc(1, sizeof(vg_services));
 }
 
 void services_add(vg_services *s, const char *name, uint16_t port, const char *proto)

@@ -15,6 +15,7 @@
 
 #include "target/resolve.h"
 #include "util/hosts.h"
+#include "util/alloc.h"
 
 #define RESOLVE_DEFAULT_TIMEOUT_MS 5000
 
@@ -50,7 +51,7 @@ static bool resolve_store(vg_resolve_query *q, const vg_addr *addrs, size_t n)
 {
     if(n && !q->all)
         n = 1;
-    q->addrs = n ? calloc(n, sizeof(*q->addrs)) : NULL;
+    q->addrs = n ? vg_calloc(n, sizeof(*q->addrs)) : NULL;
     if(n && !q->addrs)
         return false;
     if(n)
@@ -118,7 +119,7 @@ static void resolve_callback(void *arg, int status, int timeouts,
     if(n && !q->all)
         n = 1;
     if(n) {
-        q->addrs = calloc(n, sizeof(*q->addrs));
+        q->addrs = vg_calloc(n, sizeof(*q->addrs));
         if(!q->addrs) {
             batch->nomem = true;
             n = 0;
@@ -225,7 +226,7 @@ int vg_resolve_names(vg_resolve_query *q, size_t n, const vg_resolve_opts *opts,
     if(opts->dns_servers && !opts->dns_servers[0])
         return vg_error_set(err, VG_EINVAL, "DNS servers: empty list");
 
-    ctx = calloc(n, sizeof(*ctx));
+    ctx = vg_calloc(n, sizeof(*ctx));
     if(!ctx) {
         result = vg_error_set(err, VG_ENOMEM, "name resolution: out of memory");
         goto out;

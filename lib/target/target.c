@@ -14,6 +14,7 @@
 
 #include "vigia/target.h"
 #include "target/resolve.h"
+#include "util/alloc.h"
 
 typedef unsigned __int128 u128;
 
@@ -79,7 +80,7 @@ static int rvec_push(struct rvec *rv, const struct range *r)
 {
     if(rv->n == rv->cap) {
         size_t cap = rv->cap ? rv->cap * 2 : 16;
-        struct range *v = realloc(rv->v, cap * sizeof(*v));
+        struct range *v = vg_realloc(rv->v, cap * sizeof(*v));
         if(!v)
             return VG_ENOMEM;
         rv->v = v;
@@ -557,7 +558,7 @@ static int parse_spec(const char *spec, const char *where, struct tspec *ts,
 
 vg_targets *vg_targets_new(void)
 {
-    return calloc(1, sizeof(vg_targets));
+    return vg_calloc(1, sizeof(vg_targets));
 }
 
 void vg_targets_free(vg_targets *t)
@@ -593,15 +594,15 @@ static int targets_push(vg_targets *t, const char *spec, const char *where,
         return result;
     if(t->nspecs == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 8;
-        struct tspec *v = realloc(t->specs, cap * sizeof(*v));
+        struct tspec *v = vg_realloc(t->specs, cap * sizeof(*v));
         if(!v)
             return vg_error_set(err, VG_ENOMEM, "out of memory");
         t->specs = v;
         t->cap = cap;
     }
     ts.exclude = exclude;
-    ts.spec = strdup(spec);
-    ts.where = where ? strdup(where) : NULL;
+    ts.spec = vg_strdup(spec);
+    ts.where = where ? vg_strdup(where) : NULL;
     if(!ts.spec || (where && !ts.where)) {
         free(ts.spec);
         free(ts.where);
@@ -842,7 +843,7 @@ static int targets_collect(vg_targets *t, const vg_resolve_opts *opts,
         if(t->specs[i].is_name)
             nq++;
     if(nq) {
-        q = calloc(nq, sizeof(*q));
+        q = vg_calloc(nq, sizeof(*q));
         if(!q)
             return vg_error_set(err, VG_ENOMEM, "out of memory");
         for(i = 0; i < t->nspecs; i++) {
@@ -857,7 +858,7 @@ static int targets_collect(vg_targets *t, const vg_resolve_opts *opts,
         if(result)
             goto out;
         if(opts->hosts_only) {
-            t->unresolved = calloc(nq, sizeof(*t->unresolved));
+            t->unresolved = vg_calloc(nq, sizeof(*t->unresolved));
             if(!t->unresolved)
                 goto nomem;
         }
@@ -913,7 +914,7 @@ static int targets_collect(vg_targets *t, const vg_resolve_opts *opts,
     }
 
     if(nnames) {
-        t->names = calloc(nnames, sizeof(*t->names));
+        t->names = vg_calloc(nnames, sizeof(*t->names));
         if(!t->names)
             goto nomem;
         qi = 0;
@@ -1091,7 +1092,7 @@ int vg_targets_finalize(vg_targets *t, const vg_resolve_opts *opts, vg_error *er
         }
     }
 
-    t->starts = calloc(rv.n ? rv.n : 1, sizeof(*t->starts));
+    t->starts = vg_calloc(rv.n ? rv.n : 1, sizeof(*t->starts));
     if(!t->starts)
         goto nomem;
     for(i = 0; i < rv.n; i++) {

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "util/hosts.h"
+#include "util/alloc.h"
 
 /* A name's length without its root dot. */
 static size_t name_len(const char *name, size_t len)
@@ -133,7 +134,7 @@ size_t vg_hosts_lookup(const char *path, const char *name, int family, vg_addr *
             char *nb;
             if(ncap > (64u << 20))
                 break;
-            nb = realloc(buf, ncap);
+            nb = vg_realloc(buf, ncap);
             if(!nb)
                 break;
             buf = nb;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "util/oui.h"
+#include "util/alloc.h"
 
 #define MAX_FILE (64u << 20) /* the registry is ~6 MB; refuse absurd files */
 #define MAX_NAME 96
@@ -84,7 +85,7 @@ static bool parse_line(const char *s, size_t len, uint32_t *prefix, char *name)
 
 vg_oui *vg_oui_parse(const char *buf, size_t len)
 {
-    vg_oui *db = calloc(1, sizeof(*db));
+    vg_oui *db = vg_calloc(1, sizeof(*db));
     size_t cap = 0, ncap = 0, nlen = 0;
     char name[MAX_NAME];
 
@@ -98,7 +99,7 @@ vg_oui *vg_oui_parse(const char *buf, size_t len)
             size_t sl = strlen(name) + 1;
             if(db->n == cap) {
                 cap = cap ? cap * 2 : 1024;
-                struct oui_entry *e = realloc(db->e, cap * sizeof(*e));
+                struct oui_entry *e = vg_realloc(db->e, cap * sizeof(*e));
                 if(!e)
                     goto fail;
                 db->e = e;
@@ -107,7 +108,7 @@ vg_oui *vg_oui_parse(const char *buf, size_t len)
                 ncap = ncap ? ncap * 2 : 65536;
                 while(nlen + sl > ncap)
                     ncap *= 2;
-                char *nn = realloc(db->names, ncap);
+                char *nn = vg_realloc(db->names, ncap);
                 if(!nn)
                     goto fail;
                 db->names = nn;
@@ -142,7 +143,7 @@ vg_oui *vg_oui_load(const char *path)
             if(cap >= MAX_FILE)
                 goto out;
             cap = cap ? cap * 2 : 1 << 20;
-            char *b = realloc(buf, cap);
+            char *b = vg_realloc(buf, cap);
             if(!b)
                 goto out;
             buf = b;

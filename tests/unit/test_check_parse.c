@@ -25,7 +25,9 @@ static int feed_all(st_parser *p, const char *text, unsigned *sends, st_verdict 
 {
     const uint8_t *in = (const uint8_t *)text;
     size_t len = strlen(text);
-    uint8_t line[ST_LINE_KEEP];
+    /* Static: the verdict's text may point into it, and the caller reads
+     * that text after this function has returned. */
+    static uint8_t line[ST_LINE_KEEP];
     *sends = 0;
     for(;;) {
         size_t used = st_feed(p, in, len, 16384, line, last);

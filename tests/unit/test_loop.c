@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "engine/loop.h"
+#include "util/alloc.h"
 
 struct tt {
     vg_timer t;
@@ -135,10 +136,35 @@ static void test_fd_too_big(void **state)
     vg_loop_free(loop);
 }
 
+/* With room reserved, arming that many timers allocates nothing, so it
+ * cannot fail; one more grows the heap, and fails when that allocation
+ * does. */
+static void test_reserved_timers_never_fail(void **state)
+{
+    (void)state;
+    vg_loop *loop = vg_loop_new(64);
+    vg_timer t[201];
+    assert_non_null(loop);
+    assert_int_equal(vg_loop_reserve_timers(loop, 200), 0);
+    vg_alloc_fail_after(1);
+    for(int i = 0; i < 200; i++) {
+        vg_timer_init(&t[i], on_tt);
+        assert_int_equal(vg_timer_arm(loop, &t[i], 1000 + (uint64_t)i), 0);
+    }
+    assert_int_equal(vg_alloc_count(), 0);
+    vg_timer_init(&t[200], on_tt);
+    assert_int_equal(vg_timer_arm(loop, &t[200], 5000), -ENOMEM);
+    assert_int_equal(vg_alloc_count(), 1);
+    vg_alloc_fail_after(0);
+    assert_int_equal(vg_timer_arm(loop, &t[200], 5000), 0);
+    vg_loop_free(loop);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_timer_order),
+        cmocka_unit_test(test_reserved_timers_never_fail),
         cmocka_unit_test(test_timer_rearm),
         cmocka_unit_test(test_fd_events),
         cmocka_unit_test(test_fd_too_big),
