@@ -36,7 +36,11 @@ echo "== line coverage of lib/ ($what), lowest first"
 lowest_first
 echo "== branch coverage of lib/, lowest first"
 lowest_first --branches
-gcovr "${gcov_args[@]}" --print-summary -o /dev/null | awk -v what="$what" '
+# The report itself goes to a scratch file: gcovr replaces its output file,
+# and replacing /dev/null would leave a regular file in its place.
+scratch=$(mktemp)
+gcovr "${gcov_args[@]}" --print-summary -o "$scratch" | awk -v what="$what" '
   /^lines:/ {l = $2 " (" substr($3, 2) "/" $6}
   /^branches:/ {b = $2 " (" substr($3, 2) "/" $6}
   END {printf "coverage of lib/ (%s): lines %s, branches %s\n", what, l, b}'
+rm -f "$scratch"

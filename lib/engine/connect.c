@@ -411,7 +411,9 @@ static void on_timeout(vg_loop *loop, vg_timer *t)
         p->clean_losses++;
     /* During the walk a silent port gets the tries its path's loss calls
      * for; the sweeps at the end give it the last word. */
-    bool want_more = p->tries < scan_walk_tries(cw->w, path);
+    /* Only tries lost on a clean path use up the port's tries. */
+    bool want_more = p->clean_losses < scan_walk_tries(cw->w, path) &&
+                     p->tries < scan_max_tries(cw->w);
     bool expired = want_more && scan_host_expired(cw->w, p->target_idx, vg_now_us());
     if(!cw->sweeping && want_more && !expired) {
         retry_push(cw, p);

@@ -330,7 +330,11 @@ static void on_timeout(vg_loop *loop, vg_timer *t)
         p->clean_losses++;
     /* During the walk a silent port gets the tries its path's loss calls
      * for; the sweeps at the end give it the last word. */
-    bool want_more = p->tries < scan_walk_tries(rw->w, path);
+    /* Tries lost in a congested round are the rate's fault, not evidence:
+     * only the clean ones use up the port's tries (the cap still counts
+     * them all). */
+    bool want_more = p->clean_losses < scan_walk_tries(rw->w, path) &&
+                     p->tries < scan_max_tries(rw->w);
     bool expired = want_more && scan_host_expired(rw->w, p->target_idx, now);
     if(!rw->sweeping && want_more && !expired) {
         retry_push(rw, p);

@@ -106,7 +106,7 @@ size_t vg_silent_sweep_begin(vg_silent_set *s, unsigned needed, unsigned max_tri
         vg_silent *e = &s->v[i];
         if(e->state != SILENT_PARKED || e->tries >= max_tries || e->no_more)
             continue;
-        if(all || e->tries < needed) {
+        if(all || e->clean_losses < needed) {
             e->sweep = s->sweep;
             n++;
         }

@@ -53,7 +53,8 @@ long vg_silent_add(vg_silent_set *s, const vg_silent *e);
 vg_silent *vg_silent_find(vg_silent_set *s, const vg_addr *addr, uint16_t port, uint8_t kind);
 
 /* Starts a sweep over the parked entries with fewer than max_tries tries
- * that either have fewer than needed tries or, when all is set, any.
+ * that either have fewer than needed tries lost on a clean path or, when
+ * all is set, any.
  * Returns how many entries it will re-probe. */
 size_t vg_silent_sweep_begin(vg_silent_set *s, unsigned needed, unsigned max_tries, bool all);
 
