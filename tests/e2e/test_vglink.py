@@ -140,7 +140,8 @@ def test_relay_rate_cap_holds():
         assert delta["dropped_queue"] >= 20000 - got["count"] - 200, delta
         assert delta["forwarded"] + delta["dropped_queue"] + delta["dropped_loss"] \
             + delta["dropped_ring"] <= delta["received"], delta
-        assert got["count"] >= delta["forwarded"] - 4
+        # (the receiving socket may drop a few of a burst on a busy machine)
+        assert got["count"] >= delta["forwarded"] - 50
         # ... and the link was kept busy: it did not deliver far less than
         # the cap while backlogged.
         assert got["count"] >= 0.5 * rate * span, (got, span)
