@@ -20,7 +20,11 @@ if [ "${E2E:-1}" != 0 ]; then
   # (one run as root writes them all) and let anyone write them.
   $dir/vigia --version > /dev/null
   find $dir -name '*.gcda' -exec chmod a+rw {} +
-  env VIGIA="$PWD/$dir/vigia" $PYTHON -m pytest -q -p no:cacheprovider tests/e2e
+  # test_wan_paths.py judges how the scan classified a path (random loss or
+  # congestion); the instrumented binary is slow enough to make its own
+  # receive path look congested, so that file runs in the other stages only.
+  env VIGIA="$PWD/$dir/vigia" $PYTHON -m pytest -q -p no:cacheprovider tests/e2e \
+    --deselect tests/e2e/test_wan_paths.py
   what="unit + end-to-end tests"
 fi
 gcov_args=(-r . --object-directory "$dir" --filter 'lib/' -j 2)

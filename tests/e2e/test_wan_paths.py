@@ -48,8 +48,9 @@ def loss5():
 
 @pytest.mark.parametrize("engine", ["--syn", "--connect"])
 def test_random_loss_is_named_random_and_keeps_the_rate(loss5, vigia, engine):
-    # Below the relay's own ceiling, so that only the random loss is left.
-    head, ports, summary = scan(loss5, vigia, engine, "--max-rate", "20000")
+    # Well below the relay's own ceiling (and our own receive path's, on a
+    # busy machine), so that only the random loss is left.
+    head, ports, summary = scan(loss5, vigia, engine, "--max-rate", "10000")
     assert not mismatches(loss5, ports)
     assert head["tries_policy"] == "adaptive" and head["retries"] is None
     assert summary["tries_policy"] == "adaptive"
