@@ -81,10 +81,11 @@ bool ssh_kexinit_negotiate(const ssh_kexinit *ki, const ssh_kex_alg **kex, char 
 bool ssh_kex_start(ssh_kex *k, const ssh_kex_alg *alg, const char *hostkey_alg)
 {
     memset(k, 0, sizeof(*k));
-    if(!alg || strlen(hostkey_alg) >= sizeof(k->hostkey_alg))
+    size_t n = strnlen(hostkey_alg, sizeof(k->hostkey_alg));
+    if(!alg || n == sizeof(k->hostkey_alg))
         return false;
     k->alg = alg;
-    strcpy(k->hostkey_alg, hostkey_alg);
+    memcpy(k->hostkey_alg, hostkey_alg, n + 1);
     k->eph = alg->group ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", alg->group)
                         : EVP_PKEY_Q_keygen(NULL, NULL, "X25519");
     if(!k->eph ||
