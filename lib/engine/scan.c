@@ -286,7 +286,7 @@ unsigned scan_max_tries(const struct scan_worker *w)
 
 /* Adaptive tries: never fewer than two, and the expected number of
  * responsive ports left silent over the whole scan below one in ten. */
-#define MIN_ADAPTIVE_TRIES 2
+#define MIN_ADAPTIVE_TRIES 3
 #define WRONG_ANSWERS_TARGET 0.1
 
 unsigned scan_tries_needed(struct scan_worker *w, const vg_path *path)
