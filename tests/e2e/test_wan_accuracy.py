@@ -63,8 +63,11 @@ def test_exact_states(lab, vigia, engine):
     got = {p["port"]: p["state"] for p in ports}
     diff = _differences(lab.expected(), got)
     relay = lab.relay_stats()
+    wrong = [p for p in ports if lab.expected().get(p["port"]) != p["state"]][:5]
     assert diff == {}, (f"{lab.scenario} --{engine}: {sum(diff.values())} of {len(lab.all_ports)} "
-                        f"ports wrong {diff}; relay {relay}; tap drops {lab.tap_drops()}")
+                        f"ports wrong {diff}; relay {relay}; tap drops {lab.tap_drops()}; "
+                        f"wrong ports {wrong}; max_tries {recs[-1].get('max_tries')}; "
+                        f"paths {recs[-1].get('paths')}")
     # The three sets, exactly (the same statement as diff == {}, spelled out).
     assert {p for p, s in got.items() if s == "open"} == lab.open_ports
     assert {p for p, s in got.items() if s == "closed"} == lab.closed_ports

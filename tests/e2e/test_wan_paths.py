@@ -25,6 +25,8 @@ def scan(lab, vigia, *args, timeout=150, ports=PORTS):
     assert r.returncode == 0, r.stderr
     recs = parse_ndjson(r.stdout)
     ports = {p["port"]: p["state"] for p in recs if p["type"] == "port"}
+    lab.last_records = {p["port"]: p for p in recs if p["type"] == "port"}
+    lab.last_summary = recs[-1]
     return recs[0], ports, recs[-1]
 
 
@@ -32,11 +34,18 @@ def mismatches(lab, ports, allow=None):
     """Ports whose state differs from the truth (counted by kind); allow
     maps a true state to another state that is also accepted."""
     bad = {}
+    evidence = []
     for port, want in lab.expected().items():
         have = ports.get(port)
         if have != want and (allow or {}).get(want) != have:
             key = f"{want}->{have}"
             bad[key] = bad.get(key, 0) + 1
+            evidence.append(getattr(lab, "last_records", {}).get(port, port))
+    if bad:
+        # The wrong ports' own records and the path, for the failure message.
+        bad["evidence"] = {"ports": evidence[:5],
+                           "summary": {k: getattr(lab, "last_summary", {}).get(k)
+                                       for k in ("max_tries", "tries_policy", "paths")}}
     return bad
 
 
