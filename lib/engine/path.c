@@ -482,7 +482,9 @@ static void judge(vg_path *p, vg_path_round *r, uint64_t now_us)
             r->congested = true;
             p->rounds_congested++;
             p->last_congested_us = r->end_us;
-            if(!p->prm.fixed) {
+            /* A round sent before the last cut was answered by that cut
+             * already: one cut per round trip, as in TCP. */
+            if(!p->prm.fixed && r->start_us >= p->last_cut_us) {
                 /* What the path delivered: this round's rate times the
                  * share answered, or the answers that arrived per second
                  * (right even when they come late, behind a deep queue). */

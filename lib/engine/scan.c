@@ -19,6 +19,8 @@
 #define MAX_AUTO_CONCURRENCY 32768u
 #define RESERVED_FDS 128u
 #define BATCH_FLUSH 256
+/* Walk positions a worker takes at a time (see scan_next_probe_proto). */
+#define WALK_CHUNK 64
 /* Probes per second at the start of a scan (all workers together), and
  * the floor of the adaptive rate; docs/timing.md says why. */
 #define INITIAL_RATE 4000.0
@@ -168,14 +170,19 @@ bool scan_next_probe_proto(struct scan_worker *w, uint64_t *target_idx, vg_addr 
                            uint16_t *port, uint8_t *proto)
 {
     vg_scan *s = w->scan;
-    if(w->next_pos >= s->n_elems || scan_stopping(s))
+    if(scan_stopping(s))
         return false;
-    uint64_t elem = vg_perm_at(&s->perm, w->next_pos);
-    /* Overflow-safe advance: stop at the end instead of wrapping. */
-    if(s->n_elems - w->next_pos <= w->stride)
-        w->next_pos = s->n_elems;
-    else
-        w->next_pos += w->stride;
+    if(w->walk_k >= w->walk_end) {
+        /* Workers take the walk a chunk at a time, so one held back by its
+         * path (or its CPU) takes less of it instead of ending last. */
+        uint64_t k = __atomic_fetch_add(&s->walk_next, WALK_CHUNK, __ATOMIC_RELAXED);
+        if(k >= s->n_shard)
+            return false;
+        w->walk_k = k;
+        w->walk_end = s->n_shard - k < WALK_CHUNK ? s->n_shard : k + WALK_CHUNK;
+    }
+    uint64_t elem = vg_perm_at(&s->perm, s->shard_first + w->walk_k * s->shard_step);
+    w->walk_k++;
     *target_idx = elem / s->n_ports;
     w->positions_taken++;
     scan_port_at(s, elem % s->n_ports, port, proto);
@@ -430,6 +437,8 @@ int vg_scan_new(vg_scan **out, const vg_targets *targets, const vg_ports *ports,
     uint32_t scount = opts->shard_count > 1 ? opts->shard_count : 1;
     uint32_t sidx = scount > 1 ? opts->shard_index : 0;
     s->n_shard = s->n_elems > sidx ? (s->n_elems - sidx + scount - 1) / scount : 0;
+    s->shard_first = sidx;
+    s->shard_step = scount;
 
     /* Connect: two workers per CPU; a connect() spends most of its time
      * in the kernel, partly waiting on locks that the other CPU holds, and
@@ -472,8 +481,6 @@ int vg_scan_new(vg_scan **out, const vg_targets *targets, const vg_ports *ports,
         struct scan_worker *w = &s->workers[i];
         w->scan = s;
         w->id = i;
-        w->stride = (uint64_t)scount * nthreads;
-        w->next_pos = sidx + (uint64_t)scount * i;
         w->concurrency = conc / nthreads + (i < conc % nthreads ? 1 : 0);
         w->lim.min_us = (uint64_t)opts->min_rtt_timeout_ms * 1000;
         w->lim.max_us = (uint64_t)opts->max_rtt_timeout_ms * 1000;
@@ -721,7 +728,8 @@ bool scan_sweep_begin(struct scan_worker *w, vg_silent_set *set, uint64_t *answe
     /* Behind a reset limit the paced sweeps are tries of their own kind:
      * two more than the cap. */
     unsigned max = scan_max_tries(w) + (limited ? 2 : 0);
-    return vg_silent_sweep_begin(set, needed, max, all) > 0;
+    size_t nsw = vg_silent_sweep_begin(set, needed, max, all);
+    return nsw > 0;
 }
 
 void scan_report_silent(struct scan_worker *w, vg_silent_set *set,

@@ -35,8 +35,9 @@ struct scan_worker {
     pthread_t thread;
     bool started;
     vg_loop *loop;
-    uint64_t next_pos; /* next position of the walk this worker takes */
-    uint64_t stride;   /* distance between this worker's positions */
+    /* The shard-local walk indexes this worker holds: [walk_k, walk_end),
+     * taken from the scan's walk_next a chunk at a time. */
+    uint64_t walk_k, walk_end;
     struct host_table hosts;
     vg_rtt global_rtt; /* all hosts together: the start for a new host */
     vg_timing_limits lim;
@@ -96,6 +97,8 @@ struct vg_scan {
     uint64_t n_udp;    /* entries [n_tcp, n_ports): UDP view */
     uint64_t n_elems;  /* targets x port entries */
     uint64_t n_shard;  /* positions in this shard */
+    uint64_t shard_first, shard_step; /* index k of the shard is position first + k x step */
+    uint64_t walk_next; /* atomic: the next shard-local index not yet handed out */
     unsigned nthreads;
     struct scan_worker *workers;
     pthread_mutex_t mu;
