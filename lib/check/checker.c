@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "check/check_internal.h"
+#include "util/alloc.h"
 
 #define CHECKER_DEFAULT_CONCURRENCY 256
 
@@ -33,6 +34,14 @@
 #define CHECKER_FDS_HTTP_MULTI 2 /* curl's multi handle: its wake-up pair */
 #define CHECKER_FDS_SLACK 8
 #define CHECKER_FD_PAUSE_US 10000 /* after a shortage, before starting more */
+
+/* Timers, reserved up front so that arming one never fails mid-check (a
+ * check whose kind could not arm its timer would end in a false timeout):
+ * a running check holds its own (deadline or retry delay) and at most two
+ * of its kind's (dns://: c-ares' and the answer's); the runner holds the
+ * shortage pause, curl's multi timer and one per shared resolver. */
+#define CHECK_TIMERS_PER_CHECK 3
+#define CHECKER_TIMERS 2
 
 struct ssl_ctx_entry {
     const vg_check_opts *opts;
@@ -166,7 +175,7 @@ SSL_CTX *checker_ssl_ctx(vg_checker *c, const vg_check_opts *o, vg_error *err)
             goto fail;
         }
     }
-    e = calloc(1, sizeof(*e));
+    e = vg_calloc(1, sizeof(*e));
     if(!e) {
         vg_error_set(err, VG_ENOMEM, "out of memory");
         goto fail;
@@ -185,7 +194,7 @@ static void fd_timer_fired(vg_loop *loop, vg_timer *t);
 
 int vg_checker_new(vg_checker **out, const vg_checker_opts *opts, vg_error *err)
 {
-    vg_checker *c = calloc(1, sizeof(*c));
+    vg_checker *c = vg_calloc(1, sizeof(*c));
     struct rlimit rl;
     int limit = 1024;
 
@@ -233,6 +242,17 @@ static unsigned check_fd_cost(const vg_check_type *type)
 
 static int prepare_check(vg_checker *c, vg_check *ck, vg_error *err);
 
+/* Reserves timer slots for nchecks checks (at most the concurrency of
+ * them running at once) and the runner's own. */
+static int reserve_timers(vg_checker *c, size_t nchecks, vg_error *err)
+{
+    size_t run = nchecks < c->opts.concurrency ? nchecks : c->opts.concurrency;
+    size_t n = CHECKER_TIMERS + c->nresolvers + run * CHECK_TIMERS_PER_CHECK;
+    if(n > UINT32_MAX || vg_loop_reserve_timers(c->loop, (uint32_t)n) < 0)
+        return vg_error_set(err, VG_ENOMEM, "out of memory");
+    return VG_OK;
+}
+
 int vg_checker_add(vg_checker *c, const char *spec, const vg_check_opts *opts, vg_error *err)
 {
     return vg_checker_add_named(c, NULL, spec, opts, NULL, err);
@@ -246,7 +266,7 @@ int vg_checker_add_named(vg_checker *c, const char *name, const char *spec, cons
 
     if(c->started && (!c->opts.unordered || c->stopped))
         return vg_error_set(err, VG_EINVAL, "checks cannot be added after start");
-    ck = calloc(1, sizeof(*ck));
+    ck = vg_calloc(1, sizeof(*ck));
     if(!ck)
         return vg_error_set(err, VG_ENOMEM, "out of memory");
     rc = vg_check_target_parse(&ck->tgt, spec, err);
@@ -277,14 +297,14 @@ int vg_checker_add_named(vg_checker *c, const char *name, const char *spec, cons
             goto fail;
         }
     }
-    ck->spec = strdup(spec);
-    if(!ck->spec || (name && !(ck->name = strdup(name)))) {
+    ck->spec = vg_strdup(spec);
+    if(!ck->spec || (name && !(ck->name = vg_strdup(name)))) {
         rc = vg_error_set(err, VG_ENOMEM, "out of memory");
         goto fail;
     }
     if(c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 16;
-        vg_check **v = realloc(c->checks, cap * sizeof(*v));
+        vg_check **v = vg_realloc(c->checks, cap * sizeof(*v));
         if(!v) {
             rc = vg_error_set(err, VG_ENOMEM, "out of memory");
             goto fail;
@@ -301,6 +321,8 @@ int vg_checker_add_named(vg_checker *c, const char *name, const char *spec, cons
     vg_timer_init(&ck->timer, on_timer);
     if(c->started) {
         rc = prepare_check(c, ck, err);
+        if(!rc)
+            rc = reserve_timers(c, c->n + 1, err);
         if(rc)
             goto fail;
     }
@@ -390,7 +412,7 @@ static check_resolver *checker_resolver(vg_checker *c, const char *servers, vg_e
     for(size_t i = 0; i < c->nresolvers; i++)
         if(check_resolver_matches(c->resolvers[i], servers))
             return c->resolvers[i];
-    v = realloc(c->resolvers, (c->nresolvers + 1) * sizeof(*v));
+    v = vg_realloc(c->resolvers, (c->nresolvers + 1) * sizeof(*v));
     if(!v) {
         vg_error_set(err, VG_ENOMEM, "out of memory");
         return NULL;
@@ -471,7 +493,7 @@ int vg_checker_start(vg_checker *c, vg_error *err)
         if(rc)
             return rc;
     }
-    return VG_OK;
+    return reserve_timers(c, c->n, err);
 }
 
 /* --- findings --------------------------------------------------------------- */
@@ -664,7 +686,7 @@ static int attempt_state(const vg_check *ck)
 
 void *check_kctx_new(vg_check *ck, size_t size)
 {
-    void *ctx = calloc(1, size);
+    void *ctx = vg_calloc(1, size);
     if(!ctx) {
         check_finding(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, "out of memory");
         check_attempt_done(ck);

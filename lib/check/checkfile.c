@@ -14,6 +14,7 @@
 
 #include <yaml.h>
 
+#include "util/alloc.h"
 #include "vigia/check.h"
 
 #define CF_MAX_KEY 64
@@ -102,7 +103,7 @@ static const char *cf_event_what(yaml_event_type_t t)
 
 static char *cf_strdup(const char *s, size_t len)
 {
-    char *d = malloc(len + 1);
+    char *d = vg_malloc(len + 1);
     if(d) {
         memcpy(d, s, len);
         d[len] = '\0';
@@ -118,7 +119,7 @@ static int cf_list_add(struct cf *cf, struct cf_list *l, const char *key, const 
         return cf_fail(cf, m, VG_EINVAL, "too many options (at most %u per check)", VG_CHECKFILE_MAX_OPTS);
     if(l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 8;
-        vg_checkfile_opt *v = realloc(l->v, cap * sizeof(*v));
+        vg_checkfile_opt *v = vg_realloc(l->v, cap * sizeof(*v));
         if(!v)
             return vg_error_set(cf->err, VG_ENOMEM, "out of memory");
         l->v = v;
@@ -253,7 +254,7 @@ static int cf_add_check(struct cf *cf, vg_checkfile_entry *e)
                        "too many checks (at most %u)", VG_CHECKFILE_MAX_CHECKS);
     if(cf->f->n == cf->cap) {
         size_t cap = cf->cap ? cf->cap * 2 : 16;
-        vg_checkfile_entry *v = realloc(cf->f->checks, cap * sizeof(*v));
+        vg_checkfile_entry *v = vg_realloc(cf->f->checks, cap * sizeof(*v));
         if(!v)
             return vg_error_set(cf->err, VG_ENOMEM, "out of memory");
         cf->f->checks = v;
@@ -434,7 +435,7 @@ static int cf_unique_names(struct cf *cf)
     int rc = VG_OK;
     if(cf->f->n < 2)
         return VG_OK;
-    v = malloc(cf->f->n * sizeof(*v));
+    v = vg_malloc(cf->f->n * sizeof(*v));
     if(!v)
         return vg_error_set(cf->err, VG_ENOMEM, "out of memory");
     for(size_t i = 0; i < cf->f->n; i++)
@@ -521,7 +522,7 @@ int vg_checkfile_parse(vg_checkfile **out, const void *buf, size_t len, vg_check
     cf.key_kind = key_kind;
     cf.ud = ud;
     cf.err = err;
-    cf.f = calloc(1, sizeof(*cf.f));
+    cf.f = vg_calloc(1, sizeof(*cf.f));
     if(!cf.f)
         return vg_error_set(err, VG_ENOMEM, "out of memory");
     if(!yaml_parser_initialize(&cf.parser)) {

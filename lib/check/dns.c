@@ -15,6 +15,7 @@
 #include <sys/time.h>
 
 #include "check/check_internal.h"
+#include "util/alloc.h"
 #include "util/hosts.h"
 
 struct check_resolver {
@@ -71,7 +72,7 @@ static void resolver_sock_state(void *data, ares_socket_t fd, int readable, int 
 
 int check_resolver_new(check_resolver **out, vg_loop *loop, const char *servers, vg_error *err)
 {
-    check_resolver *r = calloc(1, sizeof(*r));
+    check_resolver *r = vg_calloc(1, sizeof(*r));
     struct ares_options o;
     char lookups[] = "fb";
     int st;
@@ -107,12 +108,16 @@ int check_resolver_new(check_resolver **out, vg_loop *loop, const char *servers,
     }
     if(servers) {
         st = ares_set_servers_ports_csv(r->channel, servers);
-        r->servers = strdup(servers);
-        if(st != ARES_SUCCESS || !r->servers) {
+        r->servers = vg_strdup(servers);
+        if(st == ARES_ENOMEM || !r->servers) {
+            check_resolver_free(r);
+            return vg_error_set(err, VG_ENOMEM, "out of memory");
+        }
+        if(st != ARES_SUCCESS) {
             check_resolver_free(r);
             return vg_error_set(err, VG_EINVAL,
                                 "--dns-servers '%.200s': %s (expected ADDR[:PORT], [ADDR6]:PORT for IPv6)",
-                                servers, st != ARES_SUCCESS ? ares_strerror(st) : "out of memory");
+                                servers, ares_strerror(st));
         }
     }
     *out = r;
@@ -190,7 +195,7 @@ int check_resolve(check_resolver *r, vg_check *ck, const char *name, int family)
     case VG_NAME_DNS:
         break;
     }
-    q = calloc(1, sizeof(*q));
+    q = vg_calloc(1, sizeof(*q));
     if(!q)
         return -1;
     q->ck = ck;

@@ -17,6 +17,7 @@
 #include "check/check_internal.h"
 #include "check/check_parse.h"
 #include "check/dns_msg.h"
+#include "util/alloc.h"
 
 struct dns_ctx {
     vg_check *ck;
@@ -103,7 +104,7 @@ static void dns_answer_cb(void *arg, int status, int timeouts, unsigned char *ab
     if(status == ARES_SUCCESS && abuf && alen > 0) {
         /* A DNS message over TCP is at most 65535 bytes. */
         size_t n = (size_t)alen > 65535 ? 65535 : (size_t)alen;
-        d->abuf = malloc(n);
+        d->abuf = vg_malloc(n);
         if(d->abuf) {
             memcpy(d->abuf, abuf, n);
             d->alen = n;
@@ -231,7 +232,7 @@ static void dns_judge(struct dns_ctx *d)
     uint32_t accepted = o->expect_rcodes ? o->expect_rcodes : 1u;
     const char *rcname;
     bool rcode_ok;
-    struct dns_tally *tl = calloc(1, sizeof(*tl));
+    struct dns_tally *tl = vg_calloc(1, sizeof(*tl));
 
     check_where(ck, where, sizeof(where));
     if(!d->abuf || !tl) {
@@ -323,7 +324,7 @@ static int dns_fail_start(vg_check *ck, const char *what)
 
 static int dns_start(vg_check *ck)
 {
-    struct dns_ctx *d = calloc(1, sizeof(*d));
+    struct dns_ctx *d = vg_calloc(1, sizeof(*d));
     struct ares_options ao;
     char server[96], a[VG_ADDR_STRLEN];
     unsigned char *q = NULL;

@@ -18,6 +18,7 @@
 
 #include "check/check_internal.h"
 #include "check/check_parse.h"
+#include "util/alloc.h"
 #include "vigia_config.h"
 
 struct http_multi {
@@ -37,6 +38,7 @@ struct http_ctx {
     size_t body_len, body_cap;
     uint64_t body_total;
     bool truncated;
+    bool body_oom;              /* no memory to keep the body for --expect-body */
     char status_line[160];
     STACK_OF(X509) *chain;      /* as the verify callback last saw it */
     bool verify_failed;
@@ -112,7 +114,7 @@ static int http_timer_cb(CURLM *multi, long timeout_ms, void *userp)
 
 http_multi *http_multi_new(vg_loop *loop, vg_error *err)
 {
-    http_multi *m = calloc(1, sizeof(*m));
+    http_multi *m = vg_calloc(1, sizeof(*m));
     if(!m) {
         vg_error_set(err, VG_ENOMEM, "out of memory");
         return NULL;
@@ -159,9 +161,11 @@ static size_t http_write_cb(char *ptr, size_t size, size_t nmemb, void *ud)
                 cap *= 2;
             if(cap > max)
                 cap = max;
-            b = realloc(h->body, cap + 1); /* + NUL for regexec */
-            if(!b)
+            b = vg_realloc(h->body, cap + 1); /* + NUL for regexec */
+            if(!b) {
+                h->body_oom = true;
                 return 0;
+            }
             h->body = b;
             h->body_cap = cap;
         }
@@ -468,6 +472,8 @@ static void http_finish(struct http_ctx *h, CURLcode code)
     set_phases(h);
     if(code == CURLE_WRITE_ERROR && h->truncated)
         code = CURLE_OK;
+    if(code == CURLE_WRITE_ERROR && h->body_oom)
+        code = CURLE_OUT_OF_MEMORY;
     if(code == CURLE_OK)
         judge_response(h);
     else
@@ -567,14 +573,17 @@ static int http_start(vg_check *ck)
     long left_ms = ck->deadline_us > now ? (long)((ck->deadline_us - now) / 1000) : 1;
     const char *method = o->method;
     char buf[1024], ua[64];
+    vg_error merr = {0};
 
-    h = calloc(1, sizeof(*h));
+    h = vg_calloc(1, sizeof(*h));
     if(!h)
         return http_fail_start(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, "out of memory");
     ck->kctx = h;
     h->ck = ck;
-    h->m = checker_http_multi(ck->checker, NULL);
-    h->easy = e = h->m ? curl_easy_init() : NULL;
+    h->m = checker_http_multi(ck->checker, &merr);
+    if(!h->m)
+        return http_fail_start(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, merr.msg);
+    h->easy = e = curl_easy_init();
     if(!e)
         return http_fail_start(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, "cannot create a curl handle");
 

@@ -17,6 +17,7 @@
 
 #include "check/check_internal.h"
 #include "check/check_parse.h"
+#include "util/alloc.h"
 
 #define ICMP_MAX_COUNT 100
 #define ICMP_PAYLOAD 24
@@ -253,7 +254,7 @@ static int icmp_open_socket(struct icmp_ctx *c, int family, vg_error *why)
 
 static int icmp_start(vg_check *ck)
 {
-    struct icmp_ctx *c = calloc(1, sizeof(*c));
+    struct icmp_ctx *c = vg_calloc(1, sizeof(*c));
     struct sockaddr_storage ss;
     socklen_t sl;
     vg_error err = {0};

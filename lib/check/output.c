@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "check/output_formats.h"
+#include "util/alloc.h"
 
 static const vg_check_output_type *const formats[] = {
     &vg_check_output_text,
@@ -29,8 +30,8 @@ vg_check_output *vg_check_output_new(const char *format, FILE *fp, vg_error *err
         vg_error_set(err, VG_EINVAL, "unknown output format '%s' (expected text, ndjson or openmetrics)", format);
         return NULL;
     }
-    o = calloc(1, sizeof(*o));
-    if(!o || (t->ctx_size && !(o->ctx = calloc(1, t->ctx_size)))) {
+    o = vg_calloc(1, sizeof(*o));
+    if(!o || (t->ctx_size && !(o->ctx = vg_calloc(1, t->ctx_size)))) {
         free(o);
         vg_error_set(err, VG_ENOMEM, "out of memory");
         return NULL;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "check/check_internal.h"
+#include "util/alloc.h"
 
 int sendexpect_compile(void *re_out, const char *re, const char *what, vg_error *err)
 {
@@ -70,7 +71,7 @@ static void se_open(vg_stream *s)
     if(ck->opts->steps) { /* --step: lib/check/steps.c runs the exchange */
         se->steps = steps_new(ck->opts);
         if(!se->steps) {
-            check_finding(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, "cannot prepare the --step script");
+            check_finding(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, "out of memory (preparing the --step script)");
             check_attempt_done(ck);
             return;
         }
@@ -78,11 +79,12 @@ static void se_open(vg_stream *s)
         return;
     }
     if(ck->opts->expect) {
-        se->re = malloc(sizeof(regex_t));
+        se->re = vg_malloc(sizeof(regex_t));
         if(!se->re || sendexpect_compile(se->re, ck->opts->expect, "--expect", NULL)) {
+            check_finding(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, "%s",
+                          se->re ? "cannot compile --expect" : "out of memory");
             free(se->re);
             se->re = NULL;
-            check_finding(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, "cannot compile --expect");
             check_attempt_done(ck);
             return;
         }

@@ -20,6 +20,7 @@
 #include "check/check_internal.h"
 #include "check/ssh_kex.h"
 #include "check/ssh_wire.h"
+#include "util/alloc.h"
 #include "vigia_config.h"
 
 #define SSH_MAX_PRELINES 32     /* lines a server may send before its version */
@@ -314,7 +315,7 @@ static bool ssh_on_kexinit(vg_stream *s, struct ssh_ctx *x, const uint8_t *p, si
                     "curve25519-sha256 and ecdh-sha2-nistp256/384/521 with ed25519, ecdsa or rsa-sha2 keys)");
         return false;
     }
-    x->is = malloc(n);
+    x->is = vg_malloc(n);
     if(!x->is || !ssh_kex_start(&x->kex, alg, hk)) {
         ssh_problem(x, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, true, "out of memory, or OpenSSL cannot make a %s key",
                     alg->name);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "check/ssh_wire.h"
+#include "util/alloc.h"
 
 #define SSH_MAX_PACKET 35000u   /* RFC 4253 6.1 */
 
@@ -60,7 +61,7 @@ void ssh_wb_bytes(ssh_buf *b, const void *p, size_t n)
         uint8_t *q;
         while(cap < b->len + n)
             cap *= 2;
-        q = realloc(b->p, cap);
+        q = vg_realloc(b->p, cap);
         if(!q) {
             b->err = true;
             return;

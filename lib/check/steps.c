@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "check/check_internal.h"
+#include "util/alloc.h"
 
 #define STEPS_MAX 32
 #define STEPS_MAX_CAPTURE 256
@@ -58,8 +59,11 @@ int steps_validate(const char *kind, const vg_check_opts *o, vg_error *err)
             return vg_error_set(err, VG_EINVAL, "--step: at most %d steps", STEPS_MAX);
         if(is_send(*p)) {
             size_t l = strlen(*p + 5);
-            char *buf = malloc(l + 1);
-            long dl = buf ? vg_unescape(buf, l + 1, *p + 5) : -1;
+            char *buf = vg_malloc(l + 1);
+            long dl;
+            if(!buf)
+                return vg_error_set(err, VG_ENOMEM, "out of memory");
+            dl = vg_unescape(buf, l + 1, *p + 5);
             free(buf);
             if(dl < 0)
                 return vg_error_set(err, VG_EINVAL, "--step '%s': bad escape (use \\r \\n \\t \\0 \\\\ \\xNN)", *p);
@@ -93,7 +97,7 @@ void steps_free(steps_run *r)
 
 steps_run *steps_new(const vg_check_opts *o)
 {
-    steps_run *r = calloc(1, sizeof(*r));
+    steps_run *r = vg_calloc(1, sizeof(*r));
     if(!r)
         return NULL;
     for(const char *const *p = o->steps; p && *p && r->n < STEPS_MAX; p++) {
@@ -103,7 +107,7 @@ steps_run *steps_new(const vg_check_opts *o)
             size_t l = strlen(*p + 5);
             long dl;
             st->send = true;
-            st->data = malloc(l + 1);
+            st->data = vg_malloc(l + 1);
             dl = st->data ? vg_unescape(st->data, l + 1, *p + 5) : -1;
             if(dl < 0) {
                 free(st->data);
@@ -143,7 +147,7 @@ static const uint8_t *expand(steps_run *r, const struct step *st, size_t *len)
     if(cap > STEPS_MAX_SEND + 1)
         cap = STEPS_MAX_SEND + 1;
     free(r->sendbuf);
-    r->sendbuf = malloc(cap);
+    r->sendbuf = vg_malloc(cap);
     if(!r->sendbuf)
         return NULL;
     for(size_t i = 0; i < st->len && n < cap - 1;) {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "check/check_internal.h"
+#include "util/alloc.h"
 
 static void stream_io(vg_loop *loop, int fd, uint32_t events, void *ud);
 
@@ -391,7 +392,7 @@ int stream_open(vg_stream *s, vg_check *ck, const vg_stream_ops *ops, void *ud, 
     if(in_cap) {
         /* One spare byte keeps the input NUL-terminated for regexec(),
          * whose sanitizer interceptor ignores REG_STARTEND. */
-        s->in = malloc(in_cap + 1);
+        s->in = vg_malloc(in_cap + 1);
         if(!s->in) {
             check_finding(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, "out of memory");
             check_attempt_done(ck);
@@ -422,7 +423,7 @@ int stream_write(vg_stream *s, const void *buf, size_t len)
     uint8_t *n;
     if(!len)
         return 0;
-    n = realloc(s->out, s->out_len + len);
+    n = vg_realloc(s->out, s->out_len + len);
     if(!n)
         return -1;
     memcpy(n + s->out_len, buf, len);

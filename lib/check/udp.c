@@ -17,6 +17,7 @@
 
 #include "check/check_internal.h"
 #include "check/check_parse.h"
+#include "util/alloc.h"
 
 #define UDP_MAX_DGRAM 65536
 
@@ -219,7 +220,7 @@ static int udp_fail(vg_check *ck, int state, int reason, const char *what, int e
 
 static int udp_start(vg_check *ck)
 {
-    struct udp_ctx *u = calloc(1, sizeof(*u));
+    struct udp_ctx *u = vg_calloc(1, sizeof(*u));
     struct sockaddr_storage ss;
     socklen_t sl;
     int one = 1;
@@ -230,7 +231,7 @@ static int udp_start(vg_check *ck)
     ck->kctx = u;
     u->ck = ck;
     u->fd = -1;
-    u->buf = malloc(UDP_MAX_DGRAM + 1);
+    u->buf = vg_malloc(UDP_MAX_DGRAM + 1);
     if(!u->buf)
         return udp_fail(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, "cannot check", ENOMEM);
     if(ck->opts->expect) {
