@@ -43,6 +43,8 @@ meson_counts() { # meson test, then one line: programs and cmocka test cases
 echo "== build"
 [ -f build/build.ninja ] || meson setup build
 ninja -C build
+stage "dependency cycles between object files" "^object files" \
+  /usr/bin/python3 scripts/depcycles.py --max 4 build
 stage "unit tests (cmocka)" "^cmocka:" meson_counts -C build --suite unit
 stage "unit tests under Valgrind" "^cmocka:" meson_counts -C build --suite unit \
   --wrapper "valgrind --error-exitcode=1 --leak-check=full --quiet" \

@@ -14,7 +14,7 @@ static void arm_share(vg_check *ck)
     unsigned left = ck->naddrs - ck->addr_idx;
     uint64_t share = ck->deadline_us > now ? (ck->deadline_us - now) / (left ? left : 1) : 0;
     ck->addr_start_us = now;
-    vg_timer_arm(checker_loop(ck->checker), &ck->timer, now + share);
+    vg_timer_arm(check_loop(ck), &ck->timer, now + share);
 }
 
 void alladdr_begin(vg_check *ck)
@@ -103,7 +103,7 @@ bool alladdr_next(vg_check *ck)
     }
     /* All probed: the first address is the record's "ip". */
     ck->addr = ck->addrs[0];
-    vg_timer_arm(checker_loop(ck->checker), &ck->timer, ck->deadline_us);
+    vg_timer_arm(check_loop(ck), &ck->timer, ck->deadline_us);
     combine(ck);
     return false;
 }

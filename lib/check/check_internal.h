@@ -15,6 +15,19 @@ typedef struct vg_check vg_check;
 typedef struct vg_stream vg_stream;
 typedef struct check_resolver check_resolver;
 typedef struct check_lookup check_lookup;
+typedef struct http_multi http_multi;
+
+/* What the attempt layer (lib/check/attempt.c) asks of the runner that
+ * runs a check. The runner (checker.c) fills it in; kinds and the attempt
+ * layer reach the runner only through these pointers, never by name. */
+typedef struct check_runner_ops {
+    vg_loop *(*loop)(vg_checker *c);
+    SSL_CTX *(*ssl_ctx)(vg_checker *c, const vg_check_opts *opts, vg_error *err);
+    http_multi *(*http_multi)(vg_checker *c, vg_error *err);
+    void (*attempt_done)(vg_check *ck);
+    void (*fd_shortage)(vg_check *ck);
+    void (*dns_done)(vg_check *ck, int status, const vg_addr *addrs, unsigned n);
+} check_runner_ops;
 
 /* One kind of check. Kinds are stateless consts; an attempt's state lives
  * at vg_check.kctx. The runner calls start() for every attempt; the kind
@@ -73,6 +86,7 @@ struct check_finding {
 
 struct vg_check {
     vg_checker *checker;
+    const check_runner_ops *rt; /* the runner's side of the attempt layer */
     size_t index;
     char *spec;
     const vg_check_opts *opts;
@@ -118,7 +132,7 @@ struct vg_check {
     bool no_retry;              /* a retry cannot change the verdict (a .invalid name) */
 };
 
-/* The runner's internals the kinds need. */
+/* --- the attempt layer (lib/check/attempt.c) ------------------------------------ */
 /* Whether e says that this process ran out of descriptors (EMFILE, ENFILE):
  * our shortage, never the service's verdict. */
 bool check_errno_is_fd_shortage(int e);
@@ -127,9 +141,10 @@ bool check_errno_is_fd_shortage(int e);
  * free descriptors, then runs the attempt again (not counted as one). Call
  * it instead of check_attempt_done; ck must not be touched afterwards. */
 void check_fd_shortage(vg_check *ck);
-vg_loop *checker_loop(vg_checker *c);
-/* The SSL_CTX for raw TLS checks with these opts (created on first use). */
-SSL_CTX *checker_ssl_ctx(vg_checker *c, const vg_check_opts *opts, vg_error *err);
+/* The event loop the check runs on. */
+vg_loop *check_loop(const vg_check *ck);
+/* The SSL_CTX for raw TLS checks with the check's opts (created on first use). */
+SSL_CTX *check_ssl_ctx(vg_check *ck, vg_error *err);
 
 /* --- name resolution on the loop (lib/check/dns.c) ------------------------------ */
 
@@ -138,14 +153,14 @@ void check_resolver_free(check_resolver *r);
 /* Whether r was made for these --dns-servers (NULL: the system's). */
 bool check_resolver_matches(const check_resolver *r, const char *servers);
 /* Starts resolving name for ck (family 0: either); the answer comes through
- * checker_dns_done(), possibly before this returns. Returns 0, or -1 when
+ * check_dns_done(), possibly before this returns. Returns 0, or -1 when
  * out of memory (then nothing was started). */
 int check_resolve(check_resolver *r, vg_check *ck, const char *name, int family);
 /* The lookup's answer will be dropped (the check moved on). */
 void check_lookup_cancel(check_lookup *q);
 /* Called by dns.c: status is an ARES_* code; on success addrs holds n >= 1
  * addresses (the first is probed first). */
-void checker_dns_done(vg_check *ck, int status, const vg_addr *addrs, unsigned n);
+void check_dns_done(vg_check *ck, int status, const vg_addr *addrs, unsigned n);
 /* Moves to the name's next address after a connection-level failure;
  * false when there is none. */
 bool check_next_addr(vg_check *ck);
@@ -241,7 +256,7 @@ int stream_timeout_reason(const vg_stream *s);
 /* Adds the timeout finding that fits the stream's state. */
 void stream_timeout_finding(vg_stream *s, const char *waiting_for);
 
-/* --- TLS evaluation, shared by tls:// and https:// ------------------------- */
+/* --- TLS evaluation (lib/check/tls_cert.c), shared by tls://, https:// and STARTTLS */
 
 /* Fills res->certs from chain (leaf first) and adds the findings: verify
  * error (unless insecure; date errors are left to the date check), host
@@ -251,6 +266,8 @@ void tls_evaluate(vg_check *ck, STACK_OF(X509) *chain, long verify_err, int veri
                   const char *check_host);
 /* Stores TLS version and cipher of a live connection. */
 void tls_record_session(vg_check *ck, SSL *ssl);
+/* A certificate date (Unix seconds) as "YYYY-MM-DD HH:MM UTC". */
+void tls_fmt_date(int64_t t, char *buf, size_t len);
 
 /* --- send/expect ------------------------------------------------------------- */
 
@@ -309,9 +326,9 @@ void stream_ignore_close(vg_stream *s, int err);
 
 /* --- libcurl multi on the checker's loop --------------------------------------- */
 
-typedef struct http_multi http_multi;
 http_multi *http_multi_new(vg_loop *loop, vg_error *err);
 void http_multi_free(http_multi *m);
-http_multi *checker_http_multi(vg_checker *c, vg_error *err);
+/* The runner's shared multi handle (created on first use). */
+http_multi *check_http_multi(vg_check *ck, vg_error *err);
 
 #endif

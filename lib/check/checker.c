@@ -102,12 +102,12 @@ void vg_check_opts_default(vg_check_opts *o)
     o->crit_loss_pct = -1;
 }
 
-vg_loop *checker_loop(vg_checker *c)
+static vg_loop *runner_loop(vg_checker *c)
 {
     return c->loop;
 }
 
-http_multi *checker_http_multi(vg_checker *c, vg_error *err)
+static http_multi *runner_http_multi(vg_checker *c, vg_error *err)
 {
     if(!c->http)
         c->http = http_multi_new(c->loop, err);
@@ -124,7 +124,7 @@ static void ssl_err_text(char *buf, size_t len)
     ERR_clear_error();
 }
 
-SSL_CTX *checker_ssl_ctx(vg_checker *c, const vg_check_opts *o, vg_error *err)
+static SSL_CTX *runner_ssl_ctx(vg_checker *c, const vg_check_opts *o, vg_error *err)
 {
     struct ssl_ctx_entry *e;
     SSL_CTX *ctx;
@@ -253,6 +253,20 @@ static int reserve_timers(vg_checker *c, size_t nchecks, vg_error *err)
     return VG_OK;
 }
 
+static void runner_attempt_done(vg_check *ck);
+static void runner_fd_shortage(vg_check *ck);
+static void runner_dns_done(vg_check *ck, int status, const vg_addr *addrs, unsigned n);
+
+/* How the attempt layer (attempt.c) and the kinds reach this runner. */
+static const check_runner_ops runner_ops = {
+    .loop = runner_loop,
+    .ssl_ctx = runner_ssl_ctx,
+    .http_multi = runner_http_multi,
+    .attempt_done = runner_attempt_done,
+    .fd_shortage = runner_fd_shortage,
+    .dns_done = runner_dns_done,
+};
+
 int vg_checker_add(vg_checker *c, const char *spec, const vg_check_opts *opts, vg_error *err)
 {
     return vg_checker_add_named(c, NULL, spec, opts, NULL, err);
@@ -313,6 +327,7 @@ int vg_checker_add_named(vg_checker *c, const char *name, const char *spec, cons
         c->cap = cap;
     }
     ck->checker = c;
+    ck->rt = &runner_ops;
     ck->opts = opts;
     ck->index = c->n;
     if(check_fd_cost(ck->type) > c->fd_cost)
@@ -429,7 +444,7 @@ static check_resolver *checker_resolver(vg_checker *c, const char *servers, vg_e
 static int prepare_check(vg_checker *c, vg_check *ck, vg_error *err)
 {
     bool http = ck->type == &vg_check_http || ck->type == &vg_check_https;
-    if((ck->type->tls || ck->type->starttls) && !checker_ssl_ctx(c, ck->opts, err))
+    if((ck->type->tls || ck->type->starttls) && !runner_ssl_ctx(c, ck->opts, err))
         return err ? err->code : VG_EINVAL;
     if(match_override(ck, &ck->addr) || parse_literal(ck->tgt.host, &ck->addr))
         ck->have_addr = true;
@@ -498,76 +513,6 @@ int vg_checker_start(vg_checker *c, vg_error *err)
 
 /* --- findings --------------------------------------------------------------- */
 
-void check_finding(vg_check *ck, int state, int reason, const char *fmt, ...)
-{
-    struct check_finding *f;
-    va_list ap;
-    if(ck->nfindings == CHECK_MAX_FINDINGS)
-        return;
-    f = &ck->findings[ck->nfindings++];
-    f->state = state;
-    f->reason = reason;
-    va_start(ap, fmt);
-    vsnprintf(f->msg, sizeof(f->msg), fmt, ap);
-    va_end(ap);
-}
-
-void check_summary(vg_check *ck, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(ck->summary, sizeof(ck->summary), fmt, ap);
-    va_end(ap);
-}
-
-const char *check_fmt_us(int64_t us, char *buf, size_t len)
-{
-    if(us < 0)
-        snprintf(buf, len, "?");
-    else if(us < 10000)
-        snprintf(buf, len, "%.2f ms", (double)us / 1000.0);
-    else if(us < 1000000)
-        snprintf(buf, len, "%.0f ms", (double)us / 1000.0);
-    else
-        snprintf(buf, len, "%.2f s", (double)us / 1e6);
-    return buf;
-}
-
-int check_errno_reason(int e, bool connecting)
-{
-    switch(e) {
-    case ECONNREFUSED: return VG_CR_CONN_REFUSED;
-    case ETIMEDOUT: return connecting ? VG_CR_CONN_TIMEOUT : VG_CR_READ_TIMEOUT;
-    case ECONNRESET:
-    case EPIPE: return VG_CR_CONN_RESET;
-    case EHOSTUNREACH:
-    case EHOSTDOWN: return VG_CR_HOST_UNREACH;
-    case ENETUNREACH:
-    case ENETDOWN: return VG_CR_NET_UNREACH;
-    case EMFILE:
-    case ENFILE:
-    case ENOMEM:
-    case ENOBUFS:
-    case EADDRNOTAVAIL: return VG_CR_INTERNAL;
-    default: return VG_CR_CONN_ERROR;
-    }
-}
-
-int64_t check_since_attempt(const vg_check *ck)
-{
-    return (int64_t)(vg_now_us() - ck->attempt_us);
-}
-
-const char *check_where(const vg_check *ck, char *buf, size_t len)
-{
-    char a[VG_ADDR_STRLEN];
-    if(!ck->have_addr)
-        snprintf(buf, len, "%s port %u", ck->tgt.host, ck->tgt.port);
-    else
-        snprintf(buf, len, "%s port %u", vg_addr_format(&ck->addr, a, sizeof(a)), ck->tgt.port);
-    return buf;
-}
-
 /* --- lifecycle ----------------------------------------------------------------- */
 
 static void reset_attempt(vg_check *ck)
@@ -611,17 +556,7 @@ static void begin_attempt(vg_check *ck)
     ck->type->start(ck);
 }
 
-bool check_next_addr(vg_check *ck)
-{
-    if(ck->opts->all_addresses) /* each address is judged on its own */
-        return false;
-    if(ck->addr_idx + 1 >= ck->naddrs)
-        return false;
-    ck->addr = ck->addrs[++ck->addr_idx];
-    return true;
-}
-
-void checker_dns_done(vg_check *ck, int status, const vg_addr *addrs, unsigned n)
+static void runner_dns_done(vg_check *ck, int status, const vg_addr *addrs, unsigned n)
 {
     uint64_t now = vg_now_us();
     char t[32];
@@ -684,19 +619,7 @@ static int attempt_state(const vg_check *ck)
     return s;
 }
 
-void *check_kctx_new(vg_check *ck, size_t size)
-{
-    void *ctx = vg_calloc(1, size);
-    if(!ctx) {
-        check_finding(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, "out of memory");
-        check_attempt_done(ck);
-        return NULL;
-    }
-    ck->kctx = ctx;
-    return ctx;
-}
-
-void check_attempt_done(vg_check *ck)
+static void runner_attempt_done(vg_check *ck)
 {
     vg_checker *c = ck->checker;
     uint64_t now = vg_now_us();
@@ -859,12 +782,7 @@ static void finalize(vg_check *ck)
 
 /* --- file descriptor shortage ---------------------------------------------- */
 
-bool check_errno_is_fd_shortage(int e)
-{
-    return e == EMFILE || e == ENFILE;
-}
-
-void check_fd_shortage(vg_check *ck)
+static void runner_fd_shortage(vg_check *ck)
 {
     vg_checker *c = ck->checker;
     uint64_t now = vg_now_us();

@@ -166,7 +166,7 @@ static void lookup_done(void *arg, int status, int timeouts, struct ares_addrinf
     free(q);
     if(ck) {
         ck->lookup = NULL;
-        checker_dns_done(ck, n ? ARES_SUCCESS : status, addrs, n);
+        check_dns_done(ck, n ? ARES_SUCCESS : status, addrs, n);
     }
 }
 
@@ -181,7 +181,7 @@ int check_resolve(check_resolver *r, vg_check *ck, const char *name, int family)
     case VG_NAME_LOCALHOST:
         /* Never handed to c-ares, which would ask DNS for names under it. */
         n = (unsigned)vg_localhost_addrs(NULL, name, family, addrs, CHECK_MAX_ADDRS);
-        checker_dns_done(ck, ARES_SUCCESS, addrs, n);
+        check_dns_done(ck, ARES_SUCCESS, addrs, n);
         return 0;
     case VG_NAME_INVALID:
         ck->dns_us = 0;

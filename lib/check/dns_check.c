@@ -55,7 +55,7 @@ static struct dns_ctx *ctx_of(vg_timer *t, size_t off)
 static void dns_rearm(struct dns_ctx *d)
 {
     struct timeval tv;
-    vg_loop *loop = checker_loop(d->ck->checker);
+    vg_loop *loop = check_loop(d->ck);
     if(d->ch && ares_timeout(d->ch, NULL, &tv))
         vg_timer_arm(loop, &d->ares_timer,
                      vg_now_us() + (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec + 1000);
@@ -83,7 +83,7 @@ static void dns_ares_timer(vg_loop *loop, vg_timer *t)
 static void dns_sock_state(void *data, ares_socket_t fd, int readable, int writable)
 {
     struct dns_ctx *d = data;
-    vg_loop *loop = checker_loop(d->ck->checker);
+    vg_loop *loop = check_loop(d->ck);
     if(!readable && !writable)
         vg_loop_unwatch(loop, fd, 1);
     else
@@ -111,7 +111,7 @@ static void dns_answer_cb(void *arg, int status, int timeouts, unsigned char *ab
         }
     }
     /* We are inside ares_process_fd(): end the attempt from the loop. */
-    vg_timer_arm(checker_loop(ck->checker), &d->done_timer, vg_now_us());
+    vg_timer_arm(check_loop(ck), &d->done_timer, vg_now_us());
 }
 
 /* "192.0.2.0/24", "2001:db8::/32" or a plain address: does rr match? */
@@ -380,8 +380,8 @@ static void dns_timeout(vg_check *ck)
     char where[160], t[32];
     if(d && d->have_answer) {
         /* The answer is in, only its judgement is pending. */
-        vg_timer_disarm(checker_loop(ck->checker), &d->done_timer);
-        dns_done_timer(checker_loop(ck->checker), &d->done_timer);
+        vg_timer_disarm(check_loop(ck), &d->done_timer);
+        dns_done_timer(check_loop(ck), &d->done_timer);
         return;
     }
     check_where(ck, where, sizeof(where));
@@ -393,7 +393,7 @@ static void dns_timeout(vg_check *ck)
 static void dns_release(vg_check *ck)
 {
     struct dns_ctx *d = ck->kctx;
-    vg_loop *loop = checker_loop(ck->checker);
+    vg_loop *loop = check_loop(ck);
     if(!d)
         return;
     ck->kctx = NULL;

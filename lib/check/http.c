@@ -580,7 +580,7 @@ static int http_start(vg_check *ck)
         return http_fail_start(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, "out of memory");
     ck->kctx = h;
     h->ck = ck;
-    h->m = checker_http_multi(ck->checker, &merr);
+    h->m = check_http_multi(ck, &merr);
     if(!h->m)
         return http_fail_start(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, merr.msg);
     h->easy = e = curl_easy_init();

@@ -258,7 +258,7 @@ static int icmp_start(vg_check *ck)
     struct sockaddr_storage ss;
     socklen_t sl;
     vg_error err = {0};
-    vg_loop *loop = checker_loop(ck->checker);
+    vg_loop *loop = check_loop(ck);
 
     if(!c) {
         check_finding(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, "out of memory");
@@ -317,9 +317,9 @@ static void icmp_release(vg_check *ck)
     if(!c)
         return;
     ck->kctx = NULL;
-    vg_timer_disarm(checker_loop(ck->checker), &c->send_timer);
+    vg_timer_disarm(check_loop(ck), &c->send_timer);
     if(c->fd >= 0) {
-        vg_loop_unwatch(checker_loop(ck->checker), c->fd, 1);
+        vg_loop_unwatch(check_loop(ck), c->fd, 1);
         close(c->fd);
     }
     free(c);

@@ -10,25 +10,6 @@
 #include "check/check_internal.h"
 #include "util/alloc.h"
 
-int sendexpect_compile(void *re_out, const char *re, const char *what, vg_error *err)
-{
-    int rc = regcomp(re_out, re, REG_EXTENDED | REG_NEWLINE);
-    if(rc) {
-        char buf[160];
-        regerror(rc, re_out, buf, sizeof(buf));
-        return vg_error_set(err, VG_EINVAL, "%s '%s': bad regular expression: %s", what, re, buf);
-    }
-    return VG_OK;
-}
-
-bool sendexpect_match(const void *re, const void *data, size_t len)
-{
-    regmatch_t m[1];
-    m[0].rm_so = 0;
-    m[0].rm_eo = (regoff_t)len;
-    return regexec(re, data ? data : "", 1, m, REG_STARTEND) == 0;
-}
-
 bool sendexpect_wanted(const vg_check_opts *opts)
 {
     return opts->send || opts->expect || opts->steps;

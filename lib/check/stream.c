@@ -32,7 +32,7 @@ static void stream_interest(vg_stream *s)
         break;
     default: return;
     }
-    vg_loop_watch(checker_loop(s->ck->checker), s->fd, ev, stream_io, s);
+    vg_loop_watch(check_loop(s->ck), s->fd, ev, stream_io, s);
 }
 
 void stream_close(vg_stream *s)
@@ -43,7 +43,7 @@ void stream_close(vg_stream *s)
     }
     if(s->fd >= 0) {
         struct linger lg = {.l_onoff = 1, .l_linger = 0};
-        vg_loop_unwatch(checker_loop(s->ck->checker), s->fd, 1);
+        vg_loop_unwatch(check_loop(s->ck), s->fd, 1);
         /* Abortive close: no TIME_WAIT pile-up when thousands of checks run. */
         setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
         close(s->fd);
@@ -191,7 +191,7 @@ static void tls_step(vg_stream *s)
 static void start_tls(vg_stream *s)
 {
     vg_check *ck = s->ck;
-    SSL_CTX *ctx = checker_ssl_ctx(ck->checker, ck->opts, NULL);
+    SSL_CTX *ctx = check_ssl_ctx(ck, NULL);
     const char *sni = ck->opts->sni;
 
     s->ssl = ctx ? SSL_new(ctx) : NULL;
@@ -411,7 +411,7 @@ int stream_open(vg_stream *s, vg_check *ck, const vg_stream_ops *ops, void *ud, 
         return -1;
     }
     s->st = ST_CONNECTING;
-    if(vg_loop_watch(checker_loop(ck->checker), s->fd, EPOLLOUT, stream_io, s) < 0) {
+    if(vg_loop_watch(check_loop(ck), s->fd, EPOLLOUT, stream_io, s) < 0) {
         conn_failed(s, EMFILE);
         return -1;
     }

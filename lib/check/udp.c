@@ -253,7 +253,7 @@ static int udp_start(vg_check *ck)
     sl = vg_addr_to_sockaddr(&ck->addr, ck->tgt.port, &ss);
     if(connect(u->fd, (struct sockaddr *)&ss, sl) < 0)
         return udp_fail(ck, VG_CHECK_CRITICAL, check_errno_reason(errno, true), "cannot reach", errno);
-    if(vg_loop_watch(checker_loop(ck->checker), u->fd, EPOLLIN, udp_io, u) < 0) {
+    if(vg_loop_watch(check_loop(ck), u->fd, EPOLLIN, udp_io, u) < 0) {
         check_fd_shortage(ck); /* a descriptor beyond the loop's table */
         return -1;
     }
@@ -312,7 +312,7 @@ static void udp_release(vg_check *ck)
         return;
     ck->kctx = NULL;
     if(u->fd >= 0) {
-        vg_loop_unwatch(checker_loop(ck->checker), u->fd, 1);
+        vg_loop_unwatch(check_loop(ck), u->fd, 1);
         close(u->fd);
     }
     if(u->have_re)
