@@ -19,7 +19,7 @@ static void arm_share(vg_check *ck)
 
 void alladdr_begin(vg_check *ck)
 {
-    ck->res.naddr_results = 0;
+    ck->run->res.naddr_results = 0;
     arm_share(ck);
 }
 
@@ -28,13 +28,13 @@ static int worst_state(const vg_check *ck, int *reason, const char **msg)
 {
     int s = VG_CHECK_OK;
     *reason = VG_CR_OK;
-    *msg = ck->summary;
-    for(unsigned i = 0; i < ck->nfindings; i++) {
-        int st = ck->findings[i].state;
+    *msg = ck->run->summary;
+    for(unsigned i = 0; i < ck->run->nfindings; i++) {
+        int st = ck->run->findings[i].state;
         if(i == 0 || (st != s && vg_check_state_worst(s, st) == st)) {
             s = st;
-            *reason = ck->findings[i].reason;
-            *msg = ck->findings[i].msg;
+            *reason = ck->run->findings[i].reason;
+            *msg = ck->run->findings[i].msg;
         }
     }
     return s;
@@ -43,7 +43,7 @@ static int worst_state(const vg_check *ck, int *reason, const char **msg)
 /* Replaces the findings with the verdict over all addresses. */
 static void combine(vg_check *ck)
 {
-    vg_check_result *r = &ck->res;
+    vg_check_result *r = &ck->run->res;
     bool any = ck->opts->policy == VG_POLICY_ANY;
     unsigned ok = 0, n = r->naddr_results;
     char list[400];
@@ -60,7 +60,7 @@ static void combine(vg_check *ck)
         if(w > 0 && (size_t)w < sizeof(list) - ln)
             ln += (size_t)w;
     }
-    ck->nfindings = 0;
+    ck->run->nfindings = 0;
     check_summary(ck, "%u of %u addresses passed (policy %s): %s", ok, n, any ? "any" : "all", list);
     if(any && ok)
         return;
@@ -69,13 +69,13 @@ static void combine(vg_check *ck)
         if(r->addr_results[i].state == VG_CHECK_OK)
             continue;
         check_finding(ck, r->addr_results[i].state, r->addr_results[i].reason, "%s: %s",
-                      vg_addr_format(&r->addr_results[i].addr, a, sizeof(a)), ck->addr_msgs[i]);
+                      vg_addr_format(&r->addr_results[i].addr, a, sizeof(a)), ck->run->addr_msgs[i]);
     }
 }
 
 bool alladdr_next(vg_check *ck)
 {
-    vg_check_result *r = &ck->res;
+    vg_check_result *r = &ck->run->res;
     uint64_t now = vg_now_us();
     const char *msg;
     int reason;
@@ -87,13 +87,13 @@ bool alladdr_next(vg_check *ck)
         o->state = s;
         o->reason = reason;
         o->total_us = (int64_t)(now - ck->addr_start_us);
-        snprintf(ck->addr_msgs[r->naddr_results], sizeof(ck->addr_msgs[0]), "%.199s", msg);
+        snprintf(ck->run->addr_msgs[r->naddr_results], sizeof(ck->run->addr_msgs[0]), "%.199s", msg);
         r->naddr_results++;
     }
     if(ck->addr_idx + 1 < ck->naddrs && now < ck->deadline_us) {
         ck->addr = ck->addrs[++ck->addr_idx];
-        ck->nfindings = 0;
-        ck->summary[0] = '\0';
+        ck->run->nfindings = 0;
+        ck->run->summary[0] = '\0';
         ck->attempt_us = now;
         for(int p = VG_PHASE_CONNECT; p <= VG_PHASE_FIRSTBYTE; p++)
             r->phase_us[p] = -1;

@@ -50,9 +50,9 @@ void check_finding(vg_check *ck, int state, int reason, const char *fmt, ...)
 {
     struct check_finding *f;
     va_list ap;
-    if(ck->nfindings == CHECK_MAX_FINDINGS)
+    if(ck->run->nfindings == CHECK_MAX_FINDINGS)
         return;
-    f = &ck->findings[ck->nfindings++];
+    f = &ck->run->findings[ck->run->nfindings++];
     f->state = state;
     f->reason = reason;
     va_start(ap, fmt);
@@ -64,7 +64,7 @@ void check_summary(vg_check *ck, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(ck->summary, sizeof(ck->summary), fmt, ap);
+    vsnprintf(ck->run->summary, sizeof(ck->run->summary), fmt, ap);
     va_end(ap);
 }
 

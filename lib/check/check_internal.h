@@ -84,6 +84,16 @@ struct check_finding {
     char msg[256];
 };
 
+/* What one run of a check builds (see vg_check.run). */
+struct check_run {
+    vg_check_result res;        /* being built; reset per attempt */
+    char summary[512];          /* what went right, e.g. "200 OK, 612 bytes" */
+    struct check_finding findings[CHECK_MAX_FINDINGS];
+    unsigned nfindings;
+    /* --all-addresses (lib/check/alladdr.c): what each address gave */
+    char addr_msgs[CHECK_MAX_ADDRS][200];
+};
+
 struct vg_check {
     vg_checker *checker;
     const check_runner_ops *rt; /* the runner's side of the attempt layer */
@@ -112,15 +122,13 @@ struct vg_check {
     vg_timer timer;             /* deadline while running, delay while waiting */
     unsigned attempts;
 
-    vg_check_result res;        /* being built; reset per attempt */
-    char summary[512];          /* what went right, e.g. "200 OK, 612 bytes" */
-    struct check_finding findings[CHECK_MAX_FINDINGS];
-    unsigned nfindings;
+    /* The run's record and findings: allocated when the check starts,
+     * freed once its record is delivered (so that thousands of checks
+     * waiting for their turn hold none of it). */
+    struct check_run *run;
     int prev_reason;            /* of the failed attempt before a retry */
 
     void *kctx;                 /* the kind's per-attempt state */
-    /* --all-addresses (lib/check/alladdr.c): what each address gave */
-    char addr_msgs[CHECK_MAX_ADDRS][200];
     uint64_t addr_start_us;
     vg_check *next_run;         /* run queue link */
     char *name;                 /* vg_checker_add_named(); NULL for none */

@@ -60,6 +60,8 @@ struct vg_checker {
     size_t ndone;
     bool started;
     bool stopped;
+    bool out_of_memory;   /* a check could not get its record to start */
+    bool records_lost;    /* a stopped check could not get its record */
     http_multi *http;
     struct ssl_ctx_entry *ssl_ctxs;
     check_resolver **resolvers; /* one per distinct --dns-servers */
@@ -515,16 +517,37 @@ int vg_checker_start(vg_checker *c, vg_error *err)
 
 /* --- lifecycle ----------------------------------------------------------------- */
 
+/* The run's record and findings, made when the check starts; false when
+ * out of memory (the check then waits, see pump()). */
+static bool run_new(vg_check *ck)
+{
+    if(!ck->run) {
+        ck->run = vg_malloc(sizeof(*ck->run));
+        if(!ck->run)
+            return false;
+    }
+    memset(ck->run, 0, sizeof(*ck->run));
+    ck->run->res.index = ck->index;
+    return true;
+}
+
+/* After its record was delivered: the next run makes a new one. */
+static void run_free(vg_check *ck)
+{
+    free(ck->run);
+    ck->run = NULL;
+}
+
 static void reset_attempt(vg_check *ck)
 {
-    size_t idx = ck->res.index;
-    memset(&ck->res, 0, sizeof(ck->res));
-    ck->res.index = idx;
+    size_t idx = ck->run->res.index;
+    memset(&ck->run->res, 0, sizeof(ck->run->res));
+    ck->run->res.index = idx;
     for(int p = 0; p < VG_PHASE__COUNT; p++)
-        ck->res.phase_us[p] = -1;
+        ck->run->res.phase_us[p] = -1;
     ck->dns_us = -1;
-    ck->summary[0] = '\0';
-    ck->nfindings = 0;
+    ck->run->summary[0] = '\0';
+    ck->run->nfindings = 0;
 }
 
 static void finalize(vg_check *ck);
@@ -561,7 +584,7 @@ static void runner_dns_done(vg_check *ck, int status, const vg_addr *addrs, unsi
     uint64_t now = vg_now_us();
     char t[32];
     ck->dns_us = (int64_t)(now - ck->dns_start_us);
-    ck->res.phase_us[VG_PHASE_DNS] = ck->dns_us;
+    ck->run->res.phase_us[VG_PHASE_DNS] = ck->dns_us;
     if(n) {
         memcpy(ck->addrs, addrs, n * sizeof(*addrs));
         ck->naddrs = n;
@@ -594,28 +617,34 @@ static void dns_timeout(vg_check *ck)
     check_lookup_cancel(ck->lookup);
     ck->lookup = NULL;
     ck->dns_us = (int64_t)(vg_now_us() - ck->dns_start_us);
-    ck->res.phase_us[VG_PHASE_DNS] = ck->dns_us;
+    ck->run->res.phase_us[VG_PHASE_DNS] = ck->dns_us;
     check_finding(ck, VG_CHECK_CRITICAL, VG_CR_DNS_TIMEOUT,
                   "no answer from the resolver for %s within %s (service not checked)", ck->tgt.host,
                   check_fmt_us(ck->dns_us, t, sizeof(t)));
     check_attempt_done(ck);
 }
 
-static void start_check(vg_check *ck)
+static bool start_check(vg_check *ck)
 {
     vg_checker *c = ck->checker;
+    if(!run_new(ck)) {
+        c->out_of_memory = true;
+        return false;
+    }
+    reset_attempt(ck);
     c->active++;
     ck->start_us = vg_now_us();
-    ck->res.start_time = 0;
+    ck->run->res.start_time = 0;
     ck->deadline_us = ck->start_us + (uint64_t)ck->opts->timeout_ms * 1000u;
     begin_attempt(ck);
+    return true;
 }
 
 static int attempt_state(const vg_check *ck)
 {
     int s = VG_CHECK_OK;
-    for(unsigned i = 0; i < ck->nfindings; i++)
-        s = vg_check_state_worst(s, ck->findings[i].state);
+    for(unsigned i = 0; i < ck->run->nfindings; i++)
+        s = vg_check_state_worst(s, ck->run->findings[i].state);
     return s;
 }
 
@@ -630,8 +659,8 @@ static void runner_attempt_done(vg_check *ck)
     ck->type->release(ck);
     if(ck->opts->all_addresses && ck->naddrs > 0 && !c->stopped && alladdr_next(ck))
         return; /* the next address is being probed */
-    if(ck->res.phase_us[VG_PHASE_TOTAL] < 0)
-        ck->res.phase_us[VG_PHASE_TOTAL] = (int64_t)(now - ck->attempt_start_us);
+    if(ck->run->res.phase_us[VG_PHASE_TOTAL] < 0)
+        ck->run->res.phase_us[VG_PHASE_TOTAL] = (int64_t)(now - ck->attempt_start_us);
     s = attempt_state(ck);
     if((s == VG_CHECK_CRITICAL || s == VG_CHECK_UNKNOWN) && !c->stopped && !ck->no_retry &&
        ck->attempts <= ck->opts->retries &&
@@ -639,9 +668,9 @@ static void runner_attempt_done(vg_check *ck)
         /* Remember why this attempt failed, for the record of a pass
          * that needed a retry. */
         ck->prev_reason = VG_CR_OK;
-        for(unsigned i = 0; i < ck->nfindings; i++)
-            if(ck->findings[i].state == s) {
-                ck->prev_reason = ck->findings[i].reason;
+        for(unsigned i = 0; i < ck->run->nfindings; i++)
+            if(ck->run->findings[i].state == s) {
+                ck->prev_reason = ck->run->findings[i].reason;
                 break;
             }
         ck->status = CK_RETRY_WAIT;
@@ -671,7 +700,7 @@ static void apply_thresholds(vg_check *ck)
     const vg_check_opts *o = ck->opts;
     char a[32], b[32];
     for(int p = 0; p < VG_PHASE__COUNT; p++) {
-        int64_t v = ck->res.phase_us[p];
+        int64_t v = ck->run->res.phase_us[p];
         if(v < 0)
             continue;
         if(o->crit_us[p] && v > (int64_t)o->crit_us[p])
@@ -695,7 +724,7 @@ static void append(char *buf, size_t len, const char *s)
 static void finalize(vg_check *ck)
 {
     vg_checker *c = ck->checker;
-    vg_check_result *r = &ck->res;
+    vg_check_result *r = &ck->run->res;
     const vg_check_opts *o = ck->opts;
     int state = VG_CHECK_OK;
     unsigned order[CHECK_MAX_FINDINGS], n = 0;
@@ -707,9 +736,9 @@ static void finalize(vg_check *ck)
     /* After a shortage, one more check may run for each that finished. */
     if(c->shortage_cap && ++c->shortage_cap >= c->opts.concurrency)
         c->shortage_cap = 0;
-    if(ck->nfindings == 0 || ck->findings[0].reason != VG_CR_INTERNAL)
+    if(ck->run->nfindings == 0 || ck->run->findings[0].reason != VG_CR_INTERNAL)
         c->starved_since_us = 0; /* something ran: descriptors come and go */
-    if(!c->stopped || ck->nfindings == 0 || ck->findings[0].reason != VG_CR_INTERRUPTED)
+    if(!c->stopped || ck->run->nfindings == 0 || ck->run->findings[0].reason != VG_CR_INTERRUPTED)
         apply_thresholds(ck);
     if(ck->attempts > 1 && attempt_state(ck) == VG_CHECK_OK) {
         if(o->retry_is_warning)
@@ -718,8 +747,8 @@ static void finalize(vg_check *ck)
                           ck->attempts - 1, vg_check_reason_name(ck->prev_reason));
     }
     /* --on-timeout / --on-refused remap those reasons' states. */
-    for(unsigned i = 0; i < ck->nfindings; i++) {
-        struct check_finding *f = &ck->findings[i];
+    for(unsigned i = 0; i < ck->run->nfindings; i++) {
+        struct check_finding *f = &ck->run->findings[i];
         if(o->on_timeout >= 0 && vg_check_reason_is_timeout(f->reason))
             f->state = o->on_timeout;
         if(o->on_refused >= 0 && f->reason == VG_CR_CONN_REFUSED)
@@ -728,24 +757,24 @@ static void finalize(vg_check *ck)
     /* Order the findings worst first, stable. */
     for(int rank = 0; rank < 4; rank++) {
         static const int by_rank[4] = {VG_CHECK_CRITICAL, VG_CHECK_WARNING, VG_CHECK_UNKNOWN, VG_CHECK_OK};
-        for(unsigned i = 0; i < ck->nfindings; i++)
-            if(ck->findings[i].state == by_rank[rank])
+        for(unsigned i = 0; i < ck->run->nfindings; i++)
+            if(ck->run->findings[i].state == by_rank[rank])
                 order[n++] = i;
     }
     for(unsigned i = 0; i < n; i++)
-        state = vg_check_state_worst(state, ck->findings[order[i]].state);
+        state = vg_check_state_worst(state, ck->run->findings[order[i]].state);
     r->state = state;
-    r->reason = n ? ck->findings[order[0]].reason : VG_CR_OK;
+    r->reason = n ? ck->run->findings[order[0]].reason : VG_CR_OK;
     r->nreasons = 0;
     for(unsigned i = 0; i < n && r->nreasons < sizeof(r->reasons); i++)
-        r->reasons[r->nreasons++] = (uint8_t)ck->findings[order[i]].reason;
+        r->reasons[r->nreasons++] = (uint8_t)ck->run->findings[order[i]].reason;
     r->message[0] = '\0';
-    if(ck->summary[0])
-        append(r->message, sizeof(r->message), ck->summary);
+    if(ck->run->summary[0])
+        append(r->message, sizeof(r->message), ck->run->summary);
     for(unsigned i = 0; i < n; i++) {
         if(r->message[0])
             append(r->message, sizeof(r->message), "; ");
-        append(r->message, sizeof(r->message), ck->findings[order[i]].msg);
+        append(r->message, sizeof(r->message), ck->run->findings[order[i]].msg);
     }
     if(ck->attempts > 1) {
         snprintf(buf, sizeof(buf), " (%u attempts)", ck->attempts);
@@ -795,7 +824,7 @@ static void runner_fd_shortage(vg_check *ck)
     /* Not an attempt: it never reached the service. */
     if(ck->attempts)
         ck->attempts--;
-    ck->nfindings = 0;
+    ck->run->nfindings = 0;
     ck->status = CK_FD_WAIT;
     ck->fdwait_since_us = now;
     ck->fdwait_alone = c->active == 0;
@@ -842,7 +871,7 @@ static void resume_check(vg_check *ck)
         check_finding(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL,
                       "too many open files: the open-file limit (%d) leaves no descriptor for this check"
                       " (raise ulimit -n)", c->fd_limit);
-        ck->res.phase_us[VG_PHASE_TOTAL] = 0;
+        ck->run->res.phase_us[VG_PHASE_TOTAL] = 0;
         finalize(ck);
         return;
     }
@@ -868,12 +897,21 @@ static void pump(vg_checker *c)
         ck->next_fdwait = NULL;
         resume_check(ck);
     }
+    /* A check that cannot get its record (out of memory) waits for the
+     * running ones to give theirs back; with none running,
+     * vg_checker_poll() fails. */
+    c->out_of_memory = false;
     while(!c->fdwait_head && c->next_start < c->n && can_start(c)) {
-        vg_check *ck = c->checks[c->next_start++];
-        start_check(ck);
+        if(!start_check(c->checks[c->next_start]))
+            return;
+        c->next_start++;
     }
     while(!c->fdwait_head && c->run_head && can_start(c)) {
         vg_check *ck = c->run_head;
+        if(ck->status == CK_PENDING && !run_new(ck)) {
+            c->out_of_memory = true;
+            return;
+        }
         c->run_head = ck->next_run;
         if(!c->run_head)
             c->run_tail = NULL;
@@ -895,7 +933,6 @@ int vg_checker_rerun(vg_checker *c, size_t index, vg_error *err)
     ck->attempts = 0;
     ck->prev_reason = VG_CR_OK;
     ck->start_us = 0;
-    reset_attempt(ck);
     ck->next_run = NULL;
     if(c->run_tail)
         c->run_tail->next_run = ck;
@@ -914,19 +951,27 @@ static void deliver(vg_checker *c, vg_check_result_fn fn, void *ud)
         if(!c->done_head)
             c->done_tail = NULL;
         ck->next_done = NULL;
-        ck->res.index = ck->index;
+        ck->run->res.index = ck->index;
         ck->status = CK_DELIVERED;
         c->outstanding--;
         if(fn)
-            fn(&ck->res, ud);
+            fn(&ck->run->res, ud);
+        run_free(ck);
     }
     while(!c->opts.unordered && c->next_deliver < c->n && c->checks[c->next_deliver]->status == CK_DONE) {
         vg_check *ck = c->checks[c->next_deliver++];
-        ck->res.index = ck->index;
+        ck->run->res.index = ck->index;
         if(fn)
-            fn(&ck->res, ud);
+            fn(&ck->run->res, ud);
         ck->status = CK_DELIVERED;
+        run_free(ck);
     }
+}
+
+/* Out of memory with nothing running that could give some back. */
+static bool stuck(const vg_checker *c)
+{
+    return c->records_lost || (c->out_of_memory && c->active == 0 && !c->fdwait_head);
 }
 
 int vg_checker_poll(vg_checker *c, int max_wait_ms, vg_check_result_fn fn, void *ud, vg_error *err)
@@ -939,6 +984,8 @@ int vg_checker_poll(vg_checker *c, int max_wait_ms, vg_check_result_fn fn, void 
     }
     pump(c);
     deliver(c, fn, ud);
+    if(stuck(c))
+        return vg_error_set(err, VG_ENOMEM, "out of memory");
     if(c->opts.unordered ? c->outstanding == 0 : c->next_deliver == c->n)
         return 1;
     rc = vg_loop_run_once(c->loop, max_wait_ms);
@@ -946,6 +993,8 @@ int vg_checker_poll(vg_checker *c, int max_wait_ms, vg_check_result_fn fn, void 
         return vg_error_set(err, VG_ESYS, "event loop: %s", strerror(-rc));
     pump(c);
     deliver(c, fn, ud);
+    if(stuck(c))
+        return vg_error_set(err, VG_ENOMEM, "out of memory");
     if(c->opts.unordered)
         return c->outstanding == 0;
     return c->next_deliver == c->n;
@@ -963,13 +1012,19 @@ void vg_checker_stop(vg_checker *c)
             ck->lookup = NULL;
             if(ck->status == CK_RUNNING)
                 ck->type->release(ck);
-            if(ck->res.phase_us[VG_PHASE_TOTAL] < 0)
-                ck->res.phase_us[VG_PHASE_TOTAL] = (int64_t)(vg_now_us() - ck->attempt_start_us);
-            ck->nfindings = 0;
+            if(ck->run->res.phase_us[VG_PHASE_TOTAL] < 0)
+                ck->run->res.phase_us[VG_PHASE_TOTAL] = (int64_t)(vg_now_us() - ck->attempt_start_us);
+            ck->run->nfindings = 0;
             check_finding(ck, VG_CHECK_UNKNOWN, VG_CR_INTERRUPTED, "interrupted before the check finished");
             finalize(ck);
         }
         else if(ck->status == CK_PENDING || ck->status == CK_FD_WAIT) {
+            if(!run_new(ck)) {
+                /* No record to say so: vg_checker_poll() fails instead. */
+                c->records_lost = true;
+                ck->status = CK_DELIVERED;
+                continue;
+            }
             reset_attempt(ck);
             check_finding(ck, VG_CHECK_UNKNOWN, VG_CR_INTERRUPTED, "interrupted before the check started");
             finalize(ck);
@@ -990,6 +1045,7 @@ void vg_checker_free(vg_checker *c)
         if(ck->status == CK_RUNNING)
             ck->type->release(ck);
         vg_timer_disarm(c->loop, &ck->timer);
+        free(ck->run);
         free(ck->name);
         free(ck->spec);
         free(ck);

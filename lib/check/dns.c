@@ -185,7 +185,7 @@ int check_resolve(check_resolver *r, vg_check *ck, const char *name, int family)
         return 0;
     case VG_NAME_INVALID:
         ck->dns_us = 0;
-        ck->res.phase_us[VG_PHASE_DNS] = 0;
+        ck->run->res.phase_us[VG_PHASE_DNS] = 0;
         ck->no_retry = true;
         check_finding(ck, VG_CHECK_CRITICAL, VG_CR_DNS_NXDOMAIN,
                       "cannot resolve %s: .invalid names never exist, per RFC 6761; not looked up"

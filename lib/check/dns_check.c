@@ -100,7 +100,7 @@ static void dns_answer_cb(void *arg, int status, int timeouts, unsigned char *ab
     ck = d->ck;
     d->have_answer = true;
     d->status = status;
-    ck->res.phase_us[VG_PHASE_FIRSTBYTE] = (int64_t)(vg_now_us() - d->sent_us);
+    ck->run->res.phase_us[VG_PHASE_FIRSTBYTE] = (int64_t)(vg_now_us() - d->sent_us);
     if(status == ARES_SUCCESS && abuf && alen > 0) {
         /* A DNS message over TCP is at most 65535 bytes. */
         size_t n = (size_t)alen > 65535 ? 65535 : (size_t)alen;
@@ -200,7 +200,7 @@ struct dns_tally {
 static void dns_on_rr(const dnsmsg_rr *rr, void *ud)
 {
     struct dns_tally *t = ud;
-    vg_check_result *r = &t->ck->res;
+    vg_check_result *r = &t->ck->run->res;
     unsigned k = 0;
     if(rr->type != t->qtype)
         return;
@@ -223,7 +223,7 @@ static void dns_judge(struct dns_ctx *d)
 {
     vg_check *ck = d->ck;
     const vg_check_opts *o = ck->opts;
-    vg_check_result *r = &ck->res;
+    vg_check_result *r = &ck->run->res;
     uint16_t qtype = ck->tgt.dns_qtype;
     const char *tname = vg_dns_type_name(qtype);
     dnsmsg m;
@@ -364,7 +364,7 @@ static int dns_start(vg_check *ck)
     st = ares_create_query(ck->tgt.dns_name, 1 /* IN */, ck->tgt.dns_qtype, 0, 1, &q, &qlen, 0);
     if(st != ARES_SUCCESS)
         return dns_fail_start(ck, ares_strerror(st));
-    ck->res.dns_rcode = -1;
+    ck->run->res.dns_rcode = -1;
     d->sent_us = vg_now_us();
     ck->attempt_us = d->sent_us;
     /* The answer may come at once (an error): then done_timer ends it. */

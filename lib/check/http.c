@@ -256,8 +256,8 @@ static void set_phases(struct http_ctx *h)
     curl_easy_getinfo(h->easy, CURLINFO_CONNECT_TIME_T, &ct);
     curl_easy_getinfo(h->easy, CURLINFO_APPCONNECT_TIME_T, &ac);
     curl_easy_getinfo(h->easy, CURLINFO_STARTTRANSFER_TIME_T, &st);
-    ck->res.body_bytes = h->body_total;
-    ck->res.body_truncated = h->truncated;
+    ck->run->res.body_bytes = h->body_total;
+    ck->run->res.body_truncated = h->truncated;
     {
         /* The address curl ended up using (it may have tried several). */
         char *ip = NULL;
@@ -272,13 +272,13 @@ static void set_phases(struct http_ctx *h)
         }
     }
     if(!ck->have_addr && nl > 0)
-        ck->res.phase_us[VG_PHASE_DNS] = nl;
+        ck->run->res.phase_us[VG_PHASE_DNS] = nl;
     if(ct > 0)
-        ck->res.phase_us[VG_PHASE_CONNECT] = ct - nl;
+        ck->run->res.phase_us[VG_PHASE_CONNECT] = ct - nl;
     if(ac > 0 && ct > 0)
-        ck->res.phase_us[VG_PHASE_TLS] = ac - ct;
+        ck->run->res.phase_us[VG_PHASE_TLS] = ac - ct;
     if(st > 0)
-        ck->res.phase_us[VG_PHASE_FIRSTBYTE] = st - (ac > ct ? ac : ct);
+        ck->run->res.phase_us[VG_PHASE_FIRSTBYTE] = st - (ac > ct ? ac : ct);
 }
 
 static void fmt_set(const vg_status_set *set, char *buf, size_t len)
@@ -308,9 +308,9 @@ static void judge_response(struct http_ctx *h)
 
     curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(h->easy, CURLINFO_REDIRECT_COUNT, &redirects);
-    ck->res.http_status = (int)status;
-    ck->res.redirects = redirects;
-    snprintf(ck->res.status_line, sizeof(ck->res.status_line), "%s", h->status_line);
+    ck->run->res.http_status = (int)status;
+    ck->run->res.redirects = redirects;
+    snprintf(ck->run->res.status_line, sizeof(ck->run->res.status_line), "%s", h->status_line);
     check_summary(ck, "%s, %llu bytes%s in %s%s", h->status_line[0] ? h->status_line : "no status line",
                   (unsigned long long)h->body_total, h->truncated ? " (truncated)" : "",
                   check_fmt_us(check_since_attempt(ck), t, sizeof(t)),
@@ -478,7 +478,7 @@ static void http_finish(struct http_ctx *h, CURLcode code)
         judge_response(h);
     else
         judge_error(h, code);
-    before = ck->nfindings;
+    before = ck->run->nfindings;
     if(https && h->tls_seen)
         tls_evaluate(ck, h->chain, h->verify_failed ? h->verify_err : X509_V_OK, h->verify_depth,
                      ck->opts->insecure ? NULL : ck->tgt.host);
@@ -487,7 +487,7 @@ static void http_finish(struct http_ctx *h, CURLcode code)
         check_where(ck, where, sizeof(where));
         check_summary(ck, "connected to %s (reachable), but its certificate was rejected", where);
     }
-    if(code == CURLE_PEER_FAILED_VERIFICATION && ck->nfindings == before) {
+    if(code == CURLE_PEER_FAILED_VERIFICATION && ck->run->nfindings == before) {
         char why[CURL_ERROR_SIZE + 8];
         vg_escape(why, sizeof(why), h->errbuf, strlen(h->errbuf));
         check_finding(ck, VG_CHECK_CRITICAL, VG_CR_CERT_UNTRUSTED, "certificate rejected: %s", why);

@@ -67,7 +67,7 @@ static void icmp_finish(struct icmp_ctx *c)
 {
     vg_check *ck = c->ck;
     const vg_check_opts *o = ck->opts;
-    vg_check_result *r = &ck->res;
+    vg_check_result *r = &ck->run->res;
     char where[160], a[32], b[32], m[32];
     unsigned loss;
 

@@ -41,7 +41,7 @@ static void mysql_open(vg_stream *s)
 static void mysql_judge(vg_stream *s, const mysql_greeting *g)
 {
     vg_check *ck = s->ck;
-    vg_check_result *r = &ck->res;
+    vg_check_result *r = &ck->run->res;
     char where[160], t[32];
 
     check_where(ck, where, sizeof(where));
@@ -90,7 +90,7 @@ static void mysql_data(vg_stream *s)
         char head[64];
         check_where(ck, where, sizeof(where));
         vg_escape(head, sizeof(head), s->in, s->in_len < 24 ? s->in_len : 24);
-        snprintf(ck->res.banner, sizeof(ck->res.banner), "%s", head);
+        snprintf(ck->run->res.banner, sizeof(ck->run->res.banner), "%s", head);
         check_finding(ck, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR,
                       "%s does not speak MySQL: %s (it sent \"%s\")", where, why ? why : "greeting too long", head);
     }

@@ -24,7 +24,7 @@ static void se_banner(vg_stream *s)
         n = (size_t)(nl - s->in);
     if(n && s->in[n - 1] == '\r')
         n--;
-    vg_escape(s->ck->res.banner, sizeof(s->ck->res.banner), s->in, n);
+    vg_escape(s->ck->run->res.banner, sizeof(s->ck->run->res.banner), s->in, n);
 }
 
 static bool se_try(vg_stream *s, struct sendexpect_state *se)
@@ -40,7 +40,7 @@ static void se_matched(vg_stream *s)
     se_banner(s);
     check_where(ck, where, sizeof(where));
     check_summary(ck, "%s answered in %s, matching the expected pattern: \"%s\"", where,
-                  check_fmt_us(ck->res.phase_us[VG_PHASE_FIRSTBYTE], t, sizeof(t)), ck->res.banner);
+                  check_fmt_us(ck->run->res.phase_us[VG_PHASE_FIRSTBYTE], t, sizeof(t)), ck->run->res.banner);
     check_attempt_done(ck);
 }
 
@@ -80,7 +80,7 @@ static void se_open(vg_stream *s)
     if(!ck->opts->expect) {
         check_where(ck, where, sizeof(where));
         check_summary(ck, "connected to %s in %s", where,
-                      check_fmt_us(ck->res.phase_us[VG_PHASE_CONNECT], t, sizeof(t)));
+                      check_fmt_us(ck->run->res.phase_us[VG_PHASE_CONNECT], t, sizeof(t)));
         check_attempt_done(ck);
     }
 }
@@ -128,7 +128,7 @@ static void se_data(vg_stream *s)
         se_banner(s);
         check_finding(ck, VG_CHECK_CRITICAL, VG_CR_EXPECT_MISMATCH,
                       "read %zu bytes (the --max-read cap) without a match for the expected pattern; it began: \"%s\"",
-                      s->in_len, ck->res.banner);
+                      s->in_len, ck->run->res.banner);
         check_attempt_done(ck);
     }
 }
@@ -162,7 +162,7 @@ static void se_close(vg_stream *s, int err)
     else
         check_finding(ck, VG_CHECK_CRITICAL, VG_CR_EXPECT_MISMATCH,
                       "connected to %s; it closed after %llu bytes without a match for the expected pattern; it began: \"%s\"",
-                      where, (unsigned long long)s->total_read, ck->res.banner);
+                      where, (unsigned long long)s->total_read, ck->run->res.banner);
     check_attempt_done(ck);
 }
 
@@ -186,13 +186,13 @@ void sendexpect_timeout(vg_check *ck, struct sendexpect_state *se)
     }
     if(s->st == ST_OPEN && s->in_len)
         se_banner(s);
-    if(s->st == ST_OPEN && s->in_len && ck->res.banner[0]) {
+    if(s->st == ST_OPEN && s->in_len && ck->run->res.banner[0]) {
         char where[128], t[32];
         check_where(ck, where, sizeof(where));
         check_finding(ck, VG_CHECK_CRITICAL, VG_CR_READ_TIMEOUT,
                       "connected to %s, but the expected pattern did not arrive within %s; it sent %llu bytes beginning \"%s\"",
                       where, check_fmt_us((int64_t)ck->opts->timeout_ms * 1000, t, sizeof(t)),
-                      (unsigned long long)s->total_read, ck->res.banner);
+                      (unsigned long long)s->total_read, ck->run->res.banner);
     }
     else
         stream_timeout_finding(s, "an answer");

@@ -63,7 +63,7 @@ struct ssh_ctx {
     int prob_state, prob_reason;
     bool prob_always, prob_set;
     char prob[220];
-    char banner_mismatch[220];  /* the --expect-version finding, or "" */
+    char banner_mismatch[300];  /* the --expect-version finding, or "" */
 };
 
 /* --- the kind ----------------------------------------------------------------- */
@@ -148,7 +148,7 @@ static void ssh_problem(struct ssh_ctx *x, int state, int reason, bool always, c
 static void ssh_end(vg_check *ck, struct ssh_ctx *x, bool timed_out)
 {
     const vg_check_opts *o = ck->opts;
-    vg_check_result *r = &ck->res;
+    vg_check_result *r = &ck->run->res;
     bool pinned = hostkey_pinned(o);
     bool verified = x->verdict == SSH_HK_VERIFIED;
     char t[32];
@@ -261,7 +261,7 @@ static int ssh_banner(vg_stream *s, struct ssh_ctx *x)
         if(n >= 4 && !memcmp(s->in, "SSH-", 4)) {
             memcpy(x->vs, s->in, n);
             x->vs_len = n;
-            vg_escape(ck->res.banner, sizeof(ck->res.banner), s->in, n);
+            vg_escape(ck->run->res.banner, sizeof(ck->run->res.banner), s->in, n);
             stream_consume(s, (size_t)(nl - s->in) + 1);
             return 1;
         }
@@ -284,13 +284,13 @@ static void ssh_after_banner(vg_stream *s, struct ssh_ctx *x)
     if(o->expect_version) {
         regex_t re;
         if(sendexpect_compile(&re, o->expect_version, "--expect-version", NULL) == VG_OK) {
-            bool ok = sendexpect_match(&re, ck->res.banner, strlen(ck->res.banner));
+            bool ok = sendexpect_match(&re, ck->run->res.banner, strlen(ck->run->res.banner));
             regfree(&re);
             if(!ok) {
                 char want[128];
                 vg_escape(want, sizeof(want), o->expect_version, strlen(o->expect_version));
-                snprintf(x->banner_mismatch, sizeof(x->banner_mismatch), "version \"%s\" does not match /%s/",
-                         ck->res.banner, want);
+                snprintf(x->banner_mismatch, sizeof(x->banner_mismatch), "version \"%.120s\" does not match /%s/",
+                         ck->run->res.banner, want);
             }
         }
     }
@@ -323,8 +323,8 @@ static bool ssh_on_kexinit(vg_stream *s, struct ssh_ctx *x, const uint8_t *p, si
     }
     memcpy(x->is, p, n);
     x->is_len = n;
-    snprintf(s->ck->res.ssh_kex, sizeof(s->ck->res.ssh_kex), "%s", alg->name);
-    snprintf(s->ck->res.hostkey_alg, sizeof(s->ck->res.hostkey_alg), "%s", hk);
+    snprintf(s->ck->run->res.ssh_kex, sizeof(s->ck->run->res.ssh_kex), "%s", alg->name);
+    snprintf(s->ck->run->res.hostkey_alg, sizeof(s->ck->run->res.hostkey_alg), "%s", hk);
     ssh_wb_u8(&b, SSH_MSG_KEX_ECDH_INIT);
     ssh_wb_string(&b, x->kex.qc, x->kex.qc_len);
     if(b.err || !ssh_send_packet(s, b.p, b.len)) {
@@ -341,7 +341,7 @@ static bool ssh_on_kexinit(vg_stream *s, struct ssh_ctx *x, const uint8_t *p, si
 static void ssh_reply(vg_stream *s, struct ssh_ctx *x, const uint8_t *p, size_t n)
 {
     vg_check *ck = s->ck;
-    vg_check_result *res = &ck->res;
+    vg_check_result *res = &ck->run->res;
     ssh_transcript t = {
         .vc = (const uint8_t *)x->vc, .vcn = strlen(x->vc), .vs = (const uint8_t *)x->vs, .vsn = x->vs_len,
         .ic = x->ic.p, .icn = x->ic.len, .is = x->is, .isn = x->is_len,

@@ -73,7 +73,7 @@ static int st_send(vg_stream *s, const char *text)
 
 static void st_banner(vg_stream *s, const uint8_t *line, size_t n)
 {
-    vg_escape(s->ck->res.banner, sizeof(s->ck->res.banner), line, n);
+    vg_escape(s->ck->run->res.banner, sizeof(s->ck->run->res.banner), line, n);
 }
 
 /* --- the pure part: what the server's bytes mean (starttls_wire.h) -------- */
@@ -271,7 +271,7 @@ size_t st_pg_reply(const uint8_t *p, size_t n, st_verdict *v)
 /* Returns true when the next line may be read. */
 static bool st_act(vg_stream *s, const st_verdict *v)
 {
-    if(v->banner == ST_BANNER_SET || (v->banner == ST_BANNER_FIRST && !s->ck->res.banner[0]))
+    if(v->banner == ST_BANNER_SET || (v->banner == ST_BANNER_FIRST && !s->ck->run->res.banner[0]))
         st_banner(s, v->text, v->len);
     switch(v->action) {
     case ST_A_MORE:
@@ -315,7 +315,7 @@ static void st_open(vg_stream *s)
 {
     struct st_ctx *c = s->ud;
     vg_check *ck = s->ck;
-    vg_check_result *r = &ck->res;
+    vg_check_result *r = &ck->run->res;
     char where[160], t[32], date[40];
 
     if(c->p.step == S_TLS) {

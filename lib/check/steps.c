@@ -200,7 +200,7 @@ static void set_banner(vg_check *ck, const uint8_t *data, size_t len)
     size_t n = nl ? (size_t)(nl - data) : len;
     if(n && data[n - 1] == '\r')
         n--;
-    vg_escape(ck->res.banner, sizeof(ck->res.banner), data, n);
+    vg_escape(ck->run->res.banner, sizeof(ck->run->res.banner), data, n);
 }
 
 static void finish_ok(vg_check *ck, steps_run *r)
@@ -210,8 +210,8 @@ static void finish_ok(vg_check *ck, steps_run *r)
         return;
     r->finished = true;
     check_where(ck, where, sizeof(where));
-    if(ck->res.banner[0])
-        check_summary(ck, "%s: all %u steps passed; the last match: \"%s\"", where, r->n, ck->res.banner);
+    if(ck->run->res.banner[0])
+        check_summary(ck, "%s: all %u steps passed; the last match: \"%s\"", where, r->n, ck->run->res.banner);
     else
         check_summary(ck, "%s: all %u steps passed", where, r->n);
     check_attempt_done(ck);
@@ -288,7 +288,7 @@ static bool run_data(vg_stream *s, steps_run *r)
         vg_escape(esc, sizeof(esc), text, strlen(text));
         check_finding(ck, VG_CHECK_CRITICAL, VG_CR_EXPECT_MISMATCH,
                       "step %u (%s) read %zu bytes (the --max-read cap) without a match; it began: \"%s\"", k, esc,
-                      s->in_len, ck->res.banner);
+                      s->in_len, ck->run->res.banner);
         check_attempt_done(ck);
         return true;
     }
@@ -323,7 +323,7 @@ void steps_on_close(vg_stream *s, steps_run *r, int err)
     else if(r->cur < r->n && !r->v[r->cur].send && s->in_len)
         check_finding(ck, VG_CHECK_CRITICAL, VG_CR_EXPECT_MISMATCH,
                       "%s closed the connection; step %u (%s) did not match what it sent: \"%s\"", where, k, esc,
-                      ck->res.banner);
+                      ck->run->res.banner);
     else
         check_finding(ck, VG_CHECK_CRITICAL, VG_CR_CONN_CLOSED, "%s closed the connection at step %u (%s)", where, k,
                       esc);
@@ -348,7 +348,7 @@ void steps_timeout(vg_check *ck, vg_stream *s, steps_run *r)
     check_finding(ck, VG_CHECK_CRITICAL, VG_CR_READ_TIMEOUT,
                   "connected to %s, but step %u (%s) did not complete within %s%s%s%s", where, k, esc,
                   check_fmt_us((int64_t)ck->opts->timeout_ms * 1000, t, sizeof(t)),
-                  s->in_len ? "; unmatched input began \"" : "", s->in_len ? ck->res.banner : "",
+                  s->in_len ? "; unmatched input began \"" : "", s->in_len ? ck->run->res.banner : "",
                   s->in_len ? "\"" : "");
     check_attempt_done(ck);
 }

@@ -158,7 +158,7 @@ static void tls_step(vg_stream *s)
     ERR_clear_error();
     rc = SSL_connect(s->ssl);
     if(rc == 1) {
-        ck->res.phase_us[VG_PHASE_TLS] = (int64_t)(vg_now_us() - s->t_open);
+        ck->run->res.phase_us[VG_PHASE_TLS] = (int64_t)(vg_now_us() - s->t_open);
         became_open(s);
         return;
     }
@@ -311,12 +311,12 @@ static void stream_read(vg_stream *s)
         }
         if(!s->got_first) {
             s->got_first = true;
-            s->ck->res.phase_us[VG_PHASE_FIRSTBYTE] = (int64_t)(vg_now_us() - s->t_open);
+            s->ck->run->res.phase_us[VG_PHASE_FIRSTBYTE] = (int64_t)(vg_now_us() - s->t_open);
         }
         s->in_len += (size_t)n;
         s->in[s->in_len] = 0;
         s->total_read += (uint64_t)n;
-        s->ck->res.bytes_read = s->total_read;
+        s->ck->run->res.bytes_read = s->total_read;
         got = true;
     }
     /* Data first; a close seen in the same round is seen again on the next
@@ -352,7 +352,7 @@ static void stream_io(vg_loop *loop, int fd, uint32_t events, void *ud)
         s->reset_seen = e == ECONNRESET;
         if(!e && !(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
             return;
-        s->ck->res.phase_us[VG_PHASE_CONNECT] = check_since_attempt(s->ck);
+        s->ck->run->res.phase_us[VG_PHASE_CONNECT] = check_since_attempt(s->ck);
         if(s->ck->type->tls)
             start_tls(s);
         else

@@ -29,7 +29,7 @@ static void tcp_open(vg_stream *s)
     char where[128], t[32];
     check_where(ck, where, sizeof(where));
     check_summary(ck, "%s accepted the connection in %s", where,
-                  check_fmt_us(ck->res.phase_us[VG_PHASE_CONNECT], t, sizeof(t)));
+                  check_fmt_us(ck->run->res.phase_us[VG_PHASE_CONNECT], t, sizeof(t)));
     check_attempt_done(ck);
 }
 

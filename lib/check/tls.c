@@ -38,7 +38,7 @@ static int tls_validate(const vg_check_opts *o, vg_error *err)
 static void tls_open(vg_stream *s)
 {
     vg_check *ck = s->ck;
-    vg_check_result *r = &ck->res;
+    vg_check_result *r = &ck->run->res;
     char t[32], date[40];
     if(r->ncerts) {
         tls_fmt_date(r->certs[0].not_after, date, sizeof(date));

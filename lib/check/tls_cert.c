@@ -52,15 +52,15 @@ void tls_record_session(vg_check *ck, SSL *ssl)
 {
     const char *v = SSL_get_version(ssl);
     const char *c = SSL_get_cipher_name(ssl);
-    snprintf(ck->res.tls_version, sizeof(ck->res.tls_version), "%s", v ? v : "");
-    snprintf(ck->res.tls_cipher, sizeof(ck->res.tls_cipher), "%s", c ? c : "");
+    snprintf(ck->run->res.tls_version, sizeof(ck->run->res.tls_version), "%s", v ? v : "");
+    snprintf(ck->run->res.tls_cipher, sizeof(ck->run->res.tls_cipher), "%s", c ? c : "");
 }
 
 void tls_evaluate(vg_check *ck, STACK_OF(X509) *chain, long verify_err, int verify_depth,
                   const char *check_host)
 {
     const vg_check_opts *o = ck->opts;
-    vg_check_result *r = &ck->res;
+    vg_check_result *r = &ck->run->res;
     int n = chain ? sk_X509_num(chain) : 0;
     int64_t now = (int64_t)time(NULL);
     char date[40];

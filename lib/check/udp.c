@@ -56,7 +56,7 @@ static void udp_steps_ok(struct udp_ctx *u)
     char where[160];
     check_where(u->ck, where, sizeof(where));
     check_summary(u->ck, "%s: all steps passed (%u datagrams received); the last match: \"%s\"", where, u->ndgrams,
-                  u->ck->res.banner);
+                  u->ck->run->res.banner);
     check_attempt_done(u->ck);
 }
 
@@ -168,9 +168,9 @@ static void udp_io(vg_loop *loop, int fd, uint32_t events, void *ud)
             return;
         }
         u->ndgrams++;
-        if(ck->res.phase_us[VG_PHASE_FIRSTBYTE] < 0)
-            ck->res.phase_us[VG_PHASE_FIRSTBYTE] = (int64_t)(vg_now_us() - u->sent_us);
-        ck->res.bytes_read += (uint64_t)n;
+        if(ck->run->res.phase_us[VG_PHASE_FIRSTBYTE] < 0)
+            ck->run->res.phase_us[VG_PHASE_FIRSTBYTE] = (int64_t)(vg_now_us() - u->sent_us);
+        ck->run->res.bytes_read += (uint64_t)n;
         {
             size_t len = (size_t)n, shown = len;
             const uint8_t *nl = memchr(u->buf, '\n', len);
@@ -179,7 +179,7 @@ static void udp_io(vg_loop *loop, int fd, uint32_t events, void *ud)
             if(shown && u->buf[shown - 1] == '\r')
                 shown--;
             u->buf[len] = 0;
-            vg_escape(ck->res.banner, sizeof(ck->res.banner), u->buf, shown);
+            vg_escape(ck->run->res.banner, sizeof(ck->run->res.banner), u->buf, shown);
             if(u->steps) {
                 if(steps_on_datagram(ck, u->steps, u->buf, len)) {
                     if(udp_step_sends(u))
@@ -192,16 +192,16 @@ static void udp_io(vg_loop *loop, int fd, uint32_t events, void *ud)
             }
             else if(!u->have_re || sendexpect_match(&u->re, u->buf, len)) {
                 check_summary(ck, "%s answered in %s with %zu bytes%s: \"%s\"", where,
-                              check_fmt_us(ck->res.phase_us[VG_PHASE_FIRSTBYTE], t, sizeof(t)), len,
-                              u->have_re ? ", matching the expected pattern" : "", ck->res.banner);
+                              check_fmt_us(ck->run->res.phase_us[VG_PHASE_FIRSTBYTE], t, sizeof(t)), len,
+                              u->have_re ? ", matching the expected pattern" : "", ck->run->res.banner);
                 check_attempt_done(ck);
                 return;
             }
         }
-        if(ck->res.bytes_read >= ck->opts->max_read) {
+        if(ck->run->res.bytes_read >= ck->opts->max_read) {
             check_finding(ck, VG_CHECK_CRITICAL, VG_CR_EXPECT_MISMATCH,
                           "%s sent %u datagrams (%llu bytes, the --max-read cap) without a match; the last began: \"%s\"",
-                          where, u->ndgrams, (unsigned long long)ck->res.bytes_read, ck->res.banner);
+                          where, u->ndgrams, (unsigned long long)ck->run->res.bytes_read, ck->run->res.banner);
             check_attempt_done(ck);
             return;
         }
@@ -292,12 +292,12 @@ static void udp_timeout(vg_check *ck)
         vg_escape(esc, sizeof(esc), text, strlen(text));
         check_finding(ck, VG_CHECK_CRITICAL, u->ndgrams ? VG_CR_EXPECT_MISMATCH : VG_CR_READ_TIMEOUT,
                       "step %u (%s) did not complete within %s (%u datagrams from %s%s%s%s)", k, esc, t, u->ndgrams, where,
-                      u->ndgrams ? "; the last began \"" : "", u->ndgrams ? ck->res.banner : "", u->ndgrams ? "\"" : "");
+                      u->ndgrams ? "; the last began \"" : "", u->ndgrams ? ck->run->res.banner : "", u->ndgrams ? "\"" : "");
     }
     else if(u && u->ndgrams)
         check_finding(ck, VG_CHECK_CRITICAL, VG_CR_EXPECT_MISMATCH,
                       "%s answered (%u datagrams), but nothing matched the expected pattern within %s; the last began: \"%s\"",
-                      where, u->ndgrams, t, ck->res.banner);
+                      where, u->ndgrams, t, ck->run->res.banner);
     else
         check_finding(ck, VG_CHECK_CRITICAL, VG_CR_READ_TIMEOUT,
                       "no answer from %s within %s (a UDP service that ignores this request and a filtered port look the same)",
