@@ -164,6 +164,69 @@ static void test_udp_errqueue(void **state)
     assert_null(what);
 }
 
+/* Fills u with one error-queue header and returns the reason read from it. */
+static int errqueue_one(int level, int type, size_t data_len, const struct sock_extended_err *ee,
+                        const char **what)
+{
+    static union {
+        struct cmsghdr c;
+        uint8_t b[CMSG_SPACE(sizeof(struct sock_extended_err))];
+    } u;
+    struct msghdr mh;
+    memset(&u, 0, sizeof(u));
+    u.c.cmsg_len = CMSG_LEN(data_len);
+    u.c.cmsg_level = level;
+    u.c.cmsg_type = type;
+    memcpy(CMSG_DATA(&u.c), ee, data_len < sizeof(*ee) ? data_len : sizeof(*ee));
+    memset(&mh, 0, sizeof(mh));
+    mh.msg_control = u.b;
+    mh.msg_controllen = sizeof(u.b);
+    return udp_errqueue_reason(&mh, what);
+}
+
+static void test_udp_errqueue_kinds(void **state)
+{
+    static const struct {
+        int level, type;
+        uint8_t origin, icmp_type, icmp_code;
+        uint32_t err;
+        int reason;
+        const char *what;
+    } cases[] = {
+        {SOL_IP, IP_RECVERR, SO_EE_ORIGIN_ICMP, 3, 0, 113, VG_CR_NET_UNREACH, "ICMP network unreachable"},
+        {SOL_IP, IP_RECVERR, SO_EE_ORIGIN_ICMP, 3, 1, 113, VG_CR_HOST_UNREACH, "ICMP host unreachable or prohibited"},
+        {SOL_IP, IP_RECVERR, SO_EE_ORIGIN_ICMP, 3, 13, 113, VG_CR_HOST_UNREACH, "ICMP host unreachable or prohibited"},
+        {SOL_IP, IP_RECVERR, SO_EE_ORIGIN_ICMP, 11, 0, 113, VG_CR_CONN_ERROR, "ICMP error"},
+        {SOL_IPV6, IPV6_RECVERR, SO_EE_ORIGIN_ICMP6, 1, 4, 111, VG_CR_PORT_UNREACH, "ICMPv6 port unreachable"},
+        {SOL_IPV6, IPV6_RECVERR, SO_EE_ORIGIN_ICMP6, 1, 0, 101, VG_CR_NET_UNREACH, "ICMPv6 no route"},
+        {SOL_IPV6, IPV6_RECVERR, SO_EE_ORIGIN_ICMP6, 1, 1, 113,
+         VG_CR_HOST_UNREACH, "ICMPv6 destination unreachable or prohibited"},
+        {SOL_IPV6, IPV6_RECVERR, SO_EE_ORIGIN_ICMP6, 3, 0, 113, VG_CR_CONN_ERROR, "ICMPv6 error"},
+        /* Not from ICMP (the local stack): only a refusal means something. */
+        {SOL_IP, IP_RECVERR, SO_EE_ORIGIN_LOCAL, 0, 0, 111, VG_CR_PORT_UNREACH, "port unreachable"},
+        {SOL_IP, IP_RECVERR, SO_EE_ORIGIN_LOCAL, 0, 0, 90, -1, NULL},
+        /* Headers that are not an extended error are passed over. */
+        {SOL_IP, IP_TTL, SO_EE_ORIGIN_ICMP, 3, 3, 111, -1, NULL},
+        {SOL_SOCKET, IPV6_RECVERR, SO_EE_ORIGIN_ICMP6, 1, 4, 111, -1, NULL},
+    };
+    (void)state;
+    for(size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct sock_extended_err ee = {.ee_errno = cases[i].err, .ee_origin = cases[i].origin,
+                                       .ee_type = cases[i].icmp_type, .ee_code = cases[i].icmp_code};
+        const char *what = "unset";
+        assert_int_equal(errqueue_one(cases[i].level, cases[i].type, sizeof(ee), &ee, &what), cases[i].reason);
+        if(cases[i].what)
+            assert_string_equal(what, cases[i].what);
+        else
+            assert_null(what);
+    }
+    /* A header too short for the error it claims to carry is passed over. */
+    struct sock_extended_err ee = {.ee_errno = 111, .ee_origin = SO_EE_ORIGIN_ICMP, .ee_type = 3, .ee_code = 3};
+    const char *what;
+    assert_int_equal(errqueue_one(SOL_IP, IP_RECVERR, sizeof(ee) - 4, &ee, &what), -1);
+    assert_null(what);
+}
+
 static void test_http_status(void **state)
 {
     char out[160];
@@ -219,7 +282,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_smtp),        cmocka_unit_test(test_imap),
         cmocka_unit_test(test_pg),          cmocka_unit_test(test_icmp),
-        cmocka_unit_test(test_udp_errqueue), cmocka_unit_test(test_http_status),
+        cmocka_unit_test(test_udp_errqueue), cmocka_unit_test(test_udp_errqueue_kinds),
+        cmocka_unit_test(test_http_status),
         cmocka_unit_test(test_dns_match),   cmocka_unit_test(test_services),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
