@@ -31,7 +31,7 @@ struct ssh_ctx {
     int step;
     int prelines;
     char vc[64];                /* our version line, no CRLF */
-    char vs[256];               /* theirs, raw (for the hash) */
+    char vs[SSH_VERSION_MAX];   /* theirs, raw (for the hash); shorter than this */
     size_t vs_len;
     vg_wr ic;                   /* our KEXINIT payload */
     uint8_t *is;                /* theirs */
@@ -209,7 +209,6 @@ static int ssh_banner(vg_stream *s, struct ssh_ctx *x)
 
     switch(rc) {
     case SSH_V_FOUND:
-        _Static_assert(sizeof(((struct ssh_ctx *)0)->vs) >= SSH_VERSION_MAX, "vs holds a version line");
         memcpy(x->vs, l, n);
         x->vs_len = n;
         vg_escape(ck->res.banner, sizeof(ck->res.banner), l, n);
