@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/buf.h"
 #include "vigia/check.h"
 
 const char *vg_check_kind_for_port(uint16_t port)
@@ -45,14 +46,17 @@ static bool line_has(const unsigned char *b, size_t len, const char *needle)
  * connections"). */
 static bool is_mysql(const unsigned char *b, size_t len)
 {
-    if(len < 5 || b[3] != 0)
+    vg_rd r;
+    uint32_t plen;
+    uint8_t seq, kind, v0;
+    vg_rd_init(&r, b, len);
+    if(!vg_rd_le24(&r, &plen) || !vg_rd_u8(&r, &seq) || !vg_rd_u8(&r, &kind) || seq != 0)
         return false;
-    size_t plen = (size_t)b[0] | (size_t)b[1] << 8 | (size_t)b[2] << 16;
-    if(b[4] == 0xff)
+    if(kind == 0xff)
         return plen >= 3 && plen <= 16384;
-    if(b[4] != 0x0a || plen < 10 || plen > 16384)
+    if(kind != 0x0a || plen < 10 || plen > 16384)
         return false;
-    return len == 5 || (b[5] >= '0' && b[5] <= '9');
+    return !vg_rd_u8(&r, &v0) || (v0 >= '0' && v0 <= '9');
 }
 
 const char *vg_check_classify_banner(const void *buf, size_t len)

@@ -8,31 +8,8 @@
 #include <strings.h>
 
 #include "check/dns_msg.h"
+#include "util/buf.h"
 #include "vigia/check.h"
-
-struct rd {
-    const uint8_t *p;
-    size_t len, off;
-};
-
-static bool rd_u16(struct rd *r, uint16_t *v)
-{
-    if(r->len < 2 || r->off > r->len - 2)
-        return false;
-    *v = (uint16_t)((r->p[r->off] << 8) | r->p[r->off + 1]);
-    r->off += 2;
-    return true;
-}
-
-static bool rd_u32(struct rd *r, uint32_t *v)
-{
-    if(r->len < 4 || r->off > r->len - 4)
-        return false;
-    *v = ((uint32_t)r->p[r->off] << 24) | ((uint32_t)r->p[r->off + 1] << 16) |
-         ((uint32_t)r->p[r->off + 2] << 8) | (uint32_t)r->p[r->off + 3];
-    r->off += 4;
-    return true;
-}
 
 /* Appends to out as far as it fits (always NUL-terminated). */
 static void put(char *out, size_t outlen, size_t *n, const char *s, size_t sl)
@@ -59,67 +36,84 @@ static void put_label_byte(char *out, size_t outlen, size_t *n, uint8_t c)
     }
 }
 
-int dnsmsg_read_name(const uint8_t *msg, size_t len, size_t *off, char *out, size_t outlen)
+/* Reads the (possibly compressed) name at r's cursor and moves r past its
+ * own bytes. Compression pointers are positions of r, which therefore
+ * spans the message from its first byte; they may only point before
+ * everything this name has read so far. */
+static int read_name(vg_rd *r, char *out, size_t outlen)
 {
-    size_t p = *off, lowest = *off, n = 0, wire = 0;
+    vg_rd j = *r;               /* the cursor that follows the pointers */
+    size_t lowest = vg_rd_pos(r), n = 0, wire = 0;
     bool jumped = false;
     unsigned jumps = 0;
 
     if(outlen)
         out[0] = '\0';
     for(;;) {
-        uint8_t c;
-        if(p >= len)
+        const uint8_t *label;
+        uint8_t c, lo;
+        if(!vg_rd_u8(&j, &c))
             return -1;
-        c = msg[p];
         if((c & 0xC0) == 0xC0) {
             size_t ptr;
-            if(p + 1 >= len)
+            if(!vg_rd_u8(&j, &lo))
                 return -1;
-            ptr = ((size_t)(c & 0x3F) << 8) | msg[p + 1];
+            ptr = ((size_t)(c & 0x3F) << 8) | lo;
             /* Strictly backwards, before everything read so far: no loops. */
             if(ptr >= lowest || ++jumps > 64)
                 return -1;
             if(!jumped)
-                *off = p + 2;
+                vg_rd_seek(r, vg_rd_pos(&j));
             jumped = true;
             lowest = ptr;
-            p = ptr;
+            vg_rd_seek(&j, ptr);
             continue;
         }
         if(c & 0xC0)
             return -1; /* extended label types are obsolete */
         if(c == 0) {
             if(!jumped)
-                *off = p + 1;
+                vg_rd_seek(r, vg_rd_pos(&j));
             break;
         }
-        if(p + 1 + c > len)
+        if(!vg_rd_take(&j, c, &label))
             return -1;
         wire += 1u + c;
         if(wire > 255)
             return -1;
         for(size_t i = 0; i < c; i++)
-            put_label_byte(out, outlen, &n, msg[p + 1 + i]);
+            put_label_byte(out, outlen, &n, label[i]);
         put(out, outlen, &n, ".", 1);
-        p += 1u + c;
     }
     if(n == 0)
         put(out, outlen, &n, ".", 1);
     return 0;
 }
 
-/* TXT: the character-strings, concatenated, non-printable bytes as \DDD. */
-static int fmt_txt(const uint8_t *d, size_t dl, char *out, size_t outlen)
+int dnsmsg_read_name(const uint8_t *msg, size_t len, size_t *off, char *out, size_t outlen)
 {
-    size_t i = 0, n = 0;
+    vg_rd r;
+    vg_rd_init(&r, msg, len);
+    if(outlen)
+        out[0] = '\0';
+    if(!vg_rd_seek(&r, *off) || read_name(&r, out, outlen))
+        return -1;
+    *off = vg_rd_pos(&r);
+    return 0;
+}
+
+/* TXT: the character-strings, concatenated, non-printable bytes as \DDD. */
+static int fmt_txt(vg_rd *d, char *out, size_t outlen)
+{
+    size_t n = 0;
     out[0] = '\0';
-    while(i < dl) {
-        size_t sl = d[i++];
-        if(sl > dl - i)
+    while(vg_rd_left(d)) {
+        const uint8_t *cs;
+        size_t sl;
+        if(!vg_rd_str8(d, &cs, &sl))
             return -1;
         for(size_t k = 0; k < sl; k++) {
-            uint8_t c = d[i + k];
+            uint8_t c = cs[k];
             char buf[8];
             if(c >= 0x20 && c < 0x7f && c != '\\')
                 put(out, outlen, &n, (const char *)&c, 1);
@@ -128,67 +122,60 @@ static int fmt_txt(const uint8_t *d, size_t dl, char *out, size_t outlen)
                 put(out, outlen, &n, buf, strlen(buf));
             }
         }
-        i += sl;
     }
     return 0;
 }
 
-static int fmt_rdata(const uint8_t *msg, size_t len, size_t rdoff, size_t rdlen, dnsmsg_rr *rr)
+/* The record data under m's cursor: m spans the message from its first
+ * byte (names may point anywhere before) to the end of the rdata (a
+ * record's own bytes may not run past it), so a record that is not read
+ * exactly to m's end is malformed. */
+static int fmt_rdata(vg_rd *m, size_t rdlen, dnsmsg_rr *rr)
 {
     char name[DNSMSG_TEXT], name2[DNSMSG_TEXT];
-    size_t end = rdoff + rdlen, off = rdoff;
-    struct rd r = {msg, end, rdoff};
     uint16_t a, b, c;
     uint32_t v[5];
-    (void)len;
 
     switch(rr->type) {
     case 1:
     case 28: {
         int fam = rr->type == 1 ? AF_INET : AF_INET6;
         size_t want = rr->type == 1 ? 4 : 16;
-        if(rdlen != want)
+        if(rdlen != want || !vg_rd_bytes(m, rr->rdata, want))
             return -1;
-        memcpy(rr->rdata, msg + rdoff, want);
-        if(!inet_ntop(fam, msg + rdoff, rr->text, sizeof(rr->text)))
+        if(!inet_ntop(fam, rr->rdata, rr->text, sizeof(rr->text)))
             return -1;
         return 0;
     }
     case 2:  /* NS */
     case 5:  /* CNAME */
     case 12: /* PTR */
-        /* The name may point anywhere before it, but its own bytes must
-         * lie inside the rdata. */
-        if(dnsmsg_read_name(msg, end, &off, rr->text, sizeof(rr->text)) || off != end)
+        if(read_name(m, rr->text, sizeof(rr->text)) || !vg_rd_done(m))
             return -1;
         return 0;
     case 15: /* MX */
-        if(!rd_u16(&r, &a))
-            return -1;
-        off = r.off;
-        if(dnsmsg_read_name(msg, end, &off, name, sizeof(name)) || off != end)
+        if(!vg_rd_be16(m, &a) || read_name(m, name, sizeof(name)) || !vg_rd_done(m))
             return -1;
         snprintf(rr->text, sizeof(rr->text), "%u %.140s", a, name);
         return 0;
     case 33: /* SRV */
-        if(!rd_u16(&r, &a) || !rd_u16(&r, &b) || !rd_u16(&r, &c))
-            return -1;
-        off = r.off;
-        if(dnsmsg_read_name(msg, end, &off, name, sizeof(name)) || off != end)
+        if(!vg_rd_be16(m, &a) || !vg_rd_be16(m, &b) || !vg_rd_be16(m, &c) || read_name(m, name, sizeof(name)) ||
+           !vg_rd_done(m))
             return -1;
         snprintf(rr->text, sizeof(rr->text), "%u %u %u %.130s", a, b, c, name);
         return 0;
-    case 16: /* TXT */
-        return fmt_txt(msg + rdoff, rdlen, rr->text, sizeof(rr->text));
+    case 16: { /* TXT */
+        vg_rd d;
+        vg_rd_sub(m, rdlen, &d);
+        return fmt_txt(&d, rr->text, sizeof(rr->text));
+    }
     case 6: /* SOA */
-        if(dnsmsg_read_name(msg, end, &off, name, sizeof(name)) ||
-           dnsmsg_read_name(msg, end, &off, name2, sizeof(name2)))
+        if(read_name(m, name, sizeof(name)) || read_name(m, name2, sizeof(name2)))
             return -1;
-        r.off = off;
         for(int i = 0; i < 5; i++)
-            if(!rd_u32(&r, &v[i]))
+            if(!vg_rd_be32(m, &v[i]))
                 return -1;
-        if(r.off != end)
+        if(!vg_rd_done(m))
             return -1;
         snprintf(rr->text, sizeof(rr->text), "%.60s %.60s %u %u %u %u %u", name, name2, v[0], v[1], v[2],
                  v[3], v[4]);
@@ -202,14 +189,15 @@ static int fmt_rdata(const uint8_t *msg, size_t len, size_t rdoff, size_t rdlen,
 int dnsmsg_parse(const uint8_t *msg, size_t len, dnsmsg *out, const char **why, dnsmsg_rr_fn on_rr,
                  void *ud)
 {
-    struct rd r = {msg, len, 0};
+    vg_rd r;
     uint16_t qd, an, ns, ar;
     char name[DNSMSG_TEXT];
 
     memset(out, 0, sizeof(*out));
+    vg_rd_init(&r, msg, len);
     *why = "shorter than a DNS header";
-    if(!rd_u16(&r, &out->id) || !rd_u16(&r, &out->flags) || !rd_u16(&r, &qd) || !rd_u16(&r, &an) ||
-       !rd_u16(&r, &ns) || !rd_u16(&r, &ar))
+    if(!vg_rd_be16(&r, &out->id) || !vg_rd_be16(&r, &out->flags) || !vg_rd_be16(&r, &qd) ||
+       !vg_rd_be16(&r, &an) || !vg_rd_be16(&r, &ns) || !vg_rd_be16(&r, &ar))
         return -1;
     out->qr = (out->flags & 0x8000) != 0;
     out->aa = (out->flags & 0x0400) != 0;
@@ -222,25 +210,28 @@ int dnsmsg_parse(const uint8_t *msg, size_t len, dnsmsg *out, const char **why, 
     for(unsigned i = 0; i < qd; i++) {
         uint16_t t, c;
         *why = "bad question section";
-        if(dnsmsg_read_name(msg, len, &r.off, name, sizeof(name)) || !rd_u16(&r, &t) || !rd_u16(&r, &c))
+        if(read_name(&r, name, sizeof(name)) || !vg_rd_be16(&r, &t) || !vg_rd_be16(&r, &c))
             return -1;
     }
     for(unsigned i = 0; i < an; i++) {
         dnsmsg_rr rr;
         uint16_t rdlen;
+        vg_rd m;
         memset(&rr, 0, sizeof(rr));
         *why = "bad answer record";
-        if(dnsmsg_read_name(msg, len, &r.off, name, sizeof(name)) || !rd_u16(&r, &rr.type) ||
-           !rd_u16(&r, &rr.rclass) || !rd_u32(&r, &rr.ttl) || !rd_u16(&r, &rdlen))
+        if(read_name(&r, name, sizeof(name)) || !vg_rd_be16(&r, &rr.type) || !vg_rd_be16(&r, &rr.rclass) ||
+           !vg_rd_be32(&r, &rr.ttl) || !vg_rd_be16(&r, &rdlen))
             return -1;
         *why = "answer record runs past the end of the message";
-        if(rdlen > len - r.off)
+        if(rdlen > vg_rd_left(&r))
             return -1;
         rr.rdlen = rdlen;
         *why = "malformed record data";
-        if(fmt_rdata(msg, len, r.off, rdlen, &rr))
+        vg_rd_init(&m, msg, vg_rd_pos(&r) + rdlen);
+        vg_rd_seek(&m, vg_rd_pos(&r));
+        if(fmt_rdata(&m, rdlen, &rr))
             return -1;
-        r.off += rdlen;
+        vg_rd_skip(&r, rdlen);
         if(on_rr)
             on_rr(&rr, ud);
         if(out->nrr < DNSMSG_MAX_RR)

@@ -18,6 +18,8 @@
 #include "check/check_internal.h"
 #include "check/check_parse.h"
 #include "util/alloc.h"
+#include "util/buf.h"
+#include "util/checksum.h"
 
 #define ICMP_MAX_COUNT 100
 #define ICMP_PAYLOAD 24
@@ -49,18 +51,6 @@ static int icmp_validate(const vg_check_opts *o, vg_error *err)
     if(o->icmp_count < 1 || o->icmp_count > ICMP_MAX_COUNT)
         return vg_error_set(err, VG_EINVAL, "--count: expected 1 to %d", ICMP_MAX_COUNT);
     return VG_OK;
-}
-
-static uint16_t icmp_cksum(const uint8_t *p, size_t n)
-{
-    uint32_t sum = 0;
-    for(size_t i = 0; i + 1 < n; i += 2)
-        sum += (uint32_t)((p[i] << 8) | p[i + 1]);
-    if(n & 1)
-        sum += (uint32_t)(p[n - 1] << 8);
-    while(sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)~sum;
 }
 
 static void icmp_finish(struct icmp_ctx *c)
@@ -114,18 +104,17 @@ static void icmp_send_one(struct icmp_ctx *c)
 {
     uint8_t pkt[8 + ICMP_PAYLOAD];
     uint16_t seq = (uint16_t)c->sent;
-    memset(pkt, 0, sizeof(pkt));
-    pkt[0] = c->v6 ? ICMP6_ECHO_REQUEST : ICMP_ECHO;
-    pkt[4] = (uint8_t)(c->id >> 8);
-    pkt[5] = (uint8_t)c->id;
-    pkt[6] = (uint8_t)(seq >> 8);
-    pkt[7] = (uint8_t)seq;
-    memcpy(pkt + 8, "vigia check icmp echo..", ICMP_PAYLOAD - 1);
-    if(!c->v6) {
-        uint16_t s = icmp_cksum(pkt, sizeof(pkt));
-        pkt[2] = (uint8_t)(s >> 8);
-        pkt[3] = (uint8_t)s;
-    }
+    vg_wr w;
+    vg_wr_init_fixed(&w, pkt, sizeof(pkt));
+    vg_wr_u8(&w, c->v6 ? ICMP6_ECHO_REQUEST : ICMP_ECHO);
+    vg_wr_u8(&w, 0);            /* code */
+    vg_wr_be16(&w, 0);          /* checksum, below */
+    vg_wr_be16(&w, c->id);
+    vg_wr_be16(&w, seq);
+    vg_wr_bytes(&w, "vigia check icmp echo..", ICMP_PAYLOAD - 1);
+    vg_wr_zeros(&w, 1);
+    if(!c->v6)
+        vg_put_be16(pkt + 2, vg_csum_finish(vg_csum_add(0, pkt, sizeof(pkt))));
     /* ICMPv6: the kernel computes the checksum (it covers a pseudo-header). */
     c->sent_at[c->sent] = vg_now_us();
     c->sent++;
@@ -150,23 +139,27 @@ static void icmp_timer(vg_loop *loop, vg_timer *t)
 
 bool icmp_parse_echo_reply(const uint8_t *p, size_t n, bool raw, bool v6, uint16_t *id, uint16_t *seq)
 {
+    vg_rd r;
+    uint8_t type, code;
+    uint16_t i, s;
+    vg_rd_init(&r, p, n);
     /* Raw IPv4 sockets deliver the IP header too. */
     if(raw && !v6) {
+        uint8_t b0;
         size_t ihl;
-        if(n < 20)
+        if(n < 20 || !vg_rd_peek_u8(&r, &b0))
             return false;
-        ihl = (size_t)(p[0] & 0x0f) * 4;
-        if(ihl < 20 || ihl > n)
+        ihl = (size_t)(b0 & 0x0f) * 4;
+        if(ihl < 20 || !vg_rd_skip(&r, ihl))
             return false;
-        p += ihl;
-        n -= ihl;
     }
-    if(n < 8)
+    if(!vg_rd_u8(&r, &type) || !vg_rd_u8(&r, &code) || !vg_rd_skip(&r, 2) || !vg_rd_be16(&r, &i) ||
+       !vg_rd_be16(&r, &s))
         return false;
-    if(p[0] != (v6 ? ICMP6_ECHO_REPLY : ICMP_ECHOREPLY) || p[1] != 0)
+    if(type != (v6 ? ICMP6_ECHO_REPLY : ICMP_ECHOREPLY) || code != 0)
         return false;
-    *id = (uint16_t)((p[4] << 8) | p[5]);
-    *seq = (uint16_t)((p[6] << 8) | p[7]);
+    *id = i;
+    *seq = s;
     return true;
 }
 

@@ -23,25 +23,7 @@
 #include "util/alloc.h"
 #include "vigia_config.h"
 
-#define SSH_MAX_PRELINES 32     /* lines a server may send before its version */
 #define SSH_BUF (64u << 10)
-
-#define SSH_MSG_DISCONNECT 1
-#define SSH_MSG_IGNORE 2
-#define SSH_MSG_UNIMPLEMENTED 3
-#define SSH_MSG_DEBUG 4
-#define SSH_MSG_KEXINIT 20
-#define SSH_MSG_KEX_ECDH_INIT 30
-#define SSH_MSG_KEX_ECDH_REPLY 31
-
-/* We never encrypt, but the server must find something in common to go on. */
-static const char cipher_algs[] =
-    "chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr,aes128-gcm@openssh.com,"
-    "aes256-gcm@openssh.com,aes128-cbc,aes256-cbc,3des-cbc";
-static const char mac_algs[] =
-    "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,umac-128-etm@openssh.com,"
-    "hmac-sha2-256,hmac-sha2-512,hmac-sha1,umac-64@openssh.com";
-static const char comp_algs[] = "none,zlib@openssh.com,zlib";
 
 enum ssh_step { SSH_BANNER = 0, SSH_KEXINIT, SSH_REPLY };
 
@@ -50,9 +32,9 @@ struct ssh_ctx {
     int step;
     int prelines;
     char vc[64];                /* our version line, no CRLF */
-    char vs[256];               /* theirs, raw (for the hash) */
+    char vs[SSH_VERSION_MAX];   /* theirs, raw (for the hash); shorter than this */
     size_t vs_len;
-    ssh_buf ic;                 /* our KEXINIT payload */
+    vg_wr ic;                   /* our KEXINIT payload */
     uint8_t *is;                /* theirs */
     size_t is_len;
     ssh_kex kex;
@@ -110,18 +92,11 @@ static bool hostkey_expected(const vg_check_opts *o, const char *fp)
 
 static bool ssh_send_packet(vg_stream *s, const uint8_t *payload, size_t n)
 {
-    ssh_buf b = {0};
-    uint8_t pad[16] = {0};
-    size_t padn = 8 - ((5 + n) % 8);
+    vg_wr b = {0};
     bool ok;
-    if(padn < 4)
-        padn += 8;
-    ssh_wb_u32(&b, (uint32_t)(1 + n + padn));
-    ssh_wb_u8(&b, (uint8_t)padn);
-    ssh_wb_bytes(&b, payload, n);
-    ssh_wb_bytes(&b, pad, padn);
-    ok = !b.err && stream_write(s, b.p, b.len) == 0;
-    ssh_buf_free(&b);
+    ssh_packet_write(&b, payload, n);
+    ok = vg_wr_ok(&b) && stream_write(s, b.p, b.len) == 0;
+    vg_wr_free(&b);
     return ok;
 }
 
@@ -206,7 +181,7 @@ static void ssh_open(vg_stream *s)
     vg_check *ck = s->ck;
     uint8_t cookie[16];
     char line[80];
-    ssh_buf *b = &x->ic;
+    vg_wr *b = &x->ic;
 
     snprintf(x->vc, sizeof(x->vc), "SSH-2.0-vigia_%s", VIGIA_VERSION);
     snprintf(line, sizeof(line), "%s\r\n", x->vc);
@@ -215,21 +190,8 @@ static void ssh_open(vg_stream *s)
         ssh_end(ck, x, false);
         return;
     }
-    ssh_wb_u8(b, SSH_MSG_KEXINIT);
-    ssh_wb_bytes(b, cookie, sizeof(cookie));
-    ssh_wb_string(b, ssh_kex_names, strlen(ssh_kex_names));
-    ssh_wb_string(b, ssh_hostkey_names, strlen(ssh_hostkey_names));
-    ssh_wb_string(b, cipher_algs, strlen(cipher_algs));
-    ssh_wb_string(b, cipher_algs, strlen(cipher_algs));
-    ssh_wb_string(b, mac_algs, strlen(mac_algs));
-    ssh_wb_string(b, mac_algs, strlen(mac_algs));
-    ssh_wb_string(b, comp_algs, strlen(comp_algs));
-    ssh_wb_string(b, comp_algs, strlen(comp_algs));
-    ssh_wb_string(b, "", 0);
-    ssh_wb_string(b, "", 0);
-    ssh_wb_u8(b, 0);
-    ssh_wb_u32(b, 0);
-    if(b->err || stream_write(s, line, strlen(line)) || !ssh_send_packet(s, b->p, b->len)) {
+    ssh_kexinit_write(b, cookie);
+    if(!vg_wr_ok(b) || stream_write(s, line, strlen(line)) || !ssh_send_packet(s, b->p, b->len)) {
         ssh_problem(x, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, true, "out of memory");
         ssh_end(ck, x, false);
     }
@@ -241,39 +203,34 @@ static void ssh_open(vg_stream *s)
 static int ssh_banner(vg_stream *s, struct ssh_ctx *x)
 {
     vg_check *ck = s->ck;
-    for(;;) {
-        const uint8_t *nl = memchr(s->in, '\n', s->in_len < 256 ? s->in_len : 256);
-        size_t n;
-        char where[128], got[80];
-        if(!nl) {
-            if(s->in_len >= 256) {
-                check_where(ck, where, sizeof(where));
-                vg_escape(got, sizeof(got), s->in, 48);
-                ssh_problem(x, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR, true,
-                            "%s answers, but not with an SSH version line: \"%s\"", where, got);
-                return -1;
-            }
-            return 0;
-        }
-        n = (size_t)(nl - s->in);
-        if(n && s->in[n - 1] == '\r')
-            n--;
-        if(n >= 4 && !memcmp(s->in, "SSH-", 4)) {
-            memcpy(x->vs, s->in, n);
-            x->vs_len = n;
-            vg_escape(ck->run->res.banner, sizeof(ck->run->res.banner), s->in, n);
-            stream_consume(s, (size_t)(nl - s->in) + 1);
-            return 1;
-        }
-        if(++x->prelines > SSH_MAX_PRELINES) {
-            check_where(ck, where, sizeof(where));
-            vg_escape(got, sizeof(got), s->in, n < 48 ? n : 48);
-            ssh_problem(x, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR, true,
-                        "%s answers, but sent %d lines without an SSH version line (last: \"%s\")", where,
-                        SSH_MAX_PRELINES, got);
-            return -1;
-        }
-        stream_consume(s, (size_t)(nl - s->in) + 1);
+    const uint8_t *l;
+    size_t used, n;
+    char where[128], got[80];
+    int rc = ssh_version_read(s->in, s->in_len, &x->prelines, &used, &l, &n);
+
+    switch(rc) {
+    case SSH_V_FOUND:
+        memcpy(x->vs, l, n);
+        x->vs_len = n;
+        vg_escape(ck->run->res.banner, sizeof(ck->run->res.banner), l, n);
+        stream_consume(s, used);
+        return 1;
+    case SSH_V_LONG:
+        check_where(ck, where, sizeof(where));
+        vg_escape(got, sizeof(got), l, n < 48 ? n : 48);
+        ssh_problem(x, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR, true,
+                    "%s answers, but not with an SSH version line: \"%s\"", where, got);
+        return -1;
+    case SSH_V_PRELINES:
+        check_where(ck, where, sizeof(where));
+        vg_escape(got, sizeof(got), l, n < 48 ? n : 48);
+        ssh_problem(x, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR, true,
+                    "%s answers, but sent %d lines without an SSH version line (last: \"%s\")", where,
+                    SSH_MAX_PRELINES, got);
+        return -1;
+    default:
+        stream_consume(s, used);
+        return 0;
     }
 }
 
@@ -303,7 +260,7 @@ static bool ssh_on_kexinit(vg_stream *s, struct ssh_ctx *x, const uint8_t *p, si
     ssh_kexinit ki;
     const ssh_kex_alg *alg;
     char hk[32];
-    ssh_buf b = {0};
+    vg_wr b = {0};
 
     if(!ssh_kexinit_parse(p, n, &ki)) {
         ssh_problem(x, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR, true, "malformed KEXINIT from the server");
@@ -325,14 +282,14 @@ static bool ssh_on_kexinit(vg_stream *s, struct ssh_ctx *x, const uint8_t *p, si
     x->is_len = n;
     snprintf(s->ck->run->res.ssh_kex, sizeof(s->ck->run->res.ssh_kex), "%s", alg->name);
     snprintf(s->ck->run->res.hostkey_alg, sizeof(s->ck->run->res.hostkey_alg), "%s", hk);
-    ssh_wb_u8(&b, SSH_MSG_KEX_ECDH_INIT);
-    ssh_wb_string(&b, x->kex.qc, x->kex.qc_len);
-    if(b.err || !ssh_send_packet(s, b.p, b.len)) {
-        ssh_buf_free(&b);
+    vg_wr_u8(&b, SSH_MSG_KEX_ECDH_INIT);
+    vg_wr_str32(&b, x->kex.qc, x->kex.qc_len);
+    if(!vg_wr_ok(&b) || !ssh_send_packet(s, b.p, b.len)) {
+        vg_wr_free(&b);
         ssh_problem(x, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, true, "out of memory");
         return false;
     }
-    ssh_buf_free(&b);
+    vg_wr_free(&b);
     x->step = SSH_REPLY;
     return true;
 }
@@ -385,69 +342,55 @@ static void ssh_data(vg_stream *s)
     /* Each round consumes a whole packet (at least 9 bytes) of a bounded
      * buffer, so this ends. */
     for(;;) {
-        const uint8_t *payload;
-        size_t plen, used;
-        int rc = ssh_packet_parse(s->in, s->in_len, &used, &payload, &plen);
-        if(rc == 0) {
+        ssh_msg m;
+        switch(ssh_msg_read(s->in, s->in_len, &m)) {
+        case SSH_M_MORE:
             if(s->in_len == s->in_cap) {
                 ssh_problem(x, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR, true, "SSH packet larger than the buffer");
                 ssh_end(ck, x, false);
             }
             return;
-        }
-        if(rc < 0 || plen == 0) {
+        case SSH_M_BAD:
             check_where(ck, where, sizeof(where));
             ssh_problem(x, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR, true,
                         "%s sent a malformed SSH packet during key exchange", where);
             ssh_end(ck, x, false);
             return;
-        }
-        switch(payload[0]) {
-        case SSH_MSG_IGNORE:
-        case SSH_MSG_DEBUG:
-        case SSH_MSG_UNIMPLEMENTED:
+        case SSH_M_SKIP:
             break;
-        case SSH_MSG_DISCONNECT: {
-            ssh_rd r = {payload, plen, 0, false};
-            uint8_t m;
-            uint32_t code = 0;
-            const uint8_t *d = (const uint8_t *)"";
-            size_t dn = 0;
+        case SSH_M_DISCONNECT: {
             char why[160];
-            ssh_rd_u8(&r, &m);
-            ssh_rd_u32(&r, &code);
-            ssh_rd_string(&r, &d, &dn);
-            vg_escape(why, sizeof(why), d, r.err ? 0 : dn);
+            vg_escape(why, sizeof(why), m.desc, m.descn);
             ssh_problem(x, VG_CHECK_CRITICAL, VG_CR_OK, false, "the server ended the key exchange (code %u: %s)",
-                        code, why);
+                        m.code, why);
             ssh_end(ck, x, false);
             return;
         }
-        case SSH_MSG_KEXINIT:
-            if(x->step == SSH_KEXINIT) {
-                if(!ssh_on_kexinit(s, x, payload, plen)) {
+        default:
+            if(m.type == SSH_MSG_KEXINIT && x->step == SSH_KEXINIT) {
+                if(!ssh_on_kexinit(s, x, m.payload, m.plen)) {
                     ssh_end(ck, x, false);
                     return;
                 }
                 break;
             }
-            ssh_problem(x, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR, true, "unexpected second KEXINIT from the server");
-            ssh_end(ck, x, false);
-            return;
-        case SSH_MSG_KEX_ECDH_REPLY:
-            if(x->step == SSH_REPLY) {
-                ssh_reply(s, x, payload, plen);
+            if(m.type == SSH_MSG_KEXINIT) {
+                ssh_problem(x, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR, true,
+                            "unexpected second KEXINIT from the server");
+                ssh_end(ck, x, false);
                 return;
             }
-            /* fall through */
-        default:
+            if(m.type == SSH_MSG_KEX_ECDH_REPLY && x->step == SSH_REPLY) {
+                ssh_reply(s, x, m.payload, m.plen);
+                return;
+            }
             check_where(ck, where, sizeof(where));
             ssh_problem(x, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR, true,
-                        "%s sent an unexpected SSH message %u during key exchange", where, payload[0]);
+                        "%s sent an unexpected SSH message %u during key exchange", where, m.type);
             ssh_end(ck, x, false);
             return;
         }
-        stream_consume(s, used);
+        stream_consume(s, m.used);
     }
 }
 
@@ -505,7 +448,7 @@ static void ssh_release(vg_check *ck)
         return;
     if(x->stream.ck)
         stream_close(&x->stream);
-    ssh_buf_free(&x->ic);
+    vg_wr_free(&x->ic);
     free(x->is);
     ssh_kex_free(&x->kex);
     free(x);

@@ -17,8 +17,6 @@
 #include "check/ssh_wire.h"
 #include "vigia/check.h"
 
-#define SSH_MSG_KEX_ECDH_REPLY 31
-
 const char ssh_kex_names[] =
     "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521";
 const char ssh_hostkey_names[] =
@@ -42,26 +40,27 @@ const ssh_kex_alg *ssh_kex_find(const char *name)
 
 /* --- KEXINIT ------------------------------------------------------------------ */
 
-bool ssh_kexinit_parse(const uint8_t *p, size_t n, ssh_kexinit *out)
+/* We never encrypt, but the server must find something in common to go on. */
+static const char cipher_algs[] =
+    "chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr,aes128-gcm@openssh.com,"
+    "aes256-gcm@openssh.com,aes128-cbc,aes256-cbc,3des-cbc";
+static const char mac_algs[] =
+    "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,umac-128-etm@openssh.com,"
+    "hmac-sha2-256,hmac-sha2-512,hmac-sha1,umac-64@openssh.com";
+static const char comp_algs[] = "none,zlib@openssh.com,zlib";
+
+const char *const ssh_client_namelists[10] = {
+    ssh_kex_names, ssh_hostkey_names, cipher_algs, cipher_algs, mac_algs, mac_algs, comp_algs, comp_algs, "", "",
+};
+
+void ssh_kexinit_write(vg_wr *w, const uint8_t cookie[16])
 {
-    ssh_rd r = {p, n, 0, false};
-    const uint8_t *s;
-    size_t sn;
-    uint8_t msg = 0, follows = 0;
-    uint32_t reserved;
-    memset(out, 0, sizeof(*out));
-    ssh_rd_u8(&r, &msg);
-    ssh_rd_skip(&r, 16);
-    ssh_rd_string(&r, &out->kex, &out->kexn);
-    ssh_rd_string(&r, &out->hostkey, &out->hostkeyn);
-    for(int i = 0; i < 8; i++)  /* ciphers, MACs, compression, languages */
-        ssh_rd_string(&r, &s, &sn);
-    ssh_rd_u8(&r, &follows);
-    ssh_rd_u32(&r, &reserved);
-    /* Bytes after the reserved word are tolerated: the whole payload is
-     * part of the exchange hash, so the signature covers them. */
-    out->first_kex_follows = follows != 0;
-    return !r.err && msg == 20;
+    vg_wr_u8(w, SSH_MSG_KEXINIT);
+    vg_wr_bytes(w, cookie, 16);
+    for(int i = 0; i < 10; i++)
+        vg_wr_str32(w, ssh_client_namelists[i], strlen(ssh_client_namelists[i]));
+    vg_wr_u8(w, 0);     /* first_kex_packet_follows */
+    vg_wr_be32(w, 0);   /* reserved */
 }
 
 bool ssh_kexinit_negotiate(const ssh_kexinit *ki, const ssh_kex_alg **kex, char *hostkey_alg,
@@ -161,28 +160,28 @@ static size_t kex_derive(const ssh_kex *k, const uint8_t *qs, size_t qsn, uint8_
 static size_t exchange_hash(const ssh_kex *k, const ssh_transcript *t, const uint8_t *ks, size_t ksn,
                             const uint8_t *qs, size_t qsn, const uint8_t *kk, size_t kn, uint8_t *h)
 {
-    ssh_buf b = {0};
+    vg_wr b = {0};
     unsigned hn = 0;
     EVP_MD *md = EVP_MD_fetch(NULL, k->alg->md, NULL);
-    ssh_wb_string(&b, t->vc, t->vcn);
-    ssh_wb_string(&b, t->vs, t->vsn);
-    ssh_wb_string(&b, t->ic, t->icn);
-    ssh_wb_string(&b, t->is, t->isn);
-    ssh_wb_string(&b, ks, ksn);
-    ssh_wb_string(&b, k->qc, k->qc_len);
-    ssh_wb_string(&b, qs, qsn);
-    ssh_wb_mpint(&b, kk, kn);
-    if(!md || b.err || EVP_Digest(b.p, b.len, h, &hn, md, NULL) != 1)
+    vg_wr_str32(&b, t->vc, t->vcn);
+    vg_wr_str32(&b, t->vs, t->vsn);
+    vg_wr_str32(&b, t->ic, t->icn);
+    vg_wr_str32(&b, t->is, t->isn);
+    vg_wr_str32(&b, ks, ksn);
+    vg_wr_str32(&b, k->qc, k->qc_len);
+    vg_wr_str32(&b, qs, qsn);
+    ssh_wr_mpint(&b, kk, kn);
+    if(!md || !vg_wr_ok(&b) || EVP_Digest(b.p, b.len, h, &hn, md, NULL) != 1)
         hn = 0;
     EVP_MD_free(md);
-    ssh_buf_free(&b);
+    vg_wr_free(&b);
     return hn;
 }
 
 ssh_hk_verdict ssh_kex_judge_reply(const ssh_kex *k, const ssh_transcript *t, const uint8_t *p,
                                    size_t n, ssh_hostkey *hk, const char **why)
 {
-    ssh_rd r = {p, n, 0, false};
+    vg_rd r;
     const uint8_t *qs, *sig;
     size_t qsn, sign, kn;
     uint8_t msg = 0, kk[80], h[EVP_MAX_MD_SIZE];
@@ -196,7 +195,8 @@ ssh_hk_verdict ssh_kex_judge_reply(const ssh_kex *k, const ssh_transcript *t, co
     *why = "no key exchange in progress";
     if(!k || !k->alg || !k->eph)
         return SSH_HK_UNVERIFIED;
-    if(!ssh_rd_u8(&r, &msg) || msg != SSH_MSG_KEX_ECDH_REPLY || !ssh_rd_string(&r, &hk->ks, &hk->ksn)) {
+    vg_rd_init(&r, p, n);
+    if(!vg_rd_u8(&r, &msg) || msg != SSH_MSG_KEX_ECDH_REPLY || !vg_rd_str32(&r, &hk->ks, &hk->ksn)) {
         hk->ks = NULL;
         *why = "malformed KEX_ECDH_REPLY (no host key)";
         return SSH_HK_INVALID;
@@ -208,16 +208,17 @@ ssh_hk_verdict ssh_kex_judge_reply(const ssh_kex *k, const ssh_transcript *t, co
     }
     ssh_fingerprint(hk->ks, hk->ksn, hk->fp, sizeof(hk->fp));
     {
-        ssh_rd kr = {hk->ks, hk->ksn, 0, false};
+        vg_rd kr;
         const uint8_t *kt;
         size_t ktn;
-        if(ssh_rd_string(&kr, &kt, &ktn))
+        vg_rd_init(&kr, hk->ks, hk->ksn);
+        if(vg_rd_str32(&kr, &kt, &ktn))
             vg_escape(hk->type, sizeof(hk->type), kt, ktn);
     }
-    ssh_rd_string(&r, &qs, &qsn);
-    ssh_rd_string(&r, &sig, &sign);
-    if(r.err || r.off != r.len) {
-        *why = r.err ? "malformed KEX_ECDH_REPLY (truncated)" : "malformed KEX_ECDH_REPLY (bytes after the signature)";
+    vg_rd_str32(&r, &qs, &qsn);
+    vg_rd_str32(&r, &sig, &sign);
+    if(!vg_rd_done(&r)) {
+        *why = !vg_rd_ok(&r) ? "malformed KEX_ECDH_REPLY (truncated)" : "malformed KEX_ECDH_REPLY (bytes after the signature)";
         return SSH_HK_INVALID;
     }
     if(qsn != k->alg->qlen) {
@@ -267,7 +268,7 @@ static bool mpint_positive(const uint8_t *p, size_t n)
 ssh_hk_verdict ssh_verify_signature(const char *alg, const uint8_t *ks, size_t ksn, const uint8_t *sigb,
                                     size_t sign, const uint8_t *h, size_t hn, const char **why)
 {
-    ssh_rd k = {ks, ksn, 0, false}, s = {sigb, sign, 0, false};
+    vg_rd k, s;
     const uint8_t *kt, *st, *sd;
     size_t ktn, stn, sdn;
     const char *mdname = NULL;
@@ -281,11 +282,13 @@ ssh_hk_verdict ssh_verify_signature(const char *alg, const uint8_t *ks, size_t k
 
     if(!why)
         why = &dummy;
-    if(!ssh_rd_string(&k, &kt, &ktn)) {
+    vg_rd_init(&k, ks, ksn);
+    vg_rd_init(&s, sigb, sign);
+    if(!vg_rd_str32(&k, &kt, &ktn)) {
         *why = "malformed host key blob";
         return SSH_HK_INVALID;
     }
-    if(!ssh_rd_string(&s, &st, &stn) || !ssh_rd_string(&s, &sd, &sdn) || s.off != s.len) {
+    if(!vg_rd_str32(&s, &st, &stn) || !vg_rd_str32(&s, &sd, &sdn) || !vg_rd_done(&s)) {
         *why = "malformed signature blob";
         return SSH_HK_INVALID;
     }
@@ -300,7 +303,7 @@ ssh_hk_verdict ssh_verify_signature(const char *alg, const uint8_t *ks, size_t k
             *why = "the host key type does not match the signature algorithm";
             return SSH_HK_INVALID;
         }
-        if(!ssh_rd_string(&k, &pub, &pn) || pn != 32 || k.off != k.len) {
+        if(!vg_rd_str32(&k, &pub, &pn) || pn != 32 || !vg_rd_done(&k)) {
             *why = "malformed ssh-ed25519 host key";
             return SSH_HK_INVALID;
         }
@@ -318,7 +321,7 @@ ssh_hk_verdict ssh_verify_signature(const char *alg, const uint8_t *ks, size_t k
         const uint8_t *curve, *q, *r_, *s_;
         size_t cn, qn, rn, sn, flen;
         const char *group;
-        ssh_rd sr = {sd, sdn, 0, false};
+        vg_rd sr;
         ECDSA_SIG *es;
         if(!strcmp(alg, "ecdsa-sha2-nistp256")) {
             group = "P-256";
@@ -343,12 +346,13 @@ ssh_hk_verdict ssh_verify_signature(const char *alg, const uint8_t *ks, size_t k
             *why = "the host key type does not match the signature algorithm";
             return SSH_HK_INVALID;
         }
-        if(!ssh_rd_string(&k, &curve, &cn) || !ssh_rd_string(&k, &q, &qn) || k.off != k.len ||
+        if(!vg_rd_str32(&k, &curve, &cn) || !vg_rd_str32(&k, &q, &qn) || !vg_rd_done(&k) ||
            !name_is(curve, cn, alg + 11) || qn != 1 + 2 * flen || q[0] != 0x04) {
             *why = "malformed ECDSA host key";
             return SSH_HK_INVALID;
         }
-        if(!ssh_rd_string(&sr, &r_, &rn) || !ssh_rd_string(&sr, &s_, &sn) || sr.off != sr.len ||
+        vg_rd_init(&sr, sd, sdn);
+        if(!vg_rd_str32(&sr, &r_, &rn) || !vg_rd_str32(&sr, &s_, &sn) || !vg_rd_done(&sr) ||
            !mpint_positive(r_, rn) || !mpint_positive(s_, sn) || rn > flen + 1 || sn > flen + 1) {
             *why = "malformed ECDSA signature";
             return SSH_HK_INVALID;
@@ -381,7 +385,7 @@ ssh_hk_verdict ssh_verify_signature(const char *alg, const uint8_t *ks, size_t k
             *why = "the host key type does not match the signature algorithm";
             return SSH_HK_INVALID;
         }
-        if(!ssh_rd_string(&k, &e, &en) || !ssh_rd_string(&k, &nn, &nnn) || k.off != k.len ||
+        if(!vg_rd_str32(&k, &e, &en) || !vg_rd_str32(&k, &nn, &nnn) || !vg_rd_done(&k) ||
            !mpint_positive(e, en) || !mpint_positive(nn, nnn) || en > 8) {
             *why = "malformed ssh-rsa host key";
             return SSH_HK_INVALID;

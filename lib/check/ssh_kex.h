@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Internal to lib/check: the key-exchange half of the ssh check, as pure
- * functions over buffers (no I/O): KEXINIT parsing and negotiation, the
+ * functions over buffers (no I/O): our KEXINIT and the negotiation, the
  * client's ephemeral ECDH key (curve25519-sha256, ecdh-sha2-nistp256/384/521),
  * and the judgment of the server's KEX_ECDH_REPLY: is its host key's
  * signature over the exchange hash valid? Unit tests and fuzz targets call
@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "check/ssh_wire.h"
 
 /* Whether the server proved that it holds its host key. The zero value is
  * "not verified", so a result nobody set is a failure; only
@@ -38,16 +40,12 @@ extern const char ssh_hostkey_names[];
 /* The method of that name, or NULL. */
 const ssh_kex_alg *ssh_kex_find(const char *name);
 
-/* The server's KEXINIT, as far as we need it: pointers into the payload. */
-typedef struct ssh_kexinit {
-    const uint8_t *kex, *hostkey;
-    size_t kexn, hostkeyn;
-    bool first_kex_follows;
-} ssh_kexinit;
+/* The ten name-lists of our KEXINIT, in wire order. We never encrypt, but
+ * the server must find a cipher, MAC and compression in common to go on. */
+extern const char *const ssh_client_namelists[10];
+/* Our KEXINIT payload (message number included) with the given cookie. */
+void ssh_kexinit_write(vg_wr *w, const uint8_t cookie[16]);
 
-/* Parses a KEXINIT payload (message number included): the cookie, all ten
- * name-lists, the guess flag and the reserved word must be there. */
-bool ssh_kexinit_parse(const uint8_t *p, size_t n, ssh_kexinit *out);
 /* RFC 4253 7.1 negotiation against ssh_kex_names / ssh_hostkey_names.
  * False when there is no key exchange or no host key algorithm in common. */
 bool ssh_kexinit_negotiate(const ssh_kexinit *ki, const ssh_kex_alg **kex, char *hostkey_alg,

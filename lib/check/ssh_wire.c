@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* The SSH wire format for the ssh check: bounds-checked readers, growable
- * writers, packet framing, name-list negotiation and host key fingerprints
- * (the key exchange itself is in ssh_kex.c). Pure functions over buffers
- * (no I/O, no state), so unit tests and fuzz targets call them directly. */
+/* The SSH wire format for the ssh check: the server's version exchange,
+ * packet framing, the messages read during key exchange, name-list
+ * negotiation and host key fingerprints (the key exchange itself is in
+ * ssh_kex.c). Pure functions over buffers (no I/O, no state), so unit
+ * tests and fuzz targets call them directly. */
 #include <openssl/evp.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "check/ssh_wire.h"
@@ -13,123 +13,146 @@
 
 #define SSH_MAX_PACKET 35000u   /* RFC 4253 6.1 */
 
-bool ssh_rd_u8(ssh_rd *r, uint8_t *v)
-{
-    if(r->err || r->len - r->off < 1)
-        return !(r->err = true);
-    *v = r->p[r->off++];
-    return true;
-}
-
-bool ssh_rd_u32(ssh_rd *r, uint32_t *v)
-{
-    if(r->err || r->len - r->off < 4)
-        return !(r->err = true);
-    *v = (uint32_t)r->p[r->off] << 24 | (uint32_t)r->p[r->off + 1] << 16 |
-         (uint32_t)r->p[r->off + 2] << 8 | r->p[r->off + 3];
-    r->off += 4;
-    return true;
-}
-
-bool ssh_rd_string(ssh_rd *r, const uint8_t **s, size_t *n)
-{
-    uint32_t l;
-    if(!ssh_rd_u32(r, &l))
-        return false;
-    if(r->len - r->off < l)
-        return !(r->err = true);
-    *s = r->p + r->off;
-    *n = l;
-    r->off += l;
-    return true;
-}
-
-bool ssh_rd_skip(ssh_rd *r, size_t n)
-{
-    if(r->err || r->len - r->off < n)
-        return !(r->err = true);
-    r->off += n;
-    return true;
-}
-
-void ssh_wb_bytes(ssh_buf *b, const void *p, size_t n)
-{
-    if(b->err)
-        return;
-    if(b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        uint8_t *q;
-        while(cap < b->len + n)
-            cap *= 2;
-        q = vg_realloc(b->p, cap);
-        if(!q) {
-            b->err = true;
-            return;
-        }
-        b->p = q;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, p, n);
-    b->len += n;
-}
-
-void ssh_wb_u8(ssh_buf *b, uint8_t v)
-{
-    ssh_wb_bytes(b, &v, 1);
-}
-
-void ssh_wb_u32(ssh_buf *b, uint32_t v)
-{
-    uint8_t x[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
-    ssh_wb_bytes(b, x, 4);
-}
-
-void ssh_wb_string(ssh_buf *b, const void *s, size_t n)
-{
-    ssh_wb_u32(b, (uint32_t)n);
-    ssh_wb_bytes(b, s, n);
-}
-
-void ssh_wb_mpint(ssh_buf *b, const uint8_t *be, size_t n)
+void ssh_wr_mpint(vg_wr *w, const uint8_t *be, size_t n)
 {
     while(n && !be[0]) {
         be++;
         n--;
     }
     if(n && (be[0] & 0x80)) {
-        ssh_wb_u32(b, (uint32_t)n + 1);
-        ssh_wb_u8(b, 0);
-        ssh_wb_bytes(b, be, n);
+        vg_wr_be32(w, (uint32_t)n + 1);
+        vg_wr_u8(w, 0);
+        vg_wr_bytes(w, be, n);
     }
     else
-        ssh_wb_string(b, be, n);
+        vg_wr_str32(w, be, n);
 }
 
-void ssh_buf_free(ssh_buf *b)
+int ssh_version_read(const uint8_t *buf, size_t len, int *prelines, size_t *used, const uint8_t **line,
+                     size_t *n)
 {
-    free(b->p);
-    memset(b, 0, sizeof(*b));
+    vg_rd r;
+    vg_rd_init(&r, buf, len);
+    *used = 0;
+    /* Every round takes a whole line (at least its LF) or returns. */
+    for(;;) {
+        const uint8_t *l = NULL;
+        size_t ll, k;
+        if(!vg_rd_find(&r, '\n', SSH_VERSION_MAX, &ll)) {
+            if(vg_rd_left(&r) < SSH_VERSION_MAX)
+                return SSH_V_MORE;
+            *line = vg_rd_ptr(&r);
+            *n = SSH_VERSION_MAX;
+            return SSH_V_LONG;
+        }
+        vg_rd_take(&r, ll + 1, &l);
+        k = ll;
+        if(k && l[k - 1] == '\r')
+            k--;
+        if(k >= 4 && !memcmp(l, "SSH-", 4)) {
+            *line = l;
+            *n = k;
+            *used = vg_rd_pos(&r);
+            return SSH_V_FOUND;
+        }
+        if(++*prelines > SSH_MAX_PRELINES) {
+            *line = l;
+            *n = k;
+            return SSH_V_PRELINES;
+        }
+        *used = vg_rd_pos(&r);
+    }
 }
 
 int ssh_packet_parse(const uint8_t *buf, size_t len, size_t *consumed, const uint8_t **payload,
                      size_t *plen)
 {
-    uint32_t pl;
-    uint8_t pad;
-    if(len < 5)
+    vg_rd r, pk;
+    uint32_t pl = 0;
+    uint8_t pad = 0;
+    vg_rd_init(&r, buf, len);
+    if(vg_rd_left(&r) < 5)
         return 0;
-    pl = (uint32_t)buf[0] << 24 | (uint32_t)buf[1] << 16 | (uint32_t)buf[2] << 8 | buf[3];
+    vg_rd_be32(&r, &pl);
     if(pl < 5 || pl > SSH_MAX_PACKET)
         return -1;
-    if(len - 4 < pl)
+    if(!vg_rd_sub(&r, pl, &pk))
         return 0;
-    pad = buf[4];
+    vg_rd_u8(&pk, &pad);
     if(pad < 4 || (size_t)pad + 1 >= pl)
         return -1;
-    *payload = buf + 5;
     *plen = pl - pad - 1;
-    *consumed = 4 + (size_t)pl;
+    vg_rd_take(&pk, *plen, payload);
+    *consumed = vg_rd_pos(&r);
     return 1;
+}
+
+int ssh_msg_read(const uint8_t *buf, size_t len, ssh_msg *m)
+{
+    vg_rd r;
+    const uint8_t *d;
+    size_t dn;
+    int rc;
+
+    memset(m, 0, sizeof(*m));
+    m->desc = (const uint8_t *)"";
+    rc = ssh_packet_parse(buf, len, &m->used, &m->payload, &m->plen);
+    if(rc == 0)
+        return m->kind = SSH_M_MORE;
+    if(rc < 0 || m->plen == 0)
+        return m->kind = SSH_M_BAD;
+    vg_rd_init(&r, m->payload, m->plen);
+    vg_rd_u8(&r, &m->type);
+    switch(m->type) {
+    case SSH_MSG_IGNORE:
+    case SSH_MSG_DEBUG:
+    case SSH_MSG_UNIMPLEMENTED:
+        return m->kind = SSH_M_SKIP;
+    case SSH_MSG_DISCONNECT:
+        /* What is there of code and description is reported. */
+        vg_rd_be32(&r, &m->code);
+        if(vg_rd_str32(&r, &d, &dn)) {
+            m->desc = d;
+            m->descn = dn;
+        }
+        return m->kind = SSH_M_DISCONNECT;
+    default:
+        return m->kind = SSH_M_OTHER;
+    }
+}
+
+bool ssh_kexinit_parse(const uint8_t *p, size_t n, ssh_kexinit *out)
+{
+    vg_rd r;
+    uint8_t msg = 0, follows = 0;
+    uint32_t reserved;
+    memset(out, 0, sizeof(*out));
+    vg_rd_init(&r, p, n);
+    vg_rd_u8(&r, &msg);
+    vg_rd_skip(&r, 16); /* cookie */
+    for(int i = 0; i < 10; i++)
+        vg_rd_str32(&r, &out->list[i], &out->listn[i]);
+    vg_rd_u8(&r, &follows);
+    vg_rd_be32(&r, &reserved);
+    /* Bytes after the reserved word are tolerated: the whole payload is
+     * part of the exchange hash, so the signature covers them. */
+    out->kex = out->list[0];
+    out->kexn = out->listn[0];
+    out->hostkey = out->list[1];
+    out->hostkeyn = out->listn[1];
+    out->first_kex_follows = follows != 0;
+    return vg_rd_ok(&r) && msg == SSH_MSG_KEXINIT;
+}
+
+void ssh_packet_write(vg_wr *w, const uint8_t *payload, size_t n)
+{
+    size_t padn = 8 - ((5 + n) % 8);
+    if(padn < 4)
+        padn += 8;
+    vg_wr_be32(w, (uint32_t)(1 + n + padn));
+    vg_wr_u8(w, (uint8_t)padn);
+    vg_wr_bytes(w, payload, n);
+    vg_wr_zeros(w, padn);
 }
 
 bool ssh_namelist_pick(const char *client, const uint8_t *server, size_t slen, char *out, size_t outlen)
@@ -137,19 +160,23 @@ bool ssh_namelist_pick(const char *client, const uint8_t *server, size_t slen, c
     const char *c = client;
     while(*c) {
         size_t cl = strcspn(c, ",");
-        size_t i = 0;
-        while(i < slen) {
-            size_t j = i;
-            while(j < slen && server[j] != ',')
-                j++;
-            if(j - i == cl && !memcmp(server + i, c, cl)) {
+        vg_rd r;
+        vg_rd_init(&r, server, slen);
+        while(vg_rd_left(&r)) {
+            const uint8_t *name = NULL;
+            size_t j;
+            if(!vg_rd_find(&r, ',', SIZE_MAX, &j))
+                j = vg_rd_left(&r);
+            vg_rd_take(&r, j, &name);
+            if(vg_rd_left(&r))
+                vg_rd_skip(&r, 1); /* the comma */
+            if(j == cl && !memcmp(name, c, cl)) {
                 if(cl >= outlen)
                     return false;
                 memcpy(out, c, cl);
                 out[cl] = '\0';
                 return true;
             }
-            i = j + 1;
         }
         c += cl;
         if(*c == ',')

@@ -14,6 +14,7 @@
 
 #include "check/check_internal.h"
 #include "check/starttls_wire.h"
+#include "util/buf.h"
 
 #define ST_MAX_LINE 16384
 
@@ -220,44 +221,45 @@ size_t st_feed(st_parser *p, const uint8_t *in, size_t len, size_t cap, uint8_t 
 /* PostgreSQL: one byte, 'S' (go ahead), 'N' (no TLS), or an ErrorResponse. */
 size_t st_pg_reply(const uint8_t *p, size_t n, st_verdict *v)
 {
+    vg_rd r;
+    uint8_t first;
     memset(v, 0, sizeof(*v));
-    if(!n) {
+    vg_rd_init(&r, p, n);
+    if(!vg_rd_u8(&r, &first)) {
         v->action = ST_A_WAIT;
         return 0;
     }
-    if(p[0] == 'S') {
+    if(first == 'S') {
         v->action = ST_A_TLS;
         return 1;
     }
-    if(p[0] == 'N') {
+    if(first == 'N') {
         v_fail(v, VG_CHECK_CRITICAL, VG_CR_STARTTLS, "does not do SSL: it answered the SSLRequest with", p, 1);
         return 0;
     }
-    if(p[0] == 'E') {
+    if(first == 'E') {
         /* 'E', int32 length, then (type byte, C string)... until a 0 type. */
+        vg_rd body;
         uint32_t len;
-        size_t end, off = 5;
+        uint8_t type;
         v->action = ST_A_WAIT;
-        if(n < 5)
+        if(!vg_rd_be32(&r, &len))
             return 0;
-        len = ((uint32_t)p[1] << 24) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 8) | p[4];
         if(len < 4 || len > ST_MAX_LINE - 1) {
             v_fail(v, VG_CHECK_CRITICAL, VG_CR_PROTOCOL_ERROR, "sent a malformed error", p, n < 16 ? n : 16);
             return 0;
         }
-        if(n < 1 + (size_t)len)
+        if(!vg_rd_sub(&r, len - 4, &body))
             return 0;
-        end = 1 + (size_t)len;
-        while(off < end && p[off]) {
-            const uint8_t *nul = memchr(p + off + 1, 0, end - off - 1);
-            if(!nul)
+        while(vg_rd_u8(&body, &type) && type) {
+            const uint8_t *field;
+            size_t fl;
+            if(!vg_rd_cstr(&body, &field, &fl))
                 break;
-            if(p[off] == 'M') {
-                v_fail(v, VG_CHECK_CRITICAL, VG_CR_SERVER_ERROR, "answered the SSLRequest with an error", p + off + 1,
-                       (size_t)(nul - (p + off + 1)));
+            if(type == 'M') {
+                v_fail(v, VG_CHECK_CRITICAL, VG_CR_SERVER_ERROR, "answered the SSLRequest with an error", field, fl);
                 return 0;
             }
-            off = (size_t)(nul - p) + 1;
         }
         v_fail(v, VG_CHECK_CRITICAL, VG_CR_SERVER_ERROR, "answered the SSLRequest with an error", p, 0);
         return 0;

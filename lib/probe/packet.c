@@ -84,8 +84,11 @@ static bool parse_l3(const uint8_t *buf, size_t len, bool quoted, vg_pkt_l3 *l3)
         size_t end = total < len ? total : len;
         if(!quoted && total > len)
             return false; /* truncated capture of a real packet */
-        l3->l4 = buf + ihl;
-        l3->l4_len = end - ihl;
+        vg_rd l4;
+        if(!vg_rd_seek(&r, ihl) || !vg_rd_sub(&r, end - ihl, &l4))
+            return false;
+        l3->l4 = vg_rd_ptr(&l4);
+        l3->l4_len = vg_rd_left(&l4);
         return true;
     }
     if(b0 >> 4 == 6) {
@@ -105,26 +108,25 @@ static bool parse_l3(const uint8_t *buf, size_t len, bool quoted, vg_pkt_l3 *l3)
                 return false;
             end = len;
         }
-        r.len = end;
+        /* The payload as the header (or, in a quote, the capture) bounds it. */
+        vg_rd pl;
+        if(!vg_rd_sub(&r, end - VG_IP6_HDR, &pl))
+            return false;
         /* Walk the extension headers we may meet in front of TCP/UDP/ICMPv6;
          * at most 8 of them. */
         for(int i = 0; i < 8; i++) {
             if(next == IPPROTO_HOPOPTS || next == IPPROTO_ROUTING || next == IPPROTO_DSTOPTS) {
-                uint8_t nh, hlen;
-                size_t at = r.off;
-                if(!vg_rd_u8(&r, &nh) || !vg_rd_u8(&r, &hlen))
+                const uint8_t *h;
+                if(!vg_rd_peek(&pl, 2, &h) || !vg_rd_skip(&pl, ((size_t)h[1] + 1) * 8))
                     return false;
-                r.off = at;
-                if(!vg_rd_skip(&r, ((size_t)hlen + 1) * 8))
-                    return false;
-                next = nh;
+                next = h[0];
                 continue;
             }
             if(next == IPPROTO_FRAGMENT) {
                 uint8_t nh;
                 uint16_t off;
-                if(!vg_rd_u8(&r, &nh) || !vg_rd_skip(&r, 1) || !vg_rd_be16(&r, &off) ||
-                   !vg_rd_skip(&r, 4))
+                if(!vg_rd_u8(&pl, &nh) || !vg_rd_skip(&pl, 1) || !vg_rd_be16(&pl, &off) ||
+                   !vg_rd_skip(&pl, 4))
                     return false;
                 if(off & 0xfff8)
                     return false; /* not the first fragment */
@@ -134,8 +136,8 @@ static bool parse_l3(const uint8_t *buf, size_t len, bool quoted, vg_pkt_l3 *l3)
             break;
         }
         l3->proto = next;
-        l3->l4 = buf + r.off;
-        l3->l4_len = end - r.off;
+        l3->l4 = vg_rd_ptr(&pl);
+        l3->l4_len = vg_rd_left(&pl);
         return true;
     }
     return false;
@@ -158,7 +160,7 @@ bool vg_pkt_parse(const uint8_t *buf, size_t len, vg_pkt *pkt)
                          pkt->icmp_type == ICMP_TIME_EXCEEDED)
                       : (pkt->icmp_type == ICMP6_DST_UNREACH ||
                          pkt->icmp_type == ICMP6_TIME_EXCEEDED);
-        if(err && parse_l3(pkt->ip.l4 + 8, pkt->ip.l4_len - 8, true, &pkt->inner) &&
+        if(err && parse_l3(vg_rd_ptr(&r), vg_rd_left(&r), true, &pkt->inner) &&
            pkt->inner.family == pkt->ip.family)
             pkt->icmp_error = true;
     }

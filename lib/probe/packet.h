@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Packets on the wire: a bounds-checked reader, IPv4/IPv6 header writers,
- * and a parser that turns a received network-layer packet (IPv4 or IPv6,
- * no link header) into the fields the probe modules match on. Every byte
- * comes off the wire, so the parser is a pure function over a buffer,
- * checks every length, and is fuzzable on its own. */
+/* Packets on the wire: IPv4/IPv6 header writers, and a parser that turns a
+ * received network-layer packet (IPv4 or IPv6, no link header) into the
+ * fields the probe modules match on. Every byte comes off the wire, so the
+ * parser is a pure function over a buffer, reads it through the
+ * bounds-checked vg_rd of util/buf.h, and is fuzzable on its own. */
 #ifndef VIGIA_PACKET_H
 #define VIGIA_PACKET_H
 
@@ -13,90 +13,8 @@
 
 #include <sys/socket.h>
 
+#include "util/buf.h"
 #include "vigia/addr.h"
-
-/* --- bounds-checked reading ------------------------------------------------ */
-
-/* A read cursor over len bytes. Every fetch checks the remaining length and
- * fails (returns false, moves nothing) rather than reading past the end. */
-typedef struct vg_rd {
-    const uint8_t *p;
-    size_t len;
-    size_t off;
-} vg_rd;
-
-static inline void vg_rd_init(vg_rd *r, const void *p, size_t len)
-{
-    r->p = p;
-    r->len = len;
-    r->off = 0;
-}
-
-static inline size_t vg_rd_left(const vg_rd *r)
-{
-    return r->len - r->off;
-}
-
-static inline bool vg_rd_u8(vg_rd *r, uint8_t *v)
-{
-    if(vg_rd_left(r) < 1)
-        return false;
-    *v = r->p[r->off++];
-    return true;
-}
-
-static inline bool vg_rd_be16(vg_rd *r, uint16_t *v)
-{
-    if(vg_rd_left(r) < 2)
-        return false;
-    *v = (uint16_t)(r->p[r->off] << 8 | r->p[r->off + 1]);
-    r->off += 2;
-    return true;
-}
-
-static inline bool vg_rd_be32(vg_rd *r, uint32_t *v)
-{
-    if(vg_rd_left(r) < 4)
-        return false;
-    const uint8_t *q = r->p + r->off;
-    *v = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
-    r->off += 4;
-    return true;
-}
-
-static inline bool vg_rd_bytes(vg_rd *r, void *dst, size_t n)
-{
-    if(vg_rd_left(r) < n)
-        return false;
-    for(size_t i = 0; i < n; i++)
-        ((uint8_t *)dst)[i] = r->p[r->off + i];
-    r->off += n;
-    return true;
-}
-
-static inline bool vg_rd_skip(vg_rd *r, size_t n)
-{
-    if(vg_rd_left(r) < n)
-        return false;
-    r->off += n;
-    return true;
-}
-
-/* --- writing ------------------------------------------------------------------ */
-
-static inline void vg_put_be16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static inline void vg_put_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
 
 #define VG_IP4_HDR 20
 #define VG_IP6_HDR 40

@@ -1,36 +1,20 @@
 /* SPDX-License-Identifier: MIT */
-/* libFuzzer target: the server's packets after its version line, as the
- * ssh check reads them: binary packets (ssh_packet_parse), DISCONNECT
- * (code and escaped description) and KEXINIT with its ten name-lists (RFC
- * 4253 7.1), negotiated against the check's own lists with
- * ssh_namelist_pick(). ssh.c's KEXINIT reader is static (and being changed
- * by others), so the reads are spelled out here with the ssh_wire.h
- * readers it uses. A picked name must be a whole element of both lists. */
+/* libFuzzer target: the server's packets after its version line, read
+ * as the ssh check reads them: ssh_msg_read() (framing, DISCONNECT's code
+ * and description), and for a KEXINIT ssh_kexinit_parse() with its ten
+ * name-lists (RFC 4253 7.1), each negotiated against the check's own list
+ * (ssh_client_namelists) with ssh_namelist_pick(). A picked name must be a
+ * whole element of both lists; what the readers hand out must lie inside
+ * the packet. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check/ssh_kex.h"
 #include "check/ssh_wire.h"
 #include "vigia/check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* The client lists of lib/check/ssh.c, in its order: kex, host key,
- * cipher (both directions), MAC (both), compression (both). */
-static const char *const client_lists[8] = {
-    "curve25519-sha256,curve25519-sha256@libssh.org",
-    "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256",
-    "chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr,aes128-gcm@openssh.com,"
-    "aes256-gcm@openssh.com,aes128-cbc,aes256-cbc,3des-cbc",
-    "chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr,aes128-gcm@openssh.com,"
-    "aes256-gcm@openssh.com,aes128-cbc,aes256-cbc,3des-cbc",
-    "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,umac-128-etm@openssh.com,"
-    "hmac-sha2-256,hmac-sha2-512,hmac-sha1,umac-64@openssh.com",
-    "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,umac-128-etm@openssh.com,"
-    "hmac-sha2-256,hmac-sha2-512,hmac-sha1,umac-64@openssh.com",
-    "none,zlib@openssh.com,zlib",
-    "none,zlib@openssh.com,zlib",
-};
 
 /* Whether name is a whole comma-separated element of list[0..n). */
 static bool has_element(const char *list, size_t n, const char *name)
@@ -50,33 +34,27 @@ static bool has_element(const char *list, size_t n, const char *name)
 
 static void kexinit(const uint8_t *p, size_t n)
 {
-    ssh_rd r = {.p = p, .len = n};
-    const uint8_t *lists[10];
-    size_t lens[10];
-    uint8_t msg, follows;
-    uint32_t reserved;
-    ssh_rd_u8(&r, &msg);
-    ssh_rd_skip(&r, 16); /* cookie */
-    for(int i = 0; i < 10; i++) {
-        lists[i] = NULL;
-        lens[i] = 0;
-        ssh_rd_string(&r, &lists[i], &lens[i]);
-    }
-    ssh_rd_u8(&r, &follows);
-    ssh_rd_u32(&r, &reserved);
-    if(r.err)
+    ssh_kexinit ki;
+    const ssh_kex_alg *alg;
+    char hk[32];
+    if(!ssh_kexinit_parse(p, n, &ki))
         return;
     for(int i = 0; i < 10; i++)
-        if(lists[i] < p || lists[i] + lens[i] > p + n)
+        if(!ki.list[i] || ki.list[i] < p || ki.list[i] + ki.listn[i] > p + n)
             abort();
-    for(int i = 0; i < 8; i++) {
+    for(int i = 0; i < 10; i++) {
+        const char *mine = ssh_client_namelists[i];
         char pick[64];
-        if(!ssh_namelist_pick(client_lists[i], lists[i], lens[i], pick, sizeof(pick)))
+        if(!ssh_namelist_pick(mine, ki.list[i], ki.listn[i], pick, sizeof(pick)))
             continue;
-        if(strnlen(pick, sizeof(pick)) == sizeof(pick) || !has_element((const char *)lists[i], lens[i], pick) ||
-           !has_element(client_lists[i], strlen(client_lists[i]), pick))
+        if(strnlen(pick, sizeof(pick)) == sizeof(pick) || !has_element((const char *)ki.list[i], ki.listn[i], pick) ||
+           !has_element(mine, strlen(mine), pick))
             abort();
     }
+    /* What the check does with it: negotiation names one of our methods. */
+    if(ssh_kexinit_negotiate(&ki, &alg, hk, sizeof(hk)) && (!alg || !has_element(ssh_hostkey_names,
+                                                                                 strlen(ssh_hostkey_names), hk)))
+        abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -87,33 +65,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if(!buf)
         return 0;
     memcpy(buf, data, size);
-    /* ssh.c reads at most 64 packets per burst. */
+    /* Bounded like a burst of the check's 64 KB buffer. */
     for(int guard = 0; guard < 64; guard++) {
-        const uint8_t *payload;
-        size_t plen, used;
-        int rc = ssh_packet_parse(buf + off, size - off, &used, &payload, &plen);
-        if(rc <= 0 || plen == 0)
+        ssh_msg m;
+        int kind = ssh_msg_read(buf + off, size - off, &m);
+        if(kind == SSH_M_MORE || kind == SSH_M_BAD)
             break;
-        if(used == 0 || used > size - off || payload < buf + off || payload + plen > buf + off + used)
+        if(m.used == 0 || m.used > size - off || m.payload < buf + off || m.payload + m.plen > buf + off + m.used)
             abort();
-        if(payload[0] == 1) { /* DISCONNECT */
-            ssh_rd r = {.p = payload, .len = plen};
-            uint8_t m;
-            uint32_t code = 0;
-            const uint8_t *d = (const uint8_t *)"";
-            size_t dn = 0;
+        if(kind == SSH_M_DISCONNECT) {
             char why[160];
-            ssh_rd_u8(&r, &m);
-            ssh_rd_u32(&r, &code);
-            ssh_rd_string(&r, &d, &dn);
-            vg_escape(why, sizeof(why), d, r.err ? 0 : dn);
+            if(m.descn && (m.desc < m.payload || m.desc + m.descn > m.payload + m.plen))
+                abort();
+            vg_escape(why, sizeof(why), m.desc, m.descn);
             if(strnlen(why, sizeof(why)) == sizeof(why))
                 abort();
             break;
         }
-        if(payload[0] == 20)
-            kexinit(payload, plen);
-        off += used;
+        if(m.type == SSH_MSG_KEXINIT)
+            kexinit(m.payload, m.plen);
+        off += m.used;
     }
     free(buf);
     return 0;

@@ -1,22 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer target: the SSH version exchange (RFC 4253 4.2) as the ssh
- * check reads it: up to 32 lines before the "SSH-" line, each within 256
- * bytes. The line rule is ssh.c's (its reader is static, and ssh.c is not
- * ours to change right now); what runs is the library's code the version
- * line goes through: vg_escape() into the record's banner, the
+ * check reads it, through ssh_version_read() (lib/check/ssh_wire.c): up to
+ * 32 lines before the "SSH-" line, each within 256 bytes. The version line
+ * then goes where ssh.c sends it: vg_escape() into the record's banner, the
  * --expect-version regex match on that banner, and scan --check's
  * classifier, both on the raw bytes and on the escaped banner
  * (vg_check_classify_result undoes the escaping). A version line must come
- * back as "ssh" both ways, and the banner must be printable. */
+ * back as "ssh" both ways, and the banner must be printable; whatever the
+ * reader hands out must lie inside the input. */
 #include <regex.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check/check_internal.h"
-
-#define VERSION_MAX 256    /* ssh.c: a line must end within 256 bytes */
-#define PRELINES_MAX 32    /* ssh.c: SSH_MAX_PRELINES */
+#include "check/ssh_wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -63,24 +61,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* An exact-size copy, so that ASan sees any read past the end. */
     uint8_t *buf = malloc(size ? size : 1);
-    size_t off = 0;
+    const uint8_t *line = NULL;
+    size_t used = 0, n = 0;
+    int pre = 0, rc;
     if(!buf)
         return 0;
     memcpy(buf, data, size);
-    for(int lines = 0; lines <= PRELINES_MAX; lines++) {
-        size_t rest = size - off, scan = rest < VERSION_MAX ? rest : VERSION_MAX;
-        const uint8_t *nl = memchr(buf + off, '\n', scan);
-        size_t n;
-        if(!nl)
-            break; /* more needed, or "not an SSH version line" */
-        n = (size_t)(nl - (buf + off));
-        if(n && buf[off + n - 1] == '\r')
-            n--;
-        if(n >= 4 && !memcmp(buf + off, "SSH-", 4)) {
-            version_line(buf + off, n, size);
-            break;
-        }
-        off += (size_t)(nl - (buf + off)) + 1;
+    rc = ssh_version_read(buf, size, &pre, &used, &line, &n);
+    if(used > size || pre < 0 || pre > SSH_MAX_PRELINES + 1)
+        abort();
+    if(rc != SSH_V_MORE && (!line || line < buf || n > size || line + n > buf + size))
+        abort();
+    if(rc == SSH_V_FOUND) {
+        if(n >= SSH_VERSION_MAX || n < 4 || memcmp(line, "SSH-", 4) || line + n > buf + used)
+            abort();
+        version_line(line, n, size);
     }
     free(buf);
     return 0;

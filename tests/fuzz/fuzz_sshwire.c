@@ -21,10 +21,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char pick[64];
     ssh_namelist_pick("curve25519-sha256,curve25519-sha256@libssh.org", data, size, pick,
                       sizeof(pick));
-    ssh_rd r = {.p = data, .len = size};
+    vg_rd r;
     const uint8_t *s;
     size_t n;
-    while(ssh_rd_string(&r, &s, &n)) {
+    vg_rd_init(&r, data, size);
+    while(vg_rd_str32(&r, &s, &n)) {
         if(s < data || s + n > data + size)
             abort();
     }

@@ -198,17 +198,99 @@ static void test_ssh_packet_parse(void **state)
 static void test_ssh_reader_bounds(void **state)
 {
     uint8_t b[] = {0, 0, 0, 3, 'a', 'b', 'c', 0, 0, 1, 0};
-    ssh_rd r = {b, sizeof(b), 0, false};
+    vg_rd r;
     const uint8_t *s;
     size_t n;
     uint32_t v;
     (void)state;
-    assert_true(ssh_rd_string(&r, &s, &n));
+    vg_rd_init(&r, b, sizeof(b));
+    assert_true(vg_rd_str32(&r, &s, &n));
     assert_int_equal(n, 3);
     assert_memory_equal(s, "abc", 3);
-    assert_false(ssh_rd_string(&r, &s, &n)); /* claims 256 bytes */
-    assert_true(r.err);
-    assert_false(ssh_rd_u32(&r, &v));       /* sticky */
+    assert_false(vg_rd_str32(&r, &s, &n)); /* claims 256 bytes */
+    assert_false(vg_rd_ok(&r));
+    assert_false(vg_rd_be32(&r, &v));      /* sticky */
+}
+
+static void test_ssh_version_read(void **state)
+{
+    const uint8_t *l;
+    size_t used, n;
+    int pre = 0;
+    (void)state;
+    /* lines before the version are consumed and counted; CR LF stripped */
+    const char *a = "hello\r\nworld\nSSH-2.0-OpenSSH_9.6\r\nrest";
+    assert_int_equal(ssh_version_read((const uint8_t *)a, strlen(a), &pre, &used, &l, &n), SSH_V_FOUND);
+    assert_int_equal(pre, 2);
+    assert_int_equal(n, strlen("SSH-2.0-OpenSSH_9.6"));
+    assert_memory_equal(l, "SSH-2.0-OpenSSH_9.6", n);
+    assert_int_equal(used, strlen(a) - 4);
+    /* an incomplete line waits; complete lines before it may go */
+    pre = 0;
+    const char *b = "motd\nSSH-2.0-par";
+    assert_int_equal(ssh_version_read((const uint8_t *)b, strlen(b), &pre, &used, &l, &n), SSH_V_MORE);
+    assert_int_equal(used, 5);
+    assert_int_equal(pre, 1);
+    /* 256 bytes without LF: not SSH */
+    uint8_t longl[300];
+    memset(longl, 'x', sizeof(longl));
+    pre = 0;
+    assert_int_equal(ssh_version_read(longl, SSH_VERSION_MAX - 1, &pre, &used, &l, &n), SSH_V_MORE);
+    assert_int_equal(ssh_version_read(longl, SSH_VERSION_MAX, &pre, &used, &l, &n), SSH_V_LONG);
+    assert_ptr_equal(l, longl);
+    assert_int_equal(n, SSH_VERSION_MAX);
+    longl[SSH_VERSION_MAX - 1] = '\n'; /* a 255-byte line is still a line */
+    assert_int_equal(ssh_version_read(longl, sizeof(longl), &pre, &used, &l, &n), SSH_V_MORE);
+    assert_int_equal(used, SSH_VERSION_MAX);
+    /* the 33rd line before the version ends it */
+    char many[33 * 3 + 1] = "";
+    for(int i = 0; i < 33; i++)
+        strcat(many, "z\r\n");
+    pre = 0;
+    assert_int_equal(ssh_version_read((const uint8_t *)many, strlen(many), &pre, &used, &l, &n), SSH_V_PRELINES);
+    assert_int_equal(n, 1);
+    assert_memory_equal(l, "z", 1);
+    pre = 0;
+    assert_int_equal(ssh_version_read((const uint8_t *)many, strlen(many) - 3, &pre, &used, &l, &n), SSH_V_MORE);
+    assert_int_equal(pre, SSH_MAX_PRELINES);
+}
+
+static void test_ssh_msg_read(void **state)
+{
+    vg_wr w = {0};
+    ssh_msg m;
+    (void)state;
+    /* DISCONNECT with code and description, framed by ssh_packet_write */
+    uint8_t disc[] = {SSH_MSG_DISCONNECT, 0, 0, 0, 11, 0, 0, 0, 3, 'b', 'y', 'e'};
+    ssh_packet_write(&w, disc, sizeof(disc));
+    assert_true(vg_wr_ok(&w));
+    assert_int_equal(w.len % 8, 0);
+    assert_int_equal(ssh_msg_read(w.p, w.len - 1, &m), SSH_M_MORE);
+    assert_int_equal(ssh_msg_read(w.p, w.len, &m), SSH_M_DISCONNECT);
+    assert_int_equal(m.used, w.len);
+    assert_int_equal(m.code, 11);
+    assert_int_equal(m.descn, 3);
+    assert_memory_equal(m.desc, "bye", 3);
+    vg_wr_free(&w);
+    /* a DISCONNECT whose description runs past the payload keeps the code */
+    disc[8] = 40;
+    ssh_packet_write(&w, disc, sizeof(disc));
+    assert_int_equal(ssh_msg_read(w.p, w.len, &m), SSH_M_DISCONNECT);
+    assert_int_equal(m.code, 11);
+    assert_int_equal(m.descn, 0);
+    vg_wr_free(&w);
+    uint8_t ign[] = {SSH_MSG_IGNORE, 1, 2};
+    ssh_packet_write(&w, ign, sizeof(ign));
+    assert_int_equal(ssh_msg_read(w.p, w.len, &m), SSH_M_SKIP);
+    vg_wr_free(&w);
+    uint8_t ki[] = {SSH_MSG_KEXINIT};
+    ssh_packet_write(&w, ki, sizeof(ki));
+    assert_int_equal(ssh_msg_read(w.p, w.len, &m), SSH_M_OTHER);
+    assert_int_equal(m.type, SSH_MSG_KEXINIT);
+    assert_int_equal(m.plen, 1);
+    vg_wr_free(&w);
+    uint8_t bad[16] = {0, 0, 0, 12, 11, 20};
+    assert_int_equal(ssh_msg_read(bad, sizeof(bad), &m), SSH_M_BAD);
 }
 
 static void test_ssh_namelist(void **state)
@@ -226,18 +308,18 @@ static void test_ssh_namelist(void **state)
 
 static void test_ssh_mpint(void **state)
 {
-    ssh_buf b = {0};
+    vg_wr b = {0};
     const uint8_t k1[] = {0, 0, 0x7f, 1};
     const uint8_t k2[] = {0x80, 1};
     const uint8_t zero[] = {0, 0};
     (void)state;
-    ssh_wb_mpint(&b, k1, sizeof(k1));
-    ssh_wb_mpint(&b, k2, sizeof(k2));
-    ssh_wb_mpint(&b, zero, sizeof(zero));
+    ssh_wr_mpint(&b, k1, sizeof(k1));
+    ssh_wr_mpint(&b, k2, sizeof(k2));
+    ssh_wr_mpint(&b, zero, sizeof(zero));
     const uint8_t want[] = {0, 0, 0, 2, 0x7f, 1, 0, 0, 0, 3, 0, 0x80, 1, 0, 0, 0, 0};
     assert_int_equal(b.len, sizeof(want));
     assert_memory_equal(b.p, want, sizeof(want));
-    ssh_buf_free(&b);
+    vg_wr_free(&b);
 }
 
 static void test_ssh_fingerprint(void **state)
@@ -271,6 +353,8 @@ int main(void)
         cmocka_unit_test(test_regex_with_nul_bytes),
         cmocka_unit_test(test_ssh_packet_parse),
         cmocka_unit_test(test_ssh_reader_bounds),
+        cmocka_unit_test(test_ssh_version_read),
+        cmocka_unit_test(test_ssh_msg_read),
         cmocka_unit_test(test_ssh_namelist),
         cmocka_unit_test(test_ssh_mpint),
         cmocka_unit_test(test_ssh_fingerprint),

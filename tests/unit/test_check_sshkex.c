@@ -36,15 +36,15 @@ static void server_init(struct server *sv)
 {
     uint8_t pub[32];
     size_t pn = sizeof(pub);
-    ssh_buf b = {0};
+    vg_wr b = {0};
     sv->host = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
     assert_non_null(sv->host);
     assert_int_equal(EVP_PKEY_get_raw_public_key(sv->host, pub, &pn), 1);
-    ssh_wb_string(&b, "ssh-ed25519", 11);
-    ssh_wb_string(&b, pub, 32);
+    vg_wr_str32(&b, "ssh-ed25519", 11);
+    vg_wr_str32(&b, pub, 32);
     assert_int_equal(b.len, sizeof(sv->ks));
     memcpy(sv->ks, b.p, b.len);
-    ssh_buf_free(&b);
+    vg_wr_free(&b);
 }
 
 static ssh_transcript transcript(void)
@@ -74,7 +74,7 @@ static EVP_PKEY *client_key(const ssh_kex *k)
 }
 
 /* The server's KEX_ECDH_REPLY to client k, changed by m. */
-static void server_reply(struct server *sv, const ssh_kex *k, enum mutation m, ssh_buf *out)
+static void server_reply(struct server *sv, const ssh_kex *k, enum mutation m, vg_wr *out)
 {
     EVP_PKEY *eph = k->alg->group ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", k->alg->group)
                                   : EVP_PKEY_Q_keygen(NULL, NULL, "X25519");
@@ -85,7 +85,7 @@ static void server_reply(struct server *sv, const ssh_kex *k, enum mutation m, s
     size_t qsn = 0, kn = sizeof(kk), sign = sizeof(sig), ksn = sizeof(sv->ks);
     unsigned hn = 0;
     uint8_t ks[sizeof(sv->ks) + 1];
-    ssh_buf hb = {0}, sb = {0};
+    vg_wr hb = {0}, sb = {0};
 
     assert_non_null(eph);
     assert_int_equal(EVP_PKEY_get_octet_string_param(eph, "encoded-pub-key", qs, sizeof(qs), &qsn), 1);
@@ -104,31 +104,31 @@ static void server_reply(struct server *sv, const ssh_kex *k, enum mutation m, s
     }
     if(m == M_SHORT_POINT)
         qsn--;
-    ssh_wb_string(&hb, VC, strlen(VC));
-    ssh_wb_string(&hb, VS, strlen(VS));
-    ssh_wb_string(&hb, IC, sizeof(IC));
-    ssh_wb_string(&hb, IS, sizeof(IS));
-    ssh_wb_string(&hb, ks, ksn);
-    ssh_wb_string(&hb, k->qc, k->qc_len);
-    ssh_wb_string(&hb, qs, qsn);
-    ssh_wb_mpint(&hb, kk, kn);
+    vg_wr_str32(&hb, VC, strlen(VC));
+    vg_wr_str32(&hb, VS, strlen(VS));
+    vg_wr_str32(&hb, IC, sizeof(IC));
+    vg_wr_str32(&hb, IS, sizeof(IS));
+    vg_wr_str32(&hb, ks, ksn);
+    vg_wr_str32(&hb, k->qc, k->qc_len);
+    vg_wr_str32(&hb, qs, qsn);
+    ssh_wr_mpint(&hb, kk, kn);
     assert_false(hb.err);
     assert_int_equal(EVP_Digest(hb.p, hb.len, h, &hn, m == M_OTHER_HASH ? EVP_sha512() : EVP_get_digestbyname(k->alg->md), NULL), 1);
     assert_int_equal(EVP_DigestSignInit(mc, NULL, NULL, NULL, sv->host), 1);
     assert_int_equal(EVP_DigestSign(mc, sig, &sign, h, hn), 1);
     if(m == M_SIG_BYTE)
         sig[10] ^= 1;
-    ssh_wb_string(&sb, m == M_SIG_NAME ? "ssh-ed448" : "ssh-ed25519", m == M_SIG_NAME ? 9 : 11);
-    ssh_wb_string(&sb, sig, sign);
-    ssh_wb_u8(out, 31);
-    ssh_wb_string(out, ks, ksn);
-    ssh_wb_string(out, qs, qsn);
-    ssh_wb_string(out, sb.p, sb.len);
+    vg_wr_str32(&sb, m == M_SIG_NAME ? "ssh-ed448" : "ssh-ed25519", m == M_SIG_NAME ? 9 : 11);
+    vg_wr_str32(&sb, sig, sign);
+    vg_wr_u8(out, 31);
+    vg_wr_str32(out, ks, ksn);
+    vg_wr_str32(out, qs, qsn);
+    vg_wr_str32(out, sb.p, sb.len);
     if(m == M_TRAILING)
-        ssh_wb_u8(out, 0);
+        vg_wr_u8(out, 0);
     assert_false(out->err);
-    ssh_buf_free(&hb);
-    ssh_buf_free(&sb);
+    vg_wr_free(&hb);
+    vg_wr_free(&sb);
     EVP_MD_CTX_free(mc);
     EVP_PKEY_free(peer);
     EVP_PKEY_free(eph);
@@ -139,7 +139,7 @@ static ssh_hk_verdict judge(const char *kex, enum mutation m, ssh_hostkey *hk, c
     struct server sv;
     ssh_kex k;
     ssh_transcript t = transcript();
-    ssh_buf reply = {0};
+    vg_wr reply = {0};
     ssh_hk_verdict v;
     server_init(&sv);
     assert_true(ssh_kex_start(&k, ssh_kex_find(kex), "ssh-ed25519"));
@@ -151,7 +151,7 @@ static ssh_hk_verdict judge(const char *kex, enum mutation m, ssh_hostkey *hk, c
         assert_string_equal(hk->fp, fp);
         assert_string_equal(hk->type, "ssh-ed25519");
     }
-    ssh_buf_free(&reply);
+    vg_wr_free(&reply);
     ssh_kex_free(&k);
     EVP_PKEY_free(sv.host);
     return v;
@@ -209,14 +209,14 @@ static void test_signature_algorithm_must_be_negotiated(void **state)
     uint8_t h[32] = {1, 2, 3}, sig[64];
     size_t sign = sizeof(sig);
     EVP_MD_CTX *mc = EVP_MD_CTX_new();
-    ssh_buf sb = {0};
+    vg_wr sb = {0};
     const char *why = NULL;
     (void)state;
     server_init(&sv);
     assert_int_equal(EVP_DigestSignInit(mc, NULL, NULL, NULL, sv.host), 1);
     assert_int_equal(EVP_DigestSign(mc, sig, &sign, h, sizeof(h)), 1);
-    ssh_wb_string(&sb, "ssh-ed25519", 11);
-    ssh_wb_string(&sb, sig, sign);
+    vg_wr_str32(&sb, "ssh-ed25519", 11);
+    vg_wr_str32(&sb, sig, sign);
     assert_int_equal(ssh_verify_signature("ssh-ed25519", sv.ks, sizeof(sv.ks), sb.p, sb.len, h, sizeof(h), &why),
                      SSH_HK_VERIFIED);
     /* the same valid signature, but another algorithm was negotiated */
@@ -228,7 +228,7 @@ static void test_signature_algorithm_must_be_negotiated(void **state)
     h[0] ^= 1;
     assert_int_equal(ssh_verify_signature("ssh-ed25519", sv.ks, sizeof(sv.ks), sb.p, sb.len, h, sizeof(h), &why),
                      SSH_HK_INVALID);
-    ssh_buf_free(&sb);
+    vg_wr_free(&sb);
     EVP_MD_CTX_free(mc);
     EVP_PKEY_free(sv.host);
 }
@@ -242,7 +242,7 @@ static void test_rsa_short_signature(void **state)
     uint8_t nb[129], eb[8], h[32] = {0}, sig[128];
     size_t sign = 0;
     int nl, el, tries;
-    ssh_buf ks = {0}, sb = {0};
+    vg_wr ks = {0}, sb = {0};
     const char *why = NULL;
     (void)state;
     assert_non_null(rsa);
@@ -250,9 +250,9 @@ static void test_rsa_short_signature(void **state)
     assert_int_equal(EVP_PKEY_get_bn_param(rsa, OSSL_PKEY_PARAM_RSA_E, &e), 1);
     nl = BN_bn2bin(n, nb);
     el = BN_bn2bin(e, eb);
-    ssh_wb_string(&ks, "ssh-rsa", 7);
-    ssh_wb_mpint(&ks, eb, (size_t)el);
-    ssh_wb_mpint(&ks, nb, (size_t)nl);
+    vg_wr_str32(&ks, "ssh-rsa", 7);
+    ssh_wr_mpint(&ks, eb, (size_t)el);
+    ssh_wr_mpint(&ks, nb, (size_t)nl);
     /* find a hash whose signature starts with a zero byte (1 in 256) */
     for(tries = 0; tries < 20000; tries++) {
         EVP_MD_CTX *mc = EVP_MD_CTX_new();
@@ -266,48 +266,48 @@ static void test_rsa_short_signature(void **state)
     }
     assert_true(tries < 20000);
     assert_int_equal(sign, 128);
-    ssh_wb_string(&sb, "rsa-sha2-256", 12);
-    ssh_wb_string(&sb, sig, sign);
+    vg_wr_str32(&sb, "rsa-sha2-256", 12);
+    vg_wr_str32(&sb, sig, sign);
     assert_int_equal(ssh_verify_signature("rsa-sha2-256", ks.p, ks.len, sb.p, sb.len, h, sizeof(h), &why),
                      SSH_HK_VERIFIED);
-    ssh_buf_free(&sb);
-    ssh_wb_string(&sb, "rsa-sha2-256", 12);
-    ssh_wb_string(&sb, sig + 1, sign - 1);
+    vg_wr_free(&sb);
+    vg_wr_str32(&sb, "rsa-sha2-256", 12);
+    vg_wr_str32(&sb, sig + 1, sign - 1);
     assert_int_equal(ssh_verify_signature("rsa-sha2-256", ks.p, ks.len, sb.p, sb.len, h, sizeof(h), &why),
                      SSH_HK_VERIFIED);
     /* the same bytes under another name, or a name we refuse */
     assert_int_equal(ssh_verify_signature("rsa-sha2-512", ks.p, ks.len, sb.p, sb.len, h, sizeof(h), &why),
                      SSH_HK_INVALID);
-    ssh_buf_free(&sb);
-    ssh_wb_string(&sb, "ssh-rsa", 7);
-    ssh_wb_string(&sb, sig, sign);
+    vg_wr_free(&sb);
+    vg_wr_str32(&sb, "ssh-rsa", 7);
+    vg_wr_str32(&sb, sig, sign);
     assert_int_not_equal(ssh_verify_signature("ssh-rsa", ks.p, ks.len, sb.p, sb.len, h, sizeof(h), &why),
                          SSH_HK_VERIFIED);
-    ssh_buf_free(&sb);
-    ssh_buf_free(&ks);
+    vg_wr_free(&sb);
+    vg_wr_free(&ks);
     BN_free(n);
     BN_free(e);
     EVP_PKEY_free(rsa);
 }
 
-static void kexinit(ssh_buf *b, const char *kex, const char *hk, bool full)
+static void kexinit(vg_wr *b, const char *kex, const char *hk, bool full)
 {
     static const uint8_t cookie[16];
-    ssh_wb_u8(b, 20);
-    ssh_wb_bytes(b, cookie, 16);
-    ssh_wb_string(b, kex, strlen(kex));
-    ssh_wb_string(b, hk, strlen(hk));
+    vg_wr_u8(b, 20);
+    vg_wr_bytes(b, cookie, 16);
+    vg_wr_str32(b, kex, strlen(kex));
+    vg_wr_str32(b, hk, strlen(hk));
     for(int i = 0; i < 8; i++)
-        ssh_wb_string(b, "none", full || i < 7 ? 4 : 0);
+        vg_wr_str32(b, "none", full || i < 7 ? 4 : 0);
     if(full) {
-        ssh_wb_u8(b, 0);
-        ssh_wb_u32(b, 0);
+        vg_wr_u8(b, 0);
+        vg_wr_be32(b, 0);
     }
 }
 
 static void test_kexinit_negotiation(void **state)
 {
-    ssh_buf b = {0};
+    vg_wr b = {0};
     ssh_kexinit ki;
     const ssh_kex_alg *alg;
     char hk[32];
@@ -318,27 +318,27 @@ static void test_kexinit_negotiation(void **state)
     assert_true(ssh_kexinit_negotiate(&ki, &alg, hk, sizeof(hk)));
     assert_string_equal(alg->name, "curve25519-sha256");
     assert_string_equal(hk, "ssh-ed25519");
-    ssh_buf_free(&b);
+    vg_wr_free(&b);
     kexinit(&b, "sntrup761x25519-sha512@openssh.com,ecdh-sha2-nistp384", "ecdsa-sha2-nistp521", true);
     assert_true(ssh_kexinit_parse(b.p, b.len, &ki));
     assert_true(ssh_kexinit_negotiate(&ki, &alg, hk, sizeof(hk)));
     assert_string_equal(alg->name, "ecdh-sha2-nistp384");
     assert_int_equal(alg->qlen, 97);
-    ssh_buf_free(&b);
+    vg_wr_free(&b);
     /* nothing in common: no DH groups, no ssh-rsa (SHA-1) signatures */
     kexinit(&b, "diffie-hellman-group14-sha256", "ssh-ed25519", true);
     assert_true(ssh_kexinit_parse(b.p, b.len, &ki));
     assert_false(ssh_kexinit_negotiate(&ki, &alg, hk, sizeof(hk)));
     assert_null(alg);
-    ssh_buf_free(&b);
+    vg_wr_free(&b);
     kexinit(&b, "curve25519-sha256", "ssh-rsa,ssh-dss", true);
     assert_true(ssh_kexinit_parse(b.p, b.len, &ki));
     assert_false(ssh_kexinit_negotiate(&ki, &alg, hk, sizeof(hk)));
-    ssh_buf_free(&b);
+    vg_wr_free(&b);
     /* truncated: the guess flag and reserved word are missing */
     kexinit(&b, "curve25519-sha256", "ssh-ed25519", false);
     assert_false(ssh_kexinit_parse(b.p, b.len, &ki));
-    ssh_buf_free(&b);
+    vg_wr_free(&b);
 }
 
 int main(void)
