@@ -310,9 +310,8 @@ void vg_opt_write_help(FILE *fp, const vg_opt *rows, size_t n, int width)
 }
 
 /* roff text: '-' and '\' escaped, a leading '.' or '\'' made literal. */
-static void man_text(FILE *fp, const char *s, size_t len)
+static void man_text(FILE *fp, const char *s, size_t len, bool bol)
 {
-    bool bol = true;
     for(size_t i = 0; i < len; i++) {
         char ch = s[i];
         if(bol && (ch == '.' || ch == '\''))
@@ -327,21 +326,20 @@ static void man_text(FILE *fp, const char *s, size_t len)
     }
 }
 
+/* ".TP" and "\fB\-X\fR, \fB\-\-name\fR \fIARG\fR". */
 static void man_name(FILE *fp, const vg_opt *o)
 {
-    fputs(".TP\n.B ", fp);
-    if(o->letter) {
-        fprintf(fp, "\\-%c", o->letter);
-        if(o->name)
-            fputs(", ", fp);
-    }
+    fputs(".TP\n", fp);
+    if(o->letter)
+        fprintf(fp, "\\fB\\-%c\\fR%s", o->letter, o->name ? ", " : "");
     if(o->name) {
-        fputs("\\-\\-", fp);
-        man_text(fp, o->name, strlen(o->name));
+        fputs("\\fB\\-\\-", fp);
+        man_text(fp, o->name, strlen(o->name), false);
+        fputs("\\fR", fp);
     }
     if(o->arg) {
         fputs(" \\fI", fp);
-        man_text(fp, o->arg, strlen(o->arg));
+        man_text(fp, o->arg, strlen(o->arg), false);
         fputs("\\fR", fp);
     }
     fputc('\n', fp);
@@ -361,7 +359,7 @@ void vg_opt_write_man(FILE *fp, const vg_opt *rows, size_t n)
             if(len && h[len - 1] == ':') /* a heading */
                 len--;
             fputs(".PP\n", fp);
-            man_text(fp, h, len);
+            man_text(fp, h, len, true);
             fputc('\n', fp);
             continue;
         }
@@ -374,7 +372,7 @@ void vg_opt_write_man(FILE *fp, const vg_opt *rows, size_t n)
                 p++;
                 len--;
             }
-            man_text(fp, p, len);
+            man_text(fp, p, len, true);
             fputc('\n', fp);
             p += len + (nl ? 1 : 0);
         }
