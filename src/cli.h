@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Helpers the subcommands of the CLI share: number and duration parsing,
- * exit codes, and the signal flags main() owns. */
+/* Helpers the subcommands of the CLI share: exit codes, the signal flags
+ * main() owns, limits and output specs. */
 #ifndef VIGIA_CLI_H
 #define VIGIA_CLI_H
 
@@ -23,16 +23,6 @@ extern volatile sig_atomic_t cli_interrupted;
 /* Installs the handlers for SIGINT and SIGTERM and ignores SIGPIPE (write
  * errors are handled where they happen). */
 void cli_signals_init(void);
-
-/* "500ms", "2s", "1.5s", "1m", "1h", or a bare number meaning seconds.
- * Returns false on junk, negative or overflowing values. */
-bool cli_parse_duration_ms(const char *s, uint64_t *ms);
-
-/* A whole decimal number in [min, max]. */
-bool cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
-
-/* A positive decimal number (may have a fraction). */
-bool cli_parse_double(const char *s, double *out);
 
 /* Raises RLIMIT_NOFILE's soft limit to the hard limit; returns the new soft
  * limit. */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Shared CLI helpers: parsing of numbers and durations, signals, limits. */
+/* Shared CLI helpers: signals, limits, output specs. (Numbers and
+ * durations are read by the option tables: include/vigia/options.h.) */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -28,64 +29,6 @@ void cli_signals_init(void)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-}
-
-bool cli_parse_double(const char *s, double *out)
-{
-    char *end;
-    double v;
-    if(!s || !*s || *s == '-' || *s == '+' || *s == ' ')
-        return false;
-    errno = 0;
-    v = strtod(s, &end);
-    if(errno || *end || !isfinite(v) || v < 0)
-        return false;
-    *out = v;
-    return true;
-}
-
-bool cli_parse_duration_ms(const char *s, uint64_t *ms)
-{
-    char *end;
-    double v, mult = 1000.0;
-
-    if(!s || !*s || !((*s >= '0' && *s <= '9') || *s == '.'))
-        return false;
-    errno = 0;
-    v = strtod(s, &end);
-    if(errno || !isfinite(v) || v < 0 || end == s)
-        return false;
-    if(!strcmp(end, "") || !strcmp(end, "s"))
-        mult = 1000.0;
-    else if(!strcmp(end, "ms"))
-        mult = 1.0;
-    else if(!strcmp(end, "us"))
-        mult = 0.001;
-    else if(!strcmp(end, "m"))
-        mult = 60000.0;
-    else if(!strcmp(end, "h"))
-        mult = 3600000.0;
-    else
-        return false;
-    v *= mult;
-    if(v > 1e12)
-        return false;
-    *ms = (uint64_t)llround(v);
-    return true;
-}
-
-bool cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-    char *end;
-    unsigned long long v;
-    if(!s || *s < '0' || *s > '9')
-        return false;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if(errno || *end || v < min || v > max)
-        return false;
-    *out = v;
-    return true;
 }
 
 uint64_t cli_raise_nofile(void)

@@ -4,7 +4,6 @@
  * them until all are OK (then execs the command after --), feeds every
  * output, and maps the outcome to an exit status. */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -20,8 +19,10 @@
 #include <curl/curl.h>
 
 #include "cli.h"
+#include "cli_opts.h"
 #include "commands.h"
 #include "vigia/check.h"
+#include "vigia/options.h"
 #include "vigia_config.h"
 
 enum {
@@ -34,8 +35,6 @@ enum {
 };
 
 #define MAX_OUTPUTS 8
-#define MAX_LIST 64
-#define MAX_DATA_FILE (64u << 20)
 
 struct out_spec {
     vg_check_output *out;
@@ -54,14 +53,6 @@ struct check_cli {
     uint64_t check_timeout_ms;  /* per attempt in --wait mode */
     bool have_timeout;
     uint64_t interval_ms;
-    const char *headers[MAX_LIST + 1];
-    int nheaders;
-    const char *resolve[MAX_LIST + 1];
-    int nresolve;
-    const char *hostkeys[MAX_LIST + 1];
-    int nhostkeys;
-    char *owned[MAX_LIST * 2];  /* strings we allocated (freed at exit) */
-    int nowned;
     char **targets;
     int ntargets;
     char **cmd;                 /* after --, for --wait */
@@ -72,314 +63,30 @@ struct check_cli {
     bool stdout_broken;
     bool io_error;
     vg_check_summary sum;
-    /* --- dns://, icmp:// options ------------------------------------------ */
-    const char *answers[MAX_LIST + 1];
-    int nanswers;
-    const char *steps[MAX_LIST + 1];
-    int nsteps;
-    /* --- -f checks files, --watch, openmetrics ---------------------------- */
+    struct cli_opts parser;     /* the options given; values point into it */
+    /* --- -f checks files, --watch ------------------------------------------ */
     const char *file;           /* -f FILE */
     uint64_t watch_ms;          /* --watch INTERVAL; 0: off */
-    char **file_targets;        /* with -f: c->targets points here ... */
-    const char **names;         /* ... the checks' names ... */
+    vg_check_list *list;        /* with -f: the checks, and ... */
+    const char **names;         /* ... per check its name, ... */
     vg_check_opts **item_opts;  /* ... and options (NULL: &opts for all) */
-    struct check_cli **subs;    /* with -f: each check's parse state */
-    char **kept;                /* strings optarg points into (with -f) */
-    size_t nkept, capkept;
-    struct { int opt; const char *arg; } cli_opts[128]; /* per-check options given with -f */
-    int ncli_opts;
 };
 
-static void check_usage(FILE *fp)
-{
-    fprintf(fp,
-"Usage: " PROG " check [OPTIONS] TARGET... [--wait [-- COMMAND ARGS...]]\n"
-"\n"
-"Says whether each service is reachable and healthy, why not if not, and how\n"
-"long each phase took (dns, connect, tls, firstbyte, total).\n"
-"\n"
-"Targets: tcp://HOST:PORT  HOST:PORT  [::1]:PORT  http://URL  https://URL\n"
-"         tls://HOST:PORT  ssh://HOST[:PORT]   (mixed kinds run concurrently)\n"
-"\n"
-"HTTP(S):\n"
-"  -X, --method M            GET (default), HEAD, POST, PUT, PATCH, DELETE, ...\n"
-"  -d, --data STRING         request body (method POST unless -X says otherwise)\n"
-"  --data-file FILE          request body from FILE\n"
-"  -H, --header 'N: V'       extra request header (repeatable)\n"
-"  --expect-status SET       e.g. 200-299,401 (default 200-399)\n"
-"  --expect-body REGEX       the body must match (POSIX extended regex)\n"
-"  -L, --follow              follow redirects (default: not followed)\n"
-"  --max-redirects N         with -L (default 10)\n"
-"  --max-body SIZE           bytes of body read and matched (default 1M)\n"
-"  --resolve HOST:PORT:ADDR  connect to ADDR for HOST:PORT (repeatable; all kinds)\n"
-"  --proxy URL               go through this proxy\n"
-"  --proxy-from-env          honour http_proxy/https_proxy/no_proxy (ignored otherwise)\n"
-"  --user-agent STRING       (default vigia/" VIGIA_VERSION ")\n"
-"TLS (https://, tls://):\n"
-"  -k, --insecure            do not verify the chain's trust or the host name\n"
-"  --cacert FILE             trust these CAs (PEM) instead of the system's\n"
-"  --cert FILE, --key FILE   client certificate and key (PEM)\n"
-"  --sni NAME                tls://: server name to send and verify\n"
-"  --cert-warn-days N        WARNING when a chain certificate expires within N days\n"
-"  --cert-crit-days N        CRITICAL within N days (expired is always CRITICAL)\n"
-"SSH (ssh://):\n"
-"  --expect-version REGEX    the version line must match, e.g. 'OpenSSH_9'\n"
-"  --expect-hostkey SHA256:… the host key fingerprint (repeatable: any may match); the\n"
-"                            server must also prove it holds the key, else hostkey-unverified\n"
-"Generic (tcp://, tls://):\n"
-"  --send STRING             send once connected (escapes: \\r \\n \\t \\0 \\\\ \\xNN)\n"
-"  --expect REGEX            the answer must match\n"
-"  --max-read SIZE           bytes read while waiting for a match (default 64K)\n"
-"\n"
-"DNS (dns://SERVER[:PORT]/NAME?type=A|AAAA|MX|TXT|CNAME|NS|SOA|PTR|SRV):\n"
-"  --expect-answer V[,V]     an answer must be V (a value, or an address/CIDR for A/AAAA)\n"
-"  --expect-all              every --expect-answer value must be in the answer\n"
-"  --expect-rcode R[,R]      rcodes that pass (default NOERROR), e.g. NXDOMAIN\n"
-"  --expect-authoritative    the answer must have the AA bit\n"
-"MySQL (mysql://HOST[:3306]): --expect-version REGEX on the greeting's server version\n"
-"ICMP (icmp://HOST):\n"
-"  --count N                 echo requests (default 5); --warn/--crit limit the average RTT\n"
-"  --ping-interval D         between requests (default 200ms)\n"
-"  --warn-loss P, --crit-loss P   loss above P percent is WARNING / CRITICAL\n"
-"UDP (udp://HOST:PORT): --send and --expect as above; ICMP port unreachable -> port-unreach\n"
-"Multi-step (tcp://, tls://, udp://), instead of --send/--expect:\n"
-"  --step send:TEXT          send TEXT (escapes as --send; ${1}..${9}: groups of the last match)\n"
-"  --step expect:REGEX       wait for REGEX (repeat --step, in order)\n"
-"Every address (all kinds but http/https):\n"
-"  --all-addresses           probe each address of a name (up to 8) and report each\n"
-"  --policy all|any          all must pass (default) or one is enough\n"
-"\n"
-"Timing and verdicts:\n"
-"  --timeout D               per check, retries included (default 10s); with --wait:\n"
-"                            the whole wait (default 60s)\n"
-"  --warn D, --crit D        limits on total time; or a list: --warn connect=100ms,tls=1s\n"
-"  --warn-PHASE D, --crit-PHASE D   PHASE: dns, connect, tls, firstbyte, total\n"
-"  --retries N               extra attempts after a failed one (default 0)\n"
-"  --retry-delay D           pause between attempts (default 1s)\n"
-"  --retry-is-warning        a pass that needed a retry is WARNING\n"
-"  --on-timeout STATE        verdict for *-timeout reasons (ok, warning, critical, unknown)\n"
-"  --on-refused STATE        verdict for conn-refused\n"
-"  -4, -6                    resolve names to IPv4 / IPv6 only\n"
-"  --dns-servers A[:P],...   resolve with these servers, not the system's\n"
-"  --concurrency N           checks in flight (default 256)\n"
-"  Durations take units: 500ms, 2s, 1m; a bare number means seconds.\n"
-"\n"
-"Modes:\n"
-"  (default)                 run every check once\n"
-"  --wait                    poll until every check is OK, then run COMMAND (after --)\n"
-"  --interval D              pause between polls (default 1s)\n"
-"  --check-timeout D         with --wait: timeout of each attempt (default 5s)\n""  --watch INTERVAL          run every check each INTERVAL until Ctrl-C; print state\n"
-"                            changes, then a summary per check (exit: worst current state)\n"
-"  -f, --file FILE           checks from a YAML file (docs/check.md); options on the\n"
-"                            command line apply to each of its checks\n"
-"\n"
-"Output:\n"
-"  -o, --output FMT[=FILE]   text (default), ndjson or openmetrics; repeatable; FILE '-'\n"
-"                            is stdout; openmetrics=FILE is replaced atomically\n"
-"                            With --wait only what -o asks for is written.\n"
-"  -v, --verbose             text: certificate and host key details\n"
-"  -q, --quiet               no --wait progress on stderr\n"
-"  -h, --help                this text\n"
-"\n"
-"Exit status (monitoring-plugin convention): 0 OK, 1 WARNING, 2 CRITICAL,\n"
-"3 UNKNOWN (also usage errors and Ctrl-C) - the worst of all checks. With\n"
-"--wait: 0 when all are OK (or COMMAND's status), 124 on timeout, 127 when\n"
-"COMMAND cannot run, 130 when interrupted.\n");
-}
-
-enum {
-    OPT_DATA_FILE = 256, OPT_EXPECT_STATUS, OPT_EXPECT_BODY, OPT_MAX_REDIRECTS, OPT_MAX_BODY,
-    OPT_RESOLVE, OPT_PROXY, OPT_PROXY_ENV, OPT_UA, OPT_CACERT, OPT_CERT, OPT_KEY, OPT_SNI,
-    OPT_CERT_WARN, OPT_CERT_CRIT, OPT_EXPECT_VERSION, OPT_EXPECT_HOSTKEY, OPT_SEND, OPT_EXPECT,
-    OPT_MAX_READ, OPT_TIMEOUT, OPT_WARN, OPT_CRIT, OPT_RETRIES, OPT_RETRY_DELAY, OPT_RETRY_WARN,
-    OPT_ON_TIMEOUT, OPT_ON_REFUSED, OPT_DNS, OPT_CONC, OPT_WAIT, OPT_INTERVAL, OPT_CHECK_TIMEOUT,
-    /* --warn-PHASE / --crit-PHASE: OPT_PHASE_WARN + phase, OPT_PHASE_CRIT + phase */
-    OPT_PHASE_WARN = 400,
-    OPT_PHASE_CRIT = 420,
-};
-/* checks files, --watch and openmetrics options */
-enum { OPT_WATCH = 500 };
-
-/* dns:// and icmp:// options */
-enum {
-    OPT_EXPECT_ANSWER = 600, OPT_EXPECT_ALL, OPT_EXPECT_RCODE, OPT_EXPECT_AUTH, OPT_COUNT,
-    OPT_PING_INTERVAL, OPT_WARN_LOSS, OPT_CRIT_LOSS, OPT_STEP, OPT_ALL_ADDRESSES, OPT_POLICY,
-};
-
-static const struct option long_opts[] = {
-    {"method", required_argument, NULL, 'X'},
-    {"request", required_argument, NULL, 'X'},
-    {"data", required_argument, NULL, 'd'},
-    {"data-file", required_argument, NULL, OPT_DATA_FILE},
-    {"header", required_argument, NULL, 'H'},
-    {"expect-status", required_argument, NULL, OPT_EXPECT_STATUS},
-    {"expect-body", required_argument, NULL, OPT_EXPECT_BODY},
-    {"follow", no_argument, NULL, 'L'},
-    {"location", no_argument, NULL, 'L'},
-    {"max-redirects", required_argument, NULL, OPT_MAX_REDIRECTS},
-    {"max-body", required_argument, NULL, OPT_MAX_BODY},
-    {"resolve", required_argument, NULL, OPT_RESOLVE},
-    {"proxy", required_argument, NULL, OPT_PROXY},
-    {"proxy-from-env", no_argument, NULL, OPT_PROXY_ENV},
-    {"user-agent", required_argument, NULL, OPT_UA},
-    {"insecure", no_argument, NULL, 'k'},
-    {"cacert", required_argument, NULL, OPT_CACERT},
-    {"cert", required_argument, NULL, OPT_CERT},
-    {"key", required_argument, NULL, OPT_KEY},
-    {"sni", required_argument, NULL, OPT_SNI},
-    {"cert-warn-days", required_argument, NULL, OPT_CERT_WARN},
-    {"cert-crit-days", required_argument, NULL, OPT_CERT_CRIT},
-    {"expect-version", required_argument, NULL, OPT_EXPECT_VERSION},
-    {"expect-hostkey", required_argument, NULL, OPT_EXPECT_HOSTKEY},
-    {"send", required_argument, NULL, OPT_SEND},
-    {"expect", required_argument, NULL, OPT_EXPECT},
-    {"max-read", required_argument, NULL, OPT_MAX_READ},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"warn", required_argument, NULL, OPT_WARN},
-    {"crit", required_argument, NULL, OPT_CRIT},
-    {"warn-dns", required_argument, NULL, OPT_PHASE_WARN + VG_PHASE_DNS},
-    {"warn-connect", required_argument, NULL, OPT_PHASE_WARN + VG_PHASE_CONNECT},
-    {"warn-tls", required_argument, NULL, OPT_PHASE_WARN + VG_PHASE_TLS},
-    {"warn-firstbyte", required_argument, NULL, OPT_PHASE_WARN + VG_PHASE_FIRSTBYTE},
-    {"warn-total", required_argument, NULL, OPT_PHASE_WARN + VG_PHASE_TOTAL},
-    {"crit-dns", required_argument, NULL, OPT_PHASE_CRIT + VG_PHASE_DNS},
-    {"crit-connect", required_argument, NULL, OPT_PHASE_CRIT + VG_PHASE_CONNECT},
-    {"crit-tls", required_argument, NULL, OPT_PHASE_CRIT + VG_PHASE_TLS},
-    {"crit-firstbyte", required_argument, NULL, OPT_PHASE_CRIT + VG_PHASE_FIRSTBYTE},
-    {"crit-total", required_argument, NULL, OPT_PHASE_CRIT + VG_PHASE_TOTAL},
-    {"retries", required_argument, NULL, OPT_RETRIES},
-    {"retry-delay", required_argument, NULL, OPT_RETRY_DELAY},
-    {"retry-is-warning", no_argument, NULL, OPT_RETRY_WARN},
-    {"on-timeout", required_argument, NULL, OPT_ON_TIMEOUT},
-    {"on-refused", required_argument, NULL, OPT_ON_REFUSED},
-    {"dns-servers", required_argument, NULL, OPT_DNS},
-    {"concurrency", required_argument, NULL, OPT_CONC},
-    {"wait", no_argument, NULL, OPT_WAIT},
-    {"interval", required_argument, NULL, OPT_INTERVAL},
-    {"check-timeout", required_argument, NULL, OPT_CHECK_TIMEOUT},
-    {"output", required_argument, NULL, 'o'},
-    {"verbose", no_argument, NULL, 'v'},
-    {"quiet", no_argument, NULL, 'q'},
-    /* -f, --watch; long names for -4/-6 so checks files can say them */
-    {"file", required_argument, NULL, 'f'},
-    {"watch", required_argument, NULL, OPT_WATCH},
-    {"ipv4", no_argument, NULL, '4'},
-    {"ipv6", no_argument, NULL, '6'},
-    /* dns://, icmp:// */
-    {"expect-answer", required_argument, NULL, OPT_EXPECT_ANSWER},
-    {"expect-all", no_argument, NULL, OPT_EXPECT_ALL},
-    {"expect-rcode", required_argument, NULL, OPT_EXPECT_RCODE},
-    {"expect-authoritative", no_argument, NULL, OPT_EXPECT_AUTH},
-    {"count", required_argument, NULL, OPT_COUNT},
-    {"ping-interval", required_argument, NULL, OPT_PING_INTERVAL},
-    {"warn-loss", required_argument, NULL, OPT_WARN_LOSS},
-    {"crit-loss", required_argument, NULL, OPT_CRIT_LOSS},
-    {"step", required_argument, NULL, OPT_STEP},
-    {"all-addresses", no_argument, NULL, OPT_ALL_ADDRESSES},
-    {"policy", required_argument, NULL, OPT_POLICY},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
-
-/* "--name" of an option, for messages (argv[optind - 1] may be its value). */
-static const char *optname(int opt)
-{
-    static char buf[40];
-    for(const struct option *o = long_opts; o->name; o++)
-        if(o->val == opt) {
-            snprintf(buf, sizeof(buf), "--%s", o->name);
-            return buf;
-        }
-    return "option";
-}
-
-/* -f: "FILE:LINE:COL" of the value being parsed, for usage_error(). */
-static const char *usage_where;
+static bool is_om(const struct out_spec *o);
+static bool om_atomic(const struct out_spec *o);
+static FILE *om_open_tmp(struct out_spec *o);
+static int om_commit(struct out_spec *o);
 
 __attribute__((format(printf, 1, 2)))
 static int usage_error(const char *fmt, ...)
 {
     va_list ap;
     fprintf(stderr, PROG " check: ");
-    if(usage_where)
-        fprintf(stderr, "%s: ", usage_where);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fprintf(stderr, " (try '" PROG " check --help')\n");
     return EXIT_CHECK_UNKNOWN;
-}
-
-static bool keep(struct check_cli *c, char *s)
-{
-    if(!s || c->nowned == (int)(sizeof(c->owned) / sizeof(c->owned[0]))) {
-        free(s);
-        return false;
-    }
-    c->owned[c->nowned++] = s;
-    return true;
-}
-
-/* "1M", "64K", "1000": bytes. */
-static bool parse_size(const char *s, size_t *out)
-{
-    char *end;
-    unsigned long long v;
-    unsigned long long mult = 1;
-    if(!s || *s < '0' || *s > '9')
-        return false;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if(errno)
-        return false;
-    if(!strcasecmp(end, "k") || !strcasecmp(end, "kb") || !strcasecmp(end, "kib"))
-        mult = 1024;
-    else if(!strcasecmp(end, "m") || !strcasecmp(end, "mb") || !strcasecmp(end, "mib"))
-        mult = 1024 * 1024;
-    else if(*end)
-        return false;
-    if(v == 0 || v > (1ull << 30) / mult)
-        return false;
-    *out = (size_t)(v * mult);
-    return true;
-}
-
-static bool parse_dur_us(const char *s, uint32_t *us)
-{
-    uint64_t ms;
-    if(!cli_parse_duration_ms(s, &ms) || ms == 0 || ms > 3600000)
-        return false;
-    *us = (uint32_t)(ms * 1000);
-    return true;
-}
-
-/* --warn D (total) or --warn phase=D,phase=D. */
-static int parse_limits(struct check_cli *c, const char *arg, bool crit)
-{
-    uint32_t *dst = crit ? c->opts.crit_us : c->opts.warn_us;
-    const char *opt = crit ? "--crit" : "--warn";
-    char buf[256], *save = NULL;
-    if(!strchr(arg, '=')) {
-        if(!parse_dur_us(arg, &dst[VG_PHASE_TOTAL]))
-            return usage_error("%s '%s': expected a duration (e.g. 500ms, 2s) or PHASE=DURATION,...", opt, arg);
-        return 0;
-    }
-    if(strlen(arg) >= sizeof(buf))
-        return usage_error("%s: list too long", opt);
-    strcpy(buf, arg);
-    for(char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(tok, '=');
-        int p;
-        if(!eq)
-            return usage_error("%s '%s': expected PHASE=DURATION items", opt, arg);
-        *eq = '\0';
-        p = vg_phase_parse(tok);
-        if(p < 0)
-            return usage_error("%s: unknown phase '%s' (dns, connect, tls, firstbyte, total)", opt, tok);
-        if(!parse_dur_us(eq + 1, &dst[p]))
-            return usage_error("%s: bad duration '%s' for %s", opt, eq + 1, tok);
-    }
-    return 0;
 }
 
 static int add_output(struct check_cli *c, const char *spec)
@@ -402,73 +109,88 @@ static int add_output(struct check_cli *c, const char *spec)
     return 0;
 }
 
-static int read_data_file(struct check_cli *c, const char *path)
+static int opt_output(const vg_opt *o, void *base, const char *arg, vg_optstore *st, vg_error *err)
 {
-    FILE *fp = fopen(path, "rb");
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    if(!fp)
-        return usage_error("--data-file '%s': %s", path, strerror(errno));
-    for(;;) {
-        size_t n;
-        if(len == cap) {
-            char *b;
-            cap = cap ? cap * 2 : 65536;
-            if(cap > MAX_DATA_FILE + 1)
-                cap = MAX_DATA_FILE + 1;
-            b = realloc(buf, cap + 1);
-            if(!b)
-                break;
-            buf = b;
-        }
-        n = fread(buf + len, 1, cap - len, fp);
-        len += n;
-        if(n == 0 || len > MAX_DATA_FILE)
-            break;
-    }
-    fclose(fp);
-    if(!buf || len > MAX_DATA_FILE) {
-        free(buf);
-        return usage_error("--data-file '%s': larger than 64 MiB", path);
-    }
-    buf[len] = '\0';
-    keep(c, buf);
-    c->opts.data = buf;
-    c->opts.data_len = len;
-    return 0;
+    (void)o, (void)st, (void)err;
+    return add_output(base, arg);
 }
 
-static int parse_state_arg(const char *opt, const char *arg, int *out)
+#define C(field) VG_OPT_FIELD(struct check_cli, field)
+#define DUR_EXPECT "expected a duration such as 500ms, 2s or 1m"
+
+/* Options of the whole run (not per check, so not in checks files); the
+ * per-check ones are the library's (vg_check_options()). */
+static const vg_opt run_rows[] = {
+    {.name = "concurrency", .type = VG_OPT_UINT, C(concurrency), .min = 1, .max = 100000, .arg = "N",
+     .help = "checks in flight (default 256)", .expect = "expected 1 to 100000"},
+    {.type = VG_OPT_NOTE, .help = "  Durations take units: 500ms, 2s, 1m; a bare number means seconds."},
+    {.type = VG_OPT_NOTE, .help = "\nModes:\n  (default)                 run every check once"},
+    {.name = "wait", .type = VG_OPT_FLAG, C(wait),
+     .help = "poll until every check is OK, then run COMMAND (after --)"},
+    {.name = "interval", .type = VG_OPT_DURATION, C(interval_ms), .min = 1, .max = 86400000, .arg = "D",
+     .help = "pause between polls (default 1s)", .expect = DUR_EXPECT},
+    {.name = "check-timeout", .type = VG_OPT_DURATION, C(check_timeout_ms), .min = 1, .max = 86400000,
+     .arg = "D", .help = "with --wait: timeout of each attempt (default 5s)", .expect = DUR_EXPECT},
+    {.name = "watch", .type = VG_OPT_DURATION, C(watch_ms), .min = 10, .max = 86400000, .arg = "INTERVAL",
+     .help = "run every check each INTERVAL until Ctrl-C; print state\n"
+             "changes, then a summary per check (exit: worst current state)",
+     .expect = "expected an interval such as 10s or 1m"},
+    {.name = "file", .letter = 'f', .type = VG_OPT_STRING, C(file), .arg = "FILE",
+     .help = "checks from a YAML file (docs/check.md); options on the\n"
+             "command line apply to each of its checks"},
+    {.type = VG_OPT_NOTE, .help = "\nOutput:"},
+    {.name = "output", .letter = 'o', .type = VG_OPT_CALLBACK, .parse = opt_output, .arg = "FMT[=FILE]",
+     .help = "text (default), ndjson or openmetrics; repeatable; FILE '-'\n"
+             "is stdout; openmetrics=FILE is replaced atomically\n"
+             "With --wait only what -o asks for is written."},
+    {.name = "verbose", .letter = 'v', .type = VG_OPT_INCR, C(verbose),
+     .help = "text: certificate and host key details"},
+    {.name = "quiet", .letter = 'q', .type = VG_OPT_FLAG, C(quiet), .help = "no --wait progress on stderr"},
+    {.name = "help", .letter = 'h', .type = VG_OPT_FLAG, .flags = VG_OPTF_STOP, .help = "this text"},
+};
+
+static void add_tables(struct cli_opts *p, struct check_cli *c)
 {
-    int s = vg_check_state_parse(arg);
-    if(s < 0)
-        return usage_error("%s '%s': expected ok, warning, critical or unknown", opt, arg);
-    *out = s;
-    return 0;
+    size_t n;
+    const vg_opt *rows = vg_check_options(&n);
+    cli_opts_add(p, rows, n, &c->opts);
+    cli_opts_add(p, run_rows, sizeof(run_rows) / sizeof(run_rows[0]), c);
 }
 
-static int add_list(const char **list, int *n, const char *v, const char *opt)
+static void check_usage(FILE *fp, const struct cli_opts *p)
 {
-    if(*n == MAX_LIST)
-        return usage_error("%s: at most %d", opt, MAX_LIST);
-    list[(*n)++] = v;
-    list[*n] = NULL;
-    return 0;
+    fputs("Usage: " PROG " check [OPTIONS] TARGET... [--wait [-- COMMAND ARGS...]]\n"
+          "\n"
+          "Says whether each service is reachable and healthy, why not if not, and how\n"
+          "long each phase took (dns, connect, tls, firstbyte, total).\n"
+          "\n"
+          "Targets: tcp://HOST:PORT  HOST:PORT  [::1]:PORT  http://URL  https://URL\n"
+          "         tls://HOST:PORT  ssh://HOST[:PORT]   (mixed kinds run concurrently)\n"
+          "\n", fp);
+    cli_opts_help(fp, p, 28);
+    fputs("\n"
+          "Exit status (monitoring-plugin convention): 0 OK, 1 WARNING, 2 CRITICAL,\n"
+          "3 UNKNOWN (also usage errors and Ctrl-C) - the worst of all checks. With\n"
+          "--wait: 0 when all are OK (or COMMAND's status), 124 on timeout, 127 when\n"
+          "COMMAND cannot run, 130 when interrupted.\n", fp);
 }
 
-
-static int record_cli_opt(struct check_cli *c, int opt);
-static bool is_om(const struct out_spec *o);
-static bool om_atomic(const struct out_spec *o);
-static FILE *om_open_tmp(struct out_spec *o);
-static int om_commit(struct out_spec *o);
+/* `vigia --help-man`: the man page's list of check options (docs/vigia.1). */
+void check_write_man(FILE *fp)
+{
+    struct check_cli c;
+    struct cli_opts p = {0};
+    memset(&c, 0, sizeof(c));
+    add_tables(&p, &c);
+    for(int t = 0; t < p.ntab; t++)
+        vg_opt_write_man(fp, p.tab[t].rows, p.tab[t].n);
+}
 
 /* Returns 0, -1 for --help, or an exit status. */
 static int parse_args(struct check_cli *c, int argc, char **argv)
 {
-    int opt, rc;
-    uint64_t v;
-    size_t sz;
+    vg_error err = {0};
+    int rc;
 
     /* Everything after a bare "--" is the command to run after --wait. */
     for(int i = 1; i < argc; i++) {
@@ -478,260 +200,22 @@ static int parse_args(struct check_cli *c, int argc, char **argv)
             break;
         }
     }
-    optind = 0; /* a full reset: -f parses many argument lists */
-    opterr = 0;
-    while((opt = getopt_long(argc, argv, ":X:d:H:Lko:vq46hf:", long_opts, NULL)) != -1) {
-        if((rc = record_cli_opt(c, opt)))
-            return rc;
-        if(opt >= OPT_PHASE_WARN && opt < OPT_PHASE_CRIT + VG_PHASE__COUNT) {
-            bool crit = opt >= OPT_PHASE_CRIT;
-            int p = opt - (crit ? OPT_PHASE_CRIT : OPT_PHASE_WARN);
-            uint32_t *dst = crit ? &c->opts.crit_us[p] : &c->opts.warn_us[p];
-            if(!parse_dur_us(optarg, dst))
-                return usage_error("%s '%s': expected a duration, e.g. 200ms", optname(opt), optarg);
-            continue;
-        }
-        switch(opt) {
-        case 'X':
-            if(!*optarg || strlen(optarg) > 20 || strspn(optarg, "ABCDEFGHIJKLMNOPQRSTUVWXYZ-_") != strlen(optarg))
-                return usage_error("--method '%s': expected an upper-case HTTP method such as GET or POST", optarg);
-            c->opts.method = optarg;
-            break;
-        case 'd':
-            c->opts.data = optarg;
-            c->opts.data_len = strlen(optarg);
-            break;
-        case OPT_DATA_FILE:
-            rc = read_data_file(c, optarg);
-            if(rc)
-                return rc;
-            break;
-        case 'H':
-            if(!strchr(optarg, ':') || optarg[0] == ':' || strpbrk(optarg, "\r\n"))
-                return usage_error("--header '%s': expected 'Name: value'", optarg);
-            if((rc = add_list(c->headers, &c->nheaders, optarg, "--header")))
-                return rc;
-            c->opts.headers = c->headers;
-            break;
-        case OPT_EXPECT_STATUS: {
-            vg_error err = {0};
-            if(vg_status_set_parse(&c->opts.expect_status, optarg, &err))
-                return usage_error("--expect-status: %s", err.msg);
-            break;
-        }
-        case OPT_EXPECT_BODY: c->opts.expect_body = optarg; break;
-        case 'L': c->opts.follow = true; break;
-        case OPT_MAX_REDIRECTS:
-            if(!cli_parse_u64(optarg, 0, 100, &v))
-                return usage_error("--max-redirects '%s': expected 0 to 100", optarg);
-            c->opts.max_redirects = (long)v;
-            c->opts.follow = true;
-            break;
-        case OPT_MAX_BODY:
-            if(!parse_size(optarg, &sz))
-                return usage_error("--max-body '%s': expected a size such as 64K or 1M (at most 1G)", optarg);
-            c->opts.max_body = sz;
-            break;
-        case OPT_RESOLVE:
-            if(strchr(optarg, ':') == NULL || strchr(strchr(optarg, ':') + 1, ':') == NULL)
-                return usage_error("--resolve '%s': expected HOST:PORT:ADDRESS", optarg);
-            if((rc = add_list(c->resolve, &c->nresolve, optarg, "--resolve")))
-                return rc;
-            c->opts.resolve = c->resolve;
-            break;
-        case OPT_PROXY: c->opts.proxy = optarg; break;
-        case OPT_PROXY_ENV: c->opts.proxy_from_env = true; break;
-        case OPT_UA: c->opts.user_agent = optarg; break;
-        case 'k': c->opts.insecure = true; break;
-        case OPT_CACERT:
-        case OPT_CERT:
-        case OPT_KEY:
-            if(access(optarg, R_OK) != 0)
-                return usage_error("%s '%s': %s", optname(opt), optarg, strerror(errno));
-            if(opt == OPT_CACERT)
-                c->opts.cacert = optarg;
-            else if(opt == OPT_CERT)
-                c->opts.client_cert = optarg;
-            else
-                c->opts.client_key = optarg;
-            break;
-        case OPT_SNI: c->opts.sni = optarg; break;
-        case OPT_CERT_WARN:
-        case OPT_CERT_CRIT:
-            if(!cli_parse_u64(optarg, 0, 36500, &v))
-                return usage_error("%s '%s': expected a number of days", optname(opt), optarg);
-            if(opt == OPT_CERT_WARN)
-                c->opts.cert_warn_days = (int)v;
-            else
-                c->opts.cert_crit_days = (int)v;
-            break;
-        case OPT_EXPECT_VERSION: c->opts.expect_version = optarg; break;
-        case OPT_EXPECT_HOSTKEY: {
-            char *dup = strdup(optarg), *save = NULL;
-            if(!keep(c, dup))
-                return usage_error("out of memory");
-            for(char *tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-                if((rc = add_list(c->hostkeys, &c->nhostkeys, tok, "--expect-hostkey")))
-                    return rc;
-            c->opts.expect_hostkey = c->hostkeys;
-            break;
-        }
-        case OPT_SEND: {
-            char *buf = malloc(strlen(optarg) + 1);
-            long n;
-            if(!keep(c, buf))
-                return usage_error("out of memory");
-            n = vg_unescape(buf, strlen(optarg), optarg);
-            if(n < 0)
-                return usage_error("--send '%s': bad escape (use \\r \\n \\t \\0 \\\\ \\xNN)", optarg);
-            c->opts.send = buf;
-            c->opts.send_len = (size_t)n;
-            break;
-        }
-        case OPT_EXPECT: c->opts.expect = optarg; break;
-        case OPT_MAX_READ:
-            if(!parse_size(optarg, &sz) || sz > (16u << 20))
-                return usage_error("--max-read '%s': expected a size such as 4K (at most 16M)", optarg);
-            c->opts.max_read = sz;
-            break;
-        case OPT_TIMEOUT:
-        case OPT_CHECK_TIMEOUT:
-        case OPT_INTERVAL:
-        case OPT_RETRY_DELAY:
-            if(!cli_parse_duration_ms(optarg, &v) || (v == 0 && opt != OPT_RETRY_DELAY) || v > 86400000)
-                return usage_error("%s '%s': expected a duration such as 500ms, 2s or 1m", optname(opt), optarg);
-            if(opt == OPT_TIMEOUT) {
-                c->wait_timeout_ms = v;
-                c->have_timeout = true;
-            }
-            else if(opt == OPT_CHECK_TIMEOUT)
-                c->check_timeout_ms = v;
-            else if(opt == OPT_INTERVAL)
-                c->interval_ms = v;
-            else
-                c->opts.retry_delay_ms = (uint32_t)v;
-            break;
-        case OPT_WARN:
-        case OPT_CRIT:
-            if((rc = parse_limits(c, optarg, opt == OPT_CRIT)))
-                return rc;
-            break;
-        case OPT_RETRIES:
-            if(!cli_parse_u64(optarg, 0, 100, &v))
-                return usage_error("--retries '%s': expected 0 to 100", optarg);
-            c->opts.retries = (unsigned)v;
-            break;
-        case OPT_RETRY_WARN: c->opts.retry_is_warning = true; break;
-        case OPT_ON_TIMEOUT:
-            if((rc = parse_state_arg("--on-timeout", optarg, &c->opts.on_timeout)))
-                return rc;
-            break;
-        case OPT_ON_REFUSED:
-            if((rc = parse_state_arg("--on-refused", optarg, &c->opts.on_refused)))
-                return rc;
-            break;
-        case '4': c->opts.family = AF_INET; break;
-        case '6': c->opts.family = AF_INET6; break;
-        case OPT_DNS: c->opts.dns_servers = optarg; break;
-        case OPT_CONC:
-            if(!cli_parse_u64(optarg, 1, 100000, &v))
-                return usage_error("--concurrency '%s': expected 1 to 100000", optarg);
-            c->concurrency = (unsigned)v;
-            break;
-        case OPT_WAIT: c->wait = true; break;
-        case 'o':
-            if((rc = add_output(c, optarg)))
-                return rc;
-            break;
-        case 'v': c->verbose++; break;
-        case 'q': c->quiet = true; break;
-        /* --- checks files, --watch, openmetrics --- */
-        case 'f': c->file = optarg; break;
-        case OPT_WATCH:
-            if(!cli_parse_duration_ms(optarg, &v) || v < 10 || v > 86400000)
-                return usage_error("--watch '%s': expected an interval such as 10s or 1m", optarg);
-            c->watch_ms = v;
-            break;
-        /* --- end of checks files, --watch, openmetrics --- */
-        /* --- dns://, icmp:// --- */
-        case OPT_EXPECT_ANSWER: {
-            char *dup = strdup(optarg), *save = NULL;
-            if(!keep(c, dup))
-                return usage_error("out of memory");
-            for(char *tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-                if((rc = add_list(c->answers, &c->nanswers, tok, "--expect-answer")))
-                    return rc;
-            c->opts.expect_answer = c->answers;
-            break;
-        }
-        case OPT_EXPECT_ALL: c->opts.expect_all = true; break;
-        case OPT_EXPECT_RCODE: {
-            char buf[256], *save = NULL;
-            if(strlen(optarg) >= sizeof(buf))
-                return usage_error("--expect-rcode: list too long");
-            memcpy(buf, optarg, strlen(optarg) + 1);
-            c->opts.expect_rcodes = 0;
-            for(char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-                int rcode = vg_dns_rcode_parse(tok);
-                if(rcode < 0)
-                    return usage_error("--expect-rcode '%s': expected NOERROR, NXDOMAIN, SERVFAIL, REFUSED, ...", tok);
-                c->opts.expect_rcodes |= 1u << rcode;
-            }
-            break;
-        }
-        case OPT_EXPECT_AUTH: c->opts.expect_authoritative = true; break;
-        case OPT_COUNT:
-            if(!cli_parse_u64(optarg, 1, 100, &v))
-                return usage_error("--count '%s': expected 1 to 100", optarg);
-            c->opts.icmp_count = (unsigned)v;
-            break;
-        case OPT_PING_INTERVAL:
-            if(!cli_parse_duration_ms(optarg, &v) || v < 10 || v > 60000)
-                return usage_error("--ping-interval '%s': expected 10ms to 1m", optarg);
-            c->opts.icmp_interval_ms = (uint32_t)v;
-            break;
-        case OPT_WARN_LOSS:
-        case OPT_CRIT_LOSS: {
-            char pct[16];
-            size_t pl = strlen(optarg);
-            if(pl && pl < sizeof(pct) && optarg[pl - 1] == '%')
-                pl--;
-            if(pl == 0 || pl >= sizeof(pct))
-                return usage_error("%s '%s': expected a percentage 0 to 100", optname(opt), optarg);
-            memcpy(pct, optarg, pl);
-            pct[pl] = '\0';
-            if(!cli_parse_u64(pct, 0, 100, &v))
-                return usage_error("%s '%s': expected a percentage 0 to 100", optname(opt), optarg);
-            if(opt == OPT_WARN_LOSS)
-                c->opts.warn_loss_pct = (int)v;
-            else
-                c->opts.crit_loss_pct = (int)v;
-            break;
-        }
-        case OPT_STEP:
-            if((rc = add_list(c->steps, &c->nsteps, optarg, "--step")))
-                return rc;
-            c->opts.steps = c->steps;
-            break;
-        case OPT_ALL_ADDRESSES: c->opts.all_addresses = true; break;
-        case OPT_POLICY:
-            if(!strcasecmp(optarg, "all"))
-                c->opts.policy = VG_POLICY_ALL;
-            else if(!strcasecmp(optarg, "any"))
-                c->opts.policy = VG_POLICY_ANY;
-            else
-                return usage_error("--policy '%s': expected any or all", optarg);
-            break;
-        /* --- end of dns://, icmp:// --- */
-        case 'h': check_usage(stdout); return -1;
-        case ':':
-            return usage_error("option '%s' needs a value", argv[optind - 1]);
-        default:
-            return usage_error("unknown option '%s'", argv[optind - 1]);
-        }
+    add_tables(&c->parser, c);
+    rc = cli_opts_parse(&c->parser, argc, argv, &err);
+    if(rc < 0)
+        return usage_error("%s", err.msg);
+    if(rc)
+        return rc;
+    if(c->parser.stopped) {
+        check_usage(stdout, &c->parser);
+        return -1;
     }
-    c->targets = argv + optind;
-    c->ntargets = argc - optind;
+    if(cli_opts_given(&c->parser, "timeout")) {
+        c->wait_timeout_ms = c->opts.timeout_ms;
+        c->have_timeout = true;
+    }
+    c->targets = argv + c->parser.first_operand;
+    c->ntargets = argc - c->parser.first_operand;
     if(!c->ntargets && !c->file)
         return usage_error("no targets given");
     if(c->ntargets && c->file)
@@ -754,8 +238,6 @@ static int parse_args(struct check_cli *c, int argc, char **argv)
         c->opts.timeout_ms = (uint32_t)(c->check_timeout_ms < c->wait_timeout_ms ? c->check_timeout_ms
                                                                                    : c->wait_timeout_ms);
     }
-    else if(c->have_timeout)
-        c->opts.timeout_ms = (uint32_t)(c->wait_timeout_ms > 86400000 ? 86400000 : c->wait_timeout_ms);
     if(!c->nouts && !c->wait)
         return add_output(c, "text");
     return 0;
@@ -1123,128 +605,9 @@ static int run_wait(struct check_cli *c)
 }
 
 /* --- checks files (-f) -------------------------------------------------------
- * Each check of the file is parsed by parse_args() itself: its keys become
- * "--key=value" arguments (a true flag "--key"), followed by the per-check
- * options given on the command line (so those win over the file, and list
- * options add to it), followed by the target. One code path for flags and
- * files, so every option works in both. Each value is first parsed alone
- * so that an error names its line and column. */
-
-/* Options of the whole run: not per check, not allowed in files. */
-static bool is_run_option(int opt)
-{
-    switch(opt) {
-    case 'o': case 'v': case 'q': case 'h': case 'f': case ':': case '?':
-    case OPT_WATCH: case OPT_WAIT: case OPT_INTERVAL: case OPT_CHECK_TIMEOUT: case OPT_CONC:
-        return true;
-    default:
-        return false;
-    }
-}
-
-static const struct option *long_opt_by_val(int val)
-{
-    for(const struct option *o = long_opts; o->name; o++)
-        if(o->val == val)
-            return o;
-    return NULL;
-}
-
-/* Remembers a per-check option of the command line, for -f. */
-static int record_cli_opt(struct check_cli *c, int opt)
-{
-    if(is_run_option(opt) || !long_opt_by_val(opt))
-        return 0;
-    if(c->ncli_opts == (int)(sizeof(c->cli_opts) / sizeof(c->cli_opts[0])))
-        return usage_error("too many options");
-    c->cli_opts[c->ncli_opts].opt = opt;
-    c->cli_opts[c->ncli_opts].arg = optarg;
-    c->ncli_opts++;
-    return 0;
-}
-
-static int file_key_kind(const char *key, void *ud)
-{
-    static const char *const lists[] = {"header", "resolve", "expect-hostkey", "expect-answer", "step", NULL};
-    (void)ud;
-    for(const struct option *o = long_opts; o->name; o++) {
-        if(strcmp(o->name, key))
-            continue;
-        if(is_run_option(o->val))
-            return VG_CHECKFILE_UNKNOWN;
-        if(o->has_arg == no_argument)
-            return VG_CHECKFILE_FLAG;
-        for(int i = 0; lists[i]; i++)
-            if(!strcmp(lists[i], key))
-                return VG_CHECKFILE_LIST;
-        return VG_CHECKFILE_VALUE;
-    }
-    return VG_CHECKFILE_UNKNOWN;
-}
-
-/* Keeps s (allocated) until exit: parsed options point into it. */
-static char *keep_str(struct check_cli *c, char *s)
-{
-    if(!s)
-        return NULL;
-    if(c->nkept == c->capkept) {
-        size_t cap = c->capkept ? c->capkept * 2 : 64;
-        char **v = realloc(c->kept, cap * sizeof(*v));
-        if(!v) {
-            free(s);
-            return NULL;
-        }
-        c->kept = v;
-        c->capkept = cap;
-    }
-    c->kept[c->nkept++] = s;
-    return s;
-}
-
-__attribute__((format(printf, 2, 3)))
-static char *kept_printf(struct check_cli *c, const char *fmt, ...)
-{
-    va_list ap;
-    char *s = NULL;
-    int n;
-    va_start(ap, fmt);
-    n = vasprintf(&s, fmt, ap);
-    va_end(ap);
-    return n < 0 ? NULL : keep_str(c, s);
-}
-
-static void free_sub(struct check_cli *t)
-{
-    if(!t)
-        return;
-    for(int i = 0; i < t->nouts; i++)
-        vg_check_output_free(t->outs[i].out);
-    for(int i = 0; i < t->nowned; i++)
-        free(t->owned[i]);
-    free(t);
-}
-
-static struct check_cli *new_sub(void)
-{
-    struct check_cli *t = calloc(1, sizeof(*t));
-    if(t)
-        vg_check_opts_default(&t->opts);
-    return t;
-}
-
-/* parse_args() on argv as a check of the file; where names the position. */
-static int parse_sub(struct check_cli *t, int argc, char **argv, const char *where)
-{
-    int rc;
-    usage_where = where;
-    rc = parse_args(t, argc, argv);
-    usage_where = NULL;
-    /* The default text output parse_args adds is not the sub's to use. */
-    for(int i = 0; i < t->nouts; i++)
-        vg_check_output_free(t->outs[i].out);
-    t->nouts = 0;
-    return rc < 0 ? EXIT_CHECK_UNKNOWN : rc;
-}
+ * The library loads the file (vg_check_list_load): its keys are the rows of
+ * the check option table. The per-check options given on the command line
+ * are handed over to apply to each check after the file's own. */
 
 static char *read_whole_file(const char *path, size_t max, size_t *len, int *err)
 {
@@ -1274,129 +637,53 @@ static char *read_whole_file(const char *path, size_t max, size_t *len, int *err
 
 static int load_checks_file(struct check_cli *c)
 {
-    vg_checkfile *f = NULL;
-    vg_checker *scratch = NULL;
     vg_error err = {0};
-    size_t len = 0;
-    int e = 0, rc = EXIT_CHECK_UNKNOWN;
+    size_t len = 0, nextra = 0;
+    int e = 0, rc;
     char *buf = read_whole_file(c->file, VG_CHECKFILE_MAX_BYTES, &len, &e);
-    char **argv = NULL;
+    vg_opt_arg *extra;
 
     if(!buf)
         return usage_error("-f '%s': %s", c->file, strerror(e));
-    if(vg_checkfile_parse(&f, buf, len, file_key_kind, NULL, &err)) {
+    extra = calloc(c->parser.nseen + 1, sizeof(*extra));
+    if(!extra) {
         free(buf);
+        return usage_error("out of memory");
+    }
+    for(size_t i = 0; i < c->parser.nseen; i++)
+        if(c->parser.seen[i].opt->flags & VG_OPTF_FILE)
+            extra[nextra++] = (vg_opt_arg){c->parser.seen[i].opt, c->parser.seen[i].arg};
+    rc = vg_check_list_load(&c->list, buf, len, extra, nextra, &err);
+    free(buf);
+    free(extra);
+    if(rc) {
         fprintf(stderr, PROG " check: %s:%s\n", c->file, err.msg);
         return EXIT_CHECK_UNKNOWN;
     }
-    free(buf);
-    c->file_targets = calloc(f->n, sizeof(*c->file_targets));
-    c->names = calloc(f->n, sizeof(*c->names));
-    c->item_opts = calloc(f->n, sizeof(*c->item_opts));
-    c->subs = calloc(f->n + 1, sizeof(*c->subs)); /* NULL-terminated */
-    if(!c->file_targets || !c->names || !c->item_opts || !c->subs ||
-       vg_checker_new(&scratch, NULL, &err)) {
-        usage_error("out of memory");
-        goto out;
+    c->targets = calloc(c->list->n + 1, sizeof(*c->targets));
+    c->names = calloc(c->list->n + 1, sizeof(*c->names));
+    c->item_opts = calloc(c->list->n + 1, sizeof(*c->item_opts));
+    if(!c->targets || !c->names || !c->item_opts)
+        return usage_error("out of memory");
+    for(size_t i = 0; i < c->list->n; i++) {
+        c->targets[i] = c->list->items[i].target;
+        c->names[i] = c->list->items[i].name;
+        c->item_opts[i] = &c->list->items[i].opts;
     }
-    for(size_t i = 0; i < f->n; i++) {
-        const vg_checkfile_entry *ent = &f->checks[i];
-        int argc = 0;
-        char where[300];
-        struct check_cli *t;
-
-        free(argv);
-        argv = calloc(ent->nopts + (size_t)c->ncli_opts + 3, sizeof(*argv));
-        if(!argv) {
-            usage_error("out of memory");
-            goto out;
-        }
-        argv[argc++] = (char *)"check";
-        for(size_t k = 0; k < ent->nopts; k++) {
-            const vg_checkfile_opt *o = &ent->opts[k];
-            int kind = file_key_kind(o->key, NULL);
-            char *arg;
-            char *one[4];
-            if(kind == VG_CHECKFILE_FLAG && !strcmp(o->value, "false"))
-                continue;
-            arg = kind == VG_CHECKFILE_FLAG ? kept_printf(c, "--%s", o->key)
-                                            : kept_printf(c, "--%s=%s", o->key, o->value);
-            t = new_sub();
-            if(!arg || !t) {
-                free(t);
-                usage_error("out of memory");
-                goto out;
-            }
-            one[0] = (char *)"check";
-            one[1] = arg;
-            one[2] = (char *)"127.0.0.1:1";
-            one[3] = NULL;
-            snprintf(where, sizeof(where), "%s:%u:%u", c->file, o->line, o->col);
-            rc = parse_sub(t, 3, one, where);
-            free_sub(t);
-            if(rc)
-                goto out;
-            rc = EXIT_CHECK_UNKNOWN;
-            argv[argc++] = arg;
-        }
-        for(int k = 0; k < c->ncli_opts; k++) {
-            const struct option *lo = long_opt_by_val(c->cli_opts[k].opt);
-            char *arg;
-            if(c->cli_opts[k].opt >= OPT_PHASE_WARN && c->cli_opts[k].opt < OPT_PHASE_CRIT + VG_PHASE__COUNT)
-                arg = kept_printf(c, "%s=%s", optname(c->cli_opts[k].opt), c->cli_opts[k].arg);
-            else if(lo->has_arg == no_argument)
-                arg = kept_printf(c, "--%s", lo->name);
-            else
-                arg = kept_printf(c, "--%s=%s", lo->name, c->cli_opts[k].arg);
-            if(!arg) {
-                usage_error("out of memory");
-                goto out;
-            }
-            argv[argc++] = arg;
-        }
-        c->file_targets[i] = keep_str(c, strdup(ent->target));
-        c->names[i] = keep_str(c, strdup(ent->name));
-        t = c->subs[i] = new_sub();
-        if(!c->file_targets[i] || !c->names[i] || !t) {
-            usage_error("out of memory");
-            goto out;
-        }
-        argv[argc++] = c->file_targets[i];
-        snprintf(where, sizeof(where), "%s:%u:%u", c->file, ent->line, ent->col);
-        rc = parse_sub(t, argc, argv, where);
-        if(rc)
-            goto out;
-        rc = EXIT_CHECK_UNKNOWN;
-        c->item_opts[i] = &t->opts;
-        /* Targets and option combinations, checked now to name the line. */
-        if(vg_checker_add_named(scratch, ent->name, ent->target, &t->opts, NULL, &err)) {
-            fprintf(stderr, PROG " check: %s: %s\n", where, err.msg);
-            goto out;
-        }
-    }
-    c->targets = c->file_targets;
-    c->ntargets = (int)f->n;
-    rc = 0;
-out:
-    free(argv);
-    vg_checker_free(scratch);
-    vg_checkfile_free(f);
-    return rc;
+    c->ntargets = (int)c->list->n;
+    return 0;
 }
 
 static void free_file_state(struct check_cli *c)
 {
-    for(size_t i = 0; c->subs && c->subs[i]; i++)
-        free_sub(c->subs[i]);
-    free(c->subs);
-    free(c->file_targets);
+    if(c->list)
+        free(c->targets); /* without -f it points into argv */
     free(c->names);
     free(c->item_opts);
-    for(size_t i = 0; i < c->nkept; i++)
-        free(c->kept[i]);
-    free(c->kept);
+    vg_check_list_free(c->list);
 }
 /* --- end of checks files --- */
+
 
 /* --- openmetrics=FILE, written atomically ----------------------------------- */
 
@@ -1787,9 +1074,8 @@ out:
         fprintf(stderr, PROG " check: cannot run '%s': %s\n", c.cmd[0], strerror(errno));
         status = EXIT_CHECK_EXEC_FAILED;
     }
-    for(int i = 0; i < c.nowned; i++)
-        free(c.owned[i]);
     free_file_state(&c);
+    cli_opts_free(&c.parser);
     curl_global_cleanup();
     if(c.stdout_broken && !cli_interrupted) {
         /* Die the way a filter does when its reader goes away, as scan does. */

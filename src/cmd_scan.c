@@ -4,7 +4,6 @@
  * status. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -16,338 +15,11 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "scan_check.h"
+#include "scan_cli.h"
 #include "vigia/output.h"
 #include "util/oui.h"
 #include "vigia/scan.h"
 #include "vigia_config.h"
-
-#define MAX_OUTPUTS 8
-
-struct out_spec {
-    vg_output *out;
-    FILE *fp;
-    bool is_stdout;
-    bool owns_fp;
-    const char *path;
-};
-
-struct scan_cli {
-    vg_targets *targets;
-    vg_ports *ports;
-    vg_scan_opts opts;
-    vg_resolve_opts ropts;
-    struct out_spec outs[MAX_OUTPUTS];
-    int nouts;
-    int verbose;
-    bool quiet;
-    bool open_only;
-    bool stdout_broken;
-    int io_error;
-    char *targets_desc;
-    size_t targets_desc_len;
-    char *ports_desc;
-    size_t ports_desc_len;
-    /* raw engines (-sS, -sU): chosen kinds, and what runs unprivileged */
-    bool want_syn, want_udp, want_connect, dry_run;
-    const char *user;
-    /* host discovery: -sn lists live hosts; -Pn skips discovery */
-    bool ping_only, no_ping;
-    /* MACs that discovery saw, sorted by address after it: port records
-     * of those hosts carry them too */
-    struct host_mac *macs;
-    size_t nmacs, capmacs;
-    /* no discovery because it would cost more than the scan: port answers
-     * tell which hosts are up (vg_liveness) */
-    vg_liveness *life;
-    uint64_t life_skipped;
-    /* --check: a service check on every open port (src/scan_check.c) */
-    bool check;
-    uint32_t check_timeout_ms;
-    scan_checks *checks;
-};
-
-struct host_mac {
-    vg_addr addr;
-    uint8_t mac[6];
-};
-
-static void scan_usage(FILE *fp)
-{
-    fprintf(fp,
-"Usage: " PROG " scan [OPTIONS] TARGET...\n"
-"\n"
-"Reports every port of every target as open, closed or filtered, with the\n"
-"evidence: reason, round-trip time and number of tries.\n"
-"\n"
-"Targets: 198.18.0.1  2001:db8::5  fe80::1%%eth0  198.18.0.0/15  2001:db8::/120\n"
-"         198.18.0.1-20  198.18.0.1-198.18.1.5  localhost\n"
-"  -iL, --input-file FILE   read targets from FILE (one or more per line, # comments)\n"
-"  --exclude SPEC[,SPEC]    never scan these\n"
-"  --exclude-file FILE      never scan the targets listed in FILE\n"
-"  -4, -6                   resolve names to IPv4 / IPv6 only\n"
-"  --all-addresses          scan every address of a name (default: the first)\n"
-"  --dns-servers A[:P],...  resolve names with these servers, not the system's\n"
-"  --allow-special          also scan 0.0.0.0/8, multicast, reserved (240/4) and\n"
-"                           broadcast addresses a range merely includes\n"
-"\n"
-"Ports:\n"
-"  -p, --ports SPEC         80  1-1024  22,80,443  ssh,http  - or all (1-65535)\n"
-"                           essential (" VG_PORTS_ESSENTIAL ")\n"
-"                           well-known (1-1023); default: well-known,essential\n"
-"                           T:80,443,U:53,161  TCP and UDP ports (raw scans; a\n"
-"                           prefix holds until the next one; without one the\n"
-"                           scan kind decides: -sS TCP, -sU UDP, both: both;\n"
-"                           no kind given: TCP, and U: ports add a UDP scan)\n"
-"\n"
-"Engine and timing:\n"
-"  -sT, --connect           TCP connect() scan, needs no privileges (default\n"
-"                           without CAP_NET_RAW)\n"
-"  -sS, --syn               TCP SYN scan with raw packets (default with root or\n"
-"                           CAP_NET_RAW)\n"
-"  -sU, --udp               UDP scan with protocol payloads (with -sS: both)\n"
-"  -e, --interface IFACE    raw scans: send and capture on IFACE only\n"
-"  -S, --source ADDR        raw scans: source address (default: the route's)\n"
-"  --source-port PORT       raw scans: fixed source port (default: per probe)\n"
-"  --user USER              raw scans as root: run as USER once the sockets are\n"
-"                           open (default nobody)\n"
-"  --dry-run                print the probes in walk order, send nothing (no DNS\n"
-"                           either: names from /etc/hosts only)\n"
-"  -sn, --ping-only         host discovery only: list the live hosts (with MAC\n"
-"                           address and vendor on the local segment)\n"
-"  -Pn, --no-ping           raw scans: scan every target, skip host discovery\n"
-"                           (ICMP echo, TCP SYN 443 / ACK 80, ARP or neighbour\n"
-"                           solicitation on-link); the connect scan never pings\n"
-"  --retries N              a fixed number of extra tries for unanswered probes\n"
-"                           (default: chosen from the measured loss, so that the\n"
-"                           whole scan expects under 0.1 wrong answers)\n"
-"  --max-retries N          cap on the adaptive extra tries (default 10)\n"
-"  --timeout D              fixed probe timeout (default: adaptive per host)\n"
-"  --min-rtt-timeout D      floor of the adaptive timeout (default 50ms)\n"
-"  --max-rtt-timeout D      ceiling of the adaptive timeout (default 3s)\n"
-"  --initial-rtt-timeout D  timeout before a host has answered (default 1s)\n"
-"  --max-rate PPS, --rate PPS  at most PPS probes per second (default: as fast as\n"
-"                           the path delivers, measured as the scan goes)\n"
-"  --min-rate PPS           never slower than PPS, even when the path seems\n"
-"                           congested (with --max-rate equal: a fixed rate)\n"
-"  --host-timeout D         give a host's silent ports no more tries after D\n"
-"  --defeat-rst-ratelimit   do not wait out a target's RST rate limit: ports it\n"
-"                           kept silent are reported closed|filtered\n"
-"  -T0..-T5                 nmap's timing templates (paranoid, sneaky, polite,\n"
-"                           normal, aggressive, insane); later options override\n"
-"  --concurrency N          probes in flight (default: from the open-file limit)\n"
-"  --threads N              worker threads (default, at most 4: two per CPU for\n"
-"                           the connect scan, one per CPU for raw scans)\n"
-"  --seed N                 order of the walk (same seed, same order)\n"
-"  --shard I/N              scan only shard I (0-based) of N, e.g. 0/4 .. 3/4\n"
-"  Durations take units: 500ms, 2s, 1m; a bare number means seconds.\n"
-"\n"
-"Service checks:\n"
-"  --check                  check the service on every open TCP port as it is\n"
-"                           found (22 ssh, 25/587 smtp, 53 dns, 80 http, 143 imap,\n"
-"                           443 https, 3306 mysql; other ports: by their banner)\n"
-"                           and add the verdict to the port's record\n"
-"  --check-timeout D        budget of each check (default 5s)\n"
-"\n"
-"Output:\n"
-"  -o, --output FMT[=FILE]  text or ndjson; repeatable; without =FILE to stdout\n"
-"                           instead of the table; FILE '-' is stdout\n"
-"  --open                   show only open ports (in every format)\n"
-"  -v, --verbose            also list closed and filtered ports\n"
-"  -q, --quiet              no progress line on stderr\n"
-"  -h, --help               this text\n"
-"\n"
-"Exit status: 0 scan completed, 1 usage error (bad target, port or option),\n"
-"2 runtime error, 130 interrupted (results found so far are written).\n"
-"With --check the verdicts are in the records; they do not change the exit status.\n");
-}
-
-enum {
-    OPT_EXCLUDE = 256, OPT_EXCLUDE_FILE, OPT_ALL_ADDR, OPT_DNS, OPT_CONNECT, OPT_PN,
-    OPT_RETRIES, OPT_TIMEOUT, OPT_MIN_RTT, OPT_MAX_RTT, OPT_INIT_RTT, OPT_RATE,
-    OPT_CONC, OPT_THREADS, OPT_SEED, OPT_SHARD, OPT_OPEN, OPT_INPUT, OPT_ALLOW_SPECIAL,
-    OPT_MAX_RETRIES, OPT_MIN_RATE, OPT_HOST_TIMEOUT, OPT_DEFEAT_RST,
-};
-
-/* Options of the raw engines. */
-enum {
-    OPT_SYN = 400, OPT_UDP, OPT_SOURCE_PORT, OPT_USER, OPT_DRY_RUN, OPT_PING_ONLY,
-};
-
-/* --check */
-enum { OPT_CHECK = 500, OPT_CHECK_TIMEOUT };
-
-static const struct option long_opts[] = {
-    {"syn", no_argument, NULL, OPT_SYN},
-    {"udp", no_argument, NULL, OPT_UDP},
-    {"interface", required_argument, NULL, 'e'},
-    {"source", required_argument, NULL, 'S'},
-    {"source-port", required_argument, NULL, OPT_SOURCE_PORT},
-    {"user", required_argument, NULL, OPT_USER},
-    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
-    {"ping-only", no_argument, NULL, OPT_PING_ONLY},
-    {"input-file", required_argument, NULL, OPT_INPUT},
-    {"exclude", required_argument, NULL, OPT_EXCLUDE},
-    {"exclude-file", required_argument, NULL, OPT_EXCLUDE_FILE},
-    {"all-addresses", no_argument, NULL, OPT_ALL_ADDR},
-    {"dns-servers", required_argument, NULL, OPT_DNS},
-    {"ports", required_argument, NULL, 'p'},
-    {"connect", no_argument, NULL, OPT_CONNECT},
-    {"no-ping", no_argument, NULL, OPT_PN},
-    {"retries", required_argument, NULL, OPT_RETRIES},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"min-rtt-timeout", required_argument, NULL, OPT_MIN_RTT},
-    {"max-rtt-timeout", required_argument, NULL, OPT_MAX_RTT},
-    {"initial-rtt-timeout", required_argument, NULL, OPT_INIT_RTT},
-    {"rate", required_argument, NULL, OPT_RATE},
-    {"max-rate", required_argument, NULL, OPT_RATE},
-    {"min-rate", required_argument, NULL, OPT_MIN_RATE},
-    {"max-retries", required_argument, NULL, OPT_MAX_RETRIES},
-    {"host-timeout", required_argument, NULL, OPT_HOST_TIMEOUT},
-    {"defeat-rst-ratelimit", no_argument, NULL, OPT_DEFEAT_RST},
-    {"concurrency", required_argument, NULL, OPT_CONC},
-    {"threads", required_argument, NULL, OPT_THREADS},
-    {"seed", required_argument, NULL, OPT_SEED},
-    {"shard", required_argument, NULL, OPT_SHARD},
-    {"output", required_argument, NULL, 'o'},
-    {"open", no_argument, NULL, OPT_OPEN},
-    {"allow-special", no_argument, NULL, OPT_ALLOW_SPECIAL},
-    {"check", no_argument, NULL, OPT_CHECK},
-    {"check-timeout", required_argument, NULL, OPT_CHECK_TIMEOUT},
-    {"verbose", no_argument, NULL, 'v'},
-    {"quiet", no_argument, NULL, 'q'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
-
-/* nmap's multi-letter short options, rewritten to our long ones before
- * getopt sees them. */
-static const char *nmap_alias(const char *arg)
-{
-    static const struct { const char *from, *to; } map[] = {
-        {"-iL", "--input-file"},
-        {"-sT", "--connect"},
-        {"-sS", "--syn"},
-        {"-sU", "--udp"},
-        {"-sn", "--ping-only"},
-        {"-Pn", "--no-ping"},
-    };
-    for(size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-        if(!strcmp(arg, map[i].from))
-            return map[i].to;
-    }
-    return NULL;
-}
-
-/* -T0..-T5: nmap's timing templates, by number or name. */
-static bool timing_template(const char *arg, int *out)
-{
-    static const char *const names[] = {"paranoid", "sneaky", "polite", "normal",
-                                        "aggressive", "insane"};
-    if(arg[0] >= '0' && arg[0] <= '5' && !arg[1]) {
-        *out = arg[0] - '0';
-        return true;
-    }
-    for(int i = 0; i < 6; i++) {
-        if(!strcmp(arg, names[i])) {
-            *out = i;
-            return true;
-        }
-    }
-    return false;
-}
-
-/* Which timing options were given explicitly (a template does not
- * override them). */
-struct timing_set {
-    bool retries, max_retries, rate, max_rtt, init_rtt;
-};
-
-/* The templates' values, as nmap documents them: T0-T2 wait between
- * probes (5 min, 15 s, 0.4 s), here as a rate cap; T4 and T5 shorten the
- * timeouts and cap the retries. The adaptive tries and rate stay on. */
-static void apply_template(vg_scan_opts *o, int t, const struct timing_set *set, bool min_rtt_set)
-{
-    static const struct {
-        double rate;
-        uint32_t min_rtt, max_rtt, init_rtt;
-        unsigned max_retries;
-    } tp[6] = {
-        {1.0 / 300, 100, 10000, 300000, 10},
-        {1.0 / 15, 100, 10000, 15000, 10},
-        {2.5, 100, 10000, 1000, 10},
-        {0, 50, 3000, 1000, 10},
-        {0, 100, 1250, 500, 6},
-        {0, 50, 300, 250, 2},
-    };
-    if(!set->rate && tp[t].rate > 0)
-        o->rate = tp[t].rate;
-    if(!min_rtt_set)
-        o->min_rtt_timeout_ms = tp[t].min_rtt;
-    if(!set->max_rtt)
-        o->max_rtt_timeout_ms = tp[t].max_rtt;
-    if(!set->init_rtt)
-        o->init_rtt_timeout_ms = tp[t].init_rtt;
-    if(!set->max_retries)
-        o->max_retries = tp[t].max_retries;
-}
-
-__attribute__((format(printf, 1, 2)))
-static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, PROG " scan: ");
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, " (try '" PROG " scan --help')\n");
-    return EXIT_SCAN_USAGE;
-}
-
-static int lib_error(const vg_error *err)
-{
-    fprintf(stderr, PROG " scan: %s\n", err->msg);
-    if(err->code == VG_EINVAL || err->code == VG_ERESOLVE)
-        return EXIT_SCAN_USAGE;
-    return EXIT_SCAN_RUNTIME;
-}
-
-static bool append_desc(char **buf, size_t *len, const char *s)
-{
-    size_t n = strlen(s);
-    char *b = realloc(*buf, *len + n + 2);
-    if(!b)
-        return false;
-    if(*len)
-        b[(*len)++] = ' ';
-    memcpy(b + *len, s, n + 1);
-    *len += n;
-    *buf = b;
-    return true;
-}
-
-static int add_output(struct scan_cli *c, const char *spec)
-{
-    char fmt[32];
-    struct out_spec *o;
-    vg_error err = {0};
-    const char *why;
-
-    if(c->nouts == MAX_OUTPUTS)
-        return usage_error("too many outputs (at most 8): '%s'", spec);
-    o = &c->outs[c->nouts];
-    why = cli_output_split(spec, fmt, sizeof(fmt), &o->path);
-    if(why)
-        return usage_error("bad output '%s': %s", spec, why);
-    /* Create the formatter first so an unknown format is a usage error
-     * before any file is touched. */
-    vg_output_opts oo = {0};
-    o->out = vg_output_new(fmt, stdout, &oo, &err);
-    if(!o->out)
-        return lib_error(&err);
-    c->nouts++;
-    return 0;
-}
 
 static int open_outputs(struct scan_cli *c, const vg_services *svc, const vg_oui *oui)
 {
@@ -480,295 +152,6 @@ static void progress_raw(vg_scan *scan, const vg_scan_stats *st)
             rps, rs.cap_drops, rs.invalid);
 }
 
-static int parse_args(struct scan_cli *c, int argc, char **argv)
-{
-    int opt, rc;
-    uint64_t v;
-    double d;
-    vg_error err = {0};
-    bool have_ports = false;
-    bool min_rtt_set = false;
-    char where[64];
-    int tmpl = -1;
-    struct timing_set set = {0};
-
-    /* Rewrite nmap-style options in place; getopt permutes argv anyway. */
-    for(int i = 1; i < argc; i++) {
-        if(!strcmp(argv[i], "--"))
-            break;
-        const char *alias = nmap_alias(argv[i]);
-        if(alias)
-            argv[i] = (char *)alias;
-    }
-    optind = 1;
-    opterr = 0;
-    while((opt = getopt_long(argc, argv, ":p:o:vq46he:S:T:", long_opts, NULL)) != -1) {
-        switch(opt) {
-        case 'p':
-            if(vg_ports_add(c->ports, optarg, &err)) {
-                fprintf(stderr, PROG " scan: -p %s: %s\n", optarg, err.msg);
-                return EXIT_SCAN_USAGE;
-            }
-            if(!append_desc(&c->ports_desc, &c->ports_desc_len, optarg))
-                return EXIT_SCAN_RUNTIME;
-            have_ports = true;
-            break;
-        case 'o':
-            rc = add_output(c, optarg);
-            if(rc)
-                return rc;
-            break;
-        case 'v': c->verbose++; break;
-        case 'q': c->quiet = true; break;
-        case '4': c->ropts.family = AF_INET; break;
-        case '6': c->ropts.family = AF_INET6; break;
-        case 'h': scan_usage(stdout); return -1;
-        case OPT_INPUT:
-            if(vg_targets_add_file(c->targets, optarg, false, &err))
-                return lib_error(&err);
-            snprintf(where, sizeof(where), "-iL %s", optarg);
-            append_desc(&c->targets_desc, &c->targets_desc_len, where);
-            break;
-        case OPT_EXCLUDE: {
-            char *dup = strdup(optarg), *save = NULL;
-            if(!dup)
-                return EXIT_SCAN_RUNTIME;
-            for(char *tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-                if(vg_targets_exclude(c->targets, tok, "--exclude", &err)) {
-                    free(dup);
-                    return lib_error(&err);
-                }
-            }
-            free(dup);
-            break;
-        }
-        case OPT_EXCLUDE_FILE:
-            if(vg_targets_add_file(c->targets, optarg, true, &err))
-                return lib_error(&err);
-            break;
-        case OPT_ALL_ADDR: c->ropts.all_addresses = true; break;
-        case OPT_DNS: c->ropts.dns_servers = optarg; break;
-        case OPT_CONNECT: c->want_connect = true; break;
-        case OPT_PN: c->no_ping = true; break;
-        case OPT_RETRIES:
-            if(!cli_parse_u64(optarg, 0, 50, &v))
-                return usage_error("--retries '%s': expected a number from 0 to 50", optarg);
-            c->opts.retries = (unsigned)v;
-            set.retries = true;
-            break;
-        case OPT_MAX_RETRIES:
-            if(!cli_parse_u64(optarg, 0, 50, &v))
-                return usage_error("--max-retries '%s': expected a number from 0 to 50", optarg);
-            c->opts.max_retries = (unsigned)v;
-            set.max_retries = true;
-            break;
-        case OPT_MIN_RATE:
-            if(!cli_parse_double(optarg, &d) || d < 1 || d > 1e8)
-                return usage_error("--min-rate '%s': expected probes per second, 1 or more", optarg);
-            c->opts.min_rate = d;
-            break;
-        case OPT_HOST_TIMEOUT:
-            if(!cli_parse_duration_ms(optarg, &v) || v == 0 || v > 86400000)
-                return usage_error("--host-timeout '%s': expected e.g. 30s, 15m (at most 24h)", optarg);
-            c->opts.host_timeout_ms = v;
-            break;
-        case OPT_DEFEAT_RST: c->opts.defeat_rst_ratelimit = true; break;
-        case 'T':
-            if(!timing_template(optarg, &tmpl))
-                return usage_error("-T '%s': expected 0-5 or paranoid, sneaky, polite, normal, "
-                                   "aggressive, insane", optarg);
-            break;
-        case OPT_TIMEOUT:
-        case OPT_MIN_RTT:
-        case OPT_MAX_RTT:
-        case OPT_INIT_RTT:
-            if(!cli_parse_duration_ms(optarg, &v) || v == 0 || v > 600000)
-                return usage_error("bad duration '%s': expected e.g. 500ms, 2s (at most 10m)", optarg);
-            if(opt == OPT_TIMEOUT)
-                c->opts.timeout_ms = (uint32_t)v;
-            else if(opt == OPT_MIN_RTT) {
-                c->opts.min_rtt_timeout_ms = (uint32_t)v;
-                min_rtt_set = true;
-            }
-            else if(opt == OPT_MAX_RTT) {
-                c->opts.max_rtt_timeout_ms = (uint32_t)v;
-                set.max_rtt = true;
-            }
-            else {
-                c->opts.init_rtt_timeout_ms = (uint32_t)v;
-                set.init_rtt = true;
-            }
-            break;
-        case OPT_CHECK: c->check = true; break;
-        case OPT_CHECK_TIMEOUT:
-            if(!cli_parse_duration_ms(optarg, &v) || v == 0 || v > 600000)
-                return usage_error("--check-timeout '%s': expected e.g. 500ms, 5s (at most 10m)", optarg);
-            c->check_timeout_ms = (uint32_t)v;
-            break;
-        case OPT_RATE:
-            if(!cli_parse_double(optarg, &d) || d < 1 || d > 1e8)
-                return usage_error("--rate/--max-rate '%s': expected probes per second, 1 or more",
-                                   optarg);
-            c->opts.rate = d;
-            set.rate = true;
-            break;
-        case OPT_CONC:
-            if(!cli_parse_u64(optarg, 1, 1000000, &v))
-                return usage_error("--concurrency '%s': expected a number from 1 to 1000000", optarg);
-            c->opts.concurrency = (unsigned)v;
-            break;
-        case OPT_THREADS:
-            if(!cli_parse_u64(optarg, 1, 64, &v))
-                return usage_error("--threads '%s': expected a number from 1 to 64", optarg);
-            c->opts.threads = (unsigned)v;
-            break;
-        case OPT_SEED:
-            if(!cli_parse_u64(optarg, 0, UINT64_MAX, &v))
-                return usage_error("--seed '%s': expected a non-negative integer", optarg);
-            c->opts.seed = v;
-            break;
-        case OPT_SHARD: {
-            char *slash = strchr(optarg, '/');
-            uint64_t i, n;
-            char ibuf[32];
-            if(!slash || (size_t)(slash - optarg) >= sizeof(ibuf))
-                return usage_error("--shard '%s': expected I/N, e.g. 0/4", optarg);
-            memcpy(ibuf, optarg, (size_t)(slash - optarg));
-            ibuf[slash - optarg] = '\0';
-            if(!cli_parse_u64(ibuf, 0, UINT32_MAX, &i) || !cli_parse_u64(slash + 1, 1, UINT32_MAX, &n) || i >= n)
-                return usage_error("--shard '%s': expected I/N with 0 <= I < N, e.g. 0/4", optarg);
-            c->opts.shard_index = (uint32_t)i;
-            c->opts.shard_count = (uint32_t)n;
-            break;
-        }
-        case OPT_OPEN: c->open_only = true; break;
-        case OPT_ALLOW_SPECIAL: c->ropts.allow_special = true; break;
-        /* raw engines */
-        case OPT_SYN: c->want_syn = true; break;
-        case OPT_UDP: c->want_udp = true; break;
-        case 'e': c->opts.iface = optarg; break;
-        case 'S': {
-            struct sockaddr_storage ss;
-            struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-            struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-            memset(&ss, 0, sizeof(ss));
-            if(inet_pton(AF_INET, optarg, &sin->sin_addr) == 1)
-                ss.ss_family = AF_INET;
-            else if(inet_pton(AF_INET6, optarg, &sin6->sin6_addr) == 1)
-                ss.ss_family = AF_INET6;
-            else
-                return usage_error("-S '%s': expected an IPv4 or IPv6 address", optarg);
-            vg_addr_from_sockaddr(&c->opts.source, (struct sockaddr *)&ss);
-            break;
-        }
-        case OPT_SOURCE_PORT:
-            if(!cli_parse_u64(optarg, 1, 65535, &v))
-                return usage_error("--source-port '%s': expected a port from 1 to 65535", optarg);
-            c->opts.source_port = (uint16_t)v;
-            break;
-        case OPT_USER: c->user = optarg; break;
-        case OPT_DRY_RUN: c->dry_run = true; break;
-        case OPT_PING_ONLY: c->ping_only = true; break;
-        case ':':
-            return usage_error("option '%s' needs a value", argv[optind - 1]);
-        default:
-            return usage_error("unknown option '%s'", argv[optind - 1]);
-        }
-    }
-    if(tmpl >= 0)
-        apply_template(&c->opts, tmpl, &set, min_rtt_set);
-    if(c->opts.min_rate > 0 && c->opts.rate > 0 && c->opts.min_rate > c->opts.rate)
-        return usage_error("--min-rate (%.0f) is above --max-rate (%.0f)", c->opts.min_rate,
-                           c->opts.rate);
-    for(int i = optind; i < argc; i++) {
-        snprintf(where, sizeof(where), "target argument %d", i - optind + 1);
-        if(vg_targets_add(c->targets, argv[i], where, &err))
-            return lib_error(&err);
-        append_desc(&c->targets_desc, &c->targets_desc_len, argv[i]);
-    }
-    if(c->opts.min_rtt_timeout_ms > c->opts.max_rtt_timeout_ms) {
-        /* Only --max-rtt-timeout given, below the default floor: lower the
-         * floor with it. Both given and contradictory: say so. */
-        if(!min_rtt_set)
-            c->opts.min_rtt_timeout_ms = c->opts.max_rtt_timeout_ms;
-        else
-            return usage_error("--min-rtt-timeout (%u ms) is above --max-rtt-timeout (%u ms)",
-                               c->opts.min_rtt_timeout_ms, c->opts.max_rtt_timeout_ms);
-    }
-    if(!c->targets_desc_len) {
-        fprintf(stderr, PROG " scan: no targets given (try '" PROG " scan --help')\n");
-        return EXIT_SCAN_USAGE;
-    }
-    if(!have_ports) {
-        if(vg_ports_add(c->ports, VG_PORTS_DEFAULT, &err))
-            return lib_error(&err);
-        c->ports_desc = strdup(VG_PORTS_DEFAULT);
-    }
-    /* The engine: what was asked for; else SYN when we may open raw
-     * sockets (or only print probes), connect otherwise. "T:" / "U:" ports
-     * must fit the kinds asked for; with no kind given, "U:" ports add a
-     * UDP scan and the ports without a prefix stay TCP. */
-    if(c->want_connect && (c->want_syn || c->want_udp))
-        return usage_error("--connect cannot be combined with --syn or --udp");
-    if(c->ping_only && (c->want_connect || c->want_syn || c->want_udp || c->no_ping))
-        return usage_error("--ping-only cannot be combined with -sT, -sS, -sU or -Pn");
-    size_t n_t = vg_ports_count_prefixed(c->ports, IPPROTO_TCP);
-    size_t n_u = vg_ports_count_prefixed(c->ports, IPPROTO_UDP);
-    size_t n_any = vg_ports_count_prefixed(c->ports, 0);
-    bool raw_ok = c->dry_run || vg_have_raw_privileges();
-    if(c->ping_only)
-        c->opts.engine = VG_ENGINE_PING;
-    else if(c->want_syn && c->want_udp)
-        c->opts.engine = VG_ENGINE_SYN_UDP;
-    else if(c->want_udp) {
-        if(n_t)
-            return usage_error("-p: T: ports need a TCP scan: add -sS (-sU alone scans UDP)");
-        c->opts.engine = VG_ENGINE_UDP;
-    }
-    else if(c->want_syn) {
-        if(n_u)
-            return usage_error("-p: U: ports need a UDP scan: add -sU (-sS alone scans TCP)");
-        c->opts.engine = VG_ENGINE_SYN;
-    }
-    else if(n_u && (c->want_connect || !raw_ok))
-        return usage_error("-p: U: ports need a raw UDP scan (-sU), which needs root or "
-                           "CAP_NET_RAW; %s", c->want_connect ? "--connect scans TCP only"
-                                                              : "the connect scan is TCP only");
-    else if(n_u) {
-        c->opts.engine = n_t || n_any ? VG_ENGINE_SYN_UDP : VG_ENGINE_UDP;
-        if(n_any && vg_ports_set_default_proto(c->ports, IPPROTO_TCP, &err))
-            return lib_error(&err);
-    }
-    else if(!c->want_connect && raw_ok)
-        c->opts.engine = VG_ENGINE_SYN;
-    else
-        c->opts.engine = VG_ENGINE_CONNECT;
-    if(c->opts.engine != VG_ENGINE_CONNECT && !c->dry_run && !vg_have_raw_privileges()) {
-        fprintf(stderr, PROG " scan: %s needs root or CAP_NET_RAW%s\n",
-                c->ping_only ? "--ping-only" : c->opts.engine == VG_ENGINE_UDP ? "--udp"
-                : c->opts.engine == VG_ENGINE_SYN_UDP ? "--syn --udp" : "--syn",
-                c->ping_only ? "" : " (or use --connect)");
-        return EXIT_SCAN_USAGE;
-    }
-    if(c->opts.engine == VG_ENGINE_CONNECT && (c->opts.iface || c->opts.source.family ||
-                                                c->opts.source_port))
-        return usage_error("-e, -S and --source-port need a raw scan (--syn or --udp)");
-    if(c->check_timeout_ms && !c->check)
-        return usage_error("--check-timeout needs --check");
-    if(c->check && c->ping_only)
-        return usage_error("--check needs a port scan, not --ping-only");
-    if(c->check && !c->check_timeout_ms)
-        c->check_timeout_ms = 5000;
-    /* The table goes to stdout unless an -o without =FILE took its place. */
-    bool stdout_taken = false;
-    for(int i = 0; i < c->nouts; i++) {
-        if(!c->outs[i].path || !strcmp(c->outs[i].path, "-"))
-            stdout_taken = true;
-    }
-    if(!stdout_taken)
-        return add_output(c, "text");
-    return 0;
-}
 
 /* --- host discovery (-sn; and before a raw port scan unless -Pn) ---------- */
 
@@ -853,7 +236,7 @@ static int run_discovery(vg_scan *ping, struct discovery *d)
     int rc;
 
     if(vg_scan_start(ping, &err))
-        return lib_error(&err);
+        return scan_lib_error(&err);
     for(;;) {
         rc = vg_scan_poll(ping, 100, on_host, d, &err);
         flush_outputs(c);
@@ -965,7 +348,7 @@ static int ping_only(struct scan_cli *c, vg_scan *ping, struct discovery *d, con
     if(rc)
         return rc;
     if(vg_scan_prepare(ping, &err) || vg_drop_privileges(c->user, &err))
-        return lib_error(&err);
+        return scan_lib_error(&err);
     cli_signals_init();
     vg_scan_stats st;
     vg_scan_get_stats(ping, &st);
@@ -1017,14 +400,14 @@ int cmd_scan(int argc, char **argv)
         status = EXIT_SCAN_RUNTIME;
         goto out;
     }
-    rc = parse_args(&c, argc, argv);
+    rc = scan_parse_args(&c, argc, argv);
     if(rc) {
         status = rc < 0 ? EXIT_SCAN_OK : rc;
         goto out;
     }
     c.ropts.hosts_only = c.dry_run; /* a dry run sends no DNS query either */
     if(vg_targets_finalize(c.targets, &c.ropts, &err)) {
-        status = lib_error(&err);
+        status = scan_lib_error(&err);
         goto out;
     }
     if(c.dry_run && !vg_targets_count(c.targets)) {
@@ -1044,7 +427,7 @@ int cmd_scan(int argc, char **argv)
        !c.dry_run && scan_ports_per_host(&c) <= DISCOVERY_PROBES_PER_HOST &&
        vg_targets_count(c.targets) >= LIVENESS_MIN_TARGETS && !vg_targets_onlink(c.targets)) {
         if(vg_liveness_new(&c.life, c.targets, &err)) {
-            status = lib_error(&err);
+            status = scan_lib_error(&err);
             goto out;
         }
         c.no_ping = true;
@@ -1059,7 +442,7 @@ int cmd_scan(int argc, char **argv)
         ping_ports = vg_ports_new();
         if(!ping_ports || vg_ports_add(ping_ports, "1", &err) ||
            vg_scan_new(&ping, c.targets, ping_ports, &po, &err)) {
-            status = lib_error(&err);
+            status = scan_lib_error(&err);
             goto out;
         }
     }
@@ -1071,7 +454,7 @@ int cmd_scan(int argc, char **argv)
         goto out;
     }
     if(vg_scan_new(&scan, c.targets, c.ports, &c.opts, &err)) {
-        status = lib_error(&err);
+        status = scan_lib_error(&err);
         goto out;
     }
     if(c.dry_run) {
@@ -1090,7 +473,7 @@ int cmd_scan(int argc, char **argv)
         if((ping && vg_scan_prepare(ping, &err)) || vg_scan_prepare(scan, &err) ||
            (ping && vg_scan_follow_discovery(scan, ping, &err)) ||
            vg_drop_privileges(c.user, &err)) {
-            status = lib_error(&err);
+            status = scan_lib_error(&err);
             goto out;
         }
     }
@@ -1117,7 +500,7 @@ int cmd_scan(int argc, char **argv)
     /* --check: the checker runs on this thread, polled from the loop below;
      * created after privileges are gone. The banner wait is 1 s at most. */
     if(c.check && scan_checks_new(&c.checks, c.check_timeout_ms, 1000, emit_result, &c, &err)) {
-        status = lib_error(&err);
+        status = scan_lib_error(&err);
         goto out;
     }
     begin_outputs(&c, &info);
@@ -1144,7 +527,7 @@ int cmd_scan(int argc, char **argv)
                     " host%s up (%.2f s); -Pn scans all\n", disc.up, n, n == 1 ? "" : "s",
                     cli_unix_time() - t0);
         if(vg_scan_set_live(scan, disc.live, &err)) {
-            status = lib_error(&err);
+            status = scan_lib_error(&err);
             goto out;
         }
     }
@@ -1154,7 +537,7 @@ int cmd_scan(int argc, char **argv)
         stopped = true;
     }
     else if(vg_scan_start(scan, &err)) {
-        status = lib_error(&err);
+        status = scan_lib_error(&err);
         goto out;
     }
 

@@ -39,6 +39,10 @@ int main(int argc, char **argv)
         printf("vigia %s\n", VIGIA_VERSION);
         return 0;
     }
+    if(!strcmp(cmd, "--help-man")) {
+        check_write_man(stdout);
+        return 0;
+    }
     if(!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         usage(stdout);
         return 0;

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "vigia/check.h"
+#include "vigia/options.h"
 
 /* A stand-in for the CLI's option table. */
 static int key_kind(const char *key, void *ud)
@@ -194,6 +195,60 @@ static void test_binary_and_limits(void **state)
     vg_checkfile_free(f);
 }
 
+/* The library's own loader: the keys are the check option table's rows,
+ * values land in vg_check_opts, options of the caller's win (lists add). */
+static void test_list_load_through_the_table(void **state)
+{
+    static const char text[] =
+        "defaults: {retries: 2, timeout: 3s}\n"
+        "checks:\n"
+        "  - name: web\n"
+        "    target: http://127.0.0.1:1/\n"
+        "    header: ['A: 1']\n"
+        "    resolve: ['a:1:127.0.0.1']\n"
+        "    follow: true\n"
+        "    warn-tls: 200ms\n"
+        "    on-refused: warning\n"
+        "  - target: 127.0.0.1:2\n"
+        "    ipv6: true\n"
+        "    max-read: 4K\n";
+    size_t n;
+    const vg_opt *rows = vg_check_options(&n);
+    vg_opt_arg extra[] = {{vg_opt_find(rows, n, "retries"), "5"}, {vg_opt_find(rows, n, "resolve"), "b:2:127.0.0.2"}};
+    vg_check_list *l = NULL;
+    vg_error err = {0};
+
+    (void)state;
+    assert_int_equal(vg_check_list_load(&l, text, strlen(text), extra, 2, &err), VG_OK);
+    assert_int_equal(l->n, 2);
+    assert_string_equal(l->items[0].name, "web");
+    assert_int_equal(l->items[0].opts.timeout_ms, 3000);
+    assert_int_equal(l->items[0].opts.retries, 5);
+    assert_true(l->items[0].opts.follow);
+    assert_int_equal(l->items[0].opts.warn_us[VG_PHASE_TLS], 200000);
+    assert_int_equal(l->items[0].opts.on_refused, VG_CHECK_WARNING);
+    assert_string_equal(l->items[0].opts.headers[0], "A: 1");
+    assert_null(l->items[0].opts.headers[1]);
+    assert_string_equal(l->items[0].opts.resolve[0], "a:1:127.0.0.1");
+    assert_string_equal(l->items[0].opts.resolve[1], "b:2:127.0.0.2");
+    assert_null(l->items[0].opts.resolve[2]);
+    assert_string_equal(l->items[1].name, "127.0.0.1:2");
+    assert_int_equal(l->items[1].opts.max_read, 4096);
+    assert_int_equal(l->items[1].opts.family, 10 /* AF_INET6 */);
+    assert_null(l->items[1].opts.headers);
+    assert_string_equal(l->items[1].opts.resolve[0], "b:2:127.0.0.2");
+    vg_check_list_free(l);
+
+    /* a bad value names its line and column, a run option is no key */
+    assert_int_equal(vg_check_list_load(&l, "checks:\n  - target: a:1\n    retries: x\n", 39, NULL, 0, &err),
+                     VG_EINVAL);
+    assert_null(l);
+    assert_non_null(strstr(err.msg, "3:14: --retries 'x': expected 0 to 100"));
+    assert_int_equal(vg_check_list_load(&l, "checks:\n  - target: a:1\n    wait: true\n", 39, NULL, 0, &err),
+                     VG_EINVAL);
+    assert_non_null(strstr(err.msg, "unknown option 'wait'"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -201,6 +256,7 @@ int main(void)
         cmocka_unit_test(test_flow_style_and_defaults_after),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_binary_and_limits),
+        cmocka_unit_test(test_list_load_through_the_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
