@@ -182,9 +182,9 @@ static void check_usage(FILE *fp)
 "  -h, --help                this text\n"
 "\n"
 "Exit status (monitoring-plugin convention): 0 OK, 1 WARNING, 2 CRITICAL,\n"
-"3 UNKNOWN (also usage errors and Ctrl-C) - the worst of all checks. With\n"
-"--wait: 0 when all are OK (or COMMAND's status), 124 on timeout, 127 when\n"
-"COMMAND cannot run, 130 when interrupted.\n");
+"3 UNKNOWN (also usage errors) - the worst of all checks. With --wait: 0 when\n"
+"all are OK (or COMMAND's status), 124 on timeout, 127 when COMMAND cannot run.\n"
+"A signal ends any mode with 130 (SIGINT), 143 (SIGTERM) or 129 (SIGHUP).\n");
 }
 
 enum {
