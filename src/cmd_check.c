@@ -1454,6 +1454,7 @@ static int om_commit(struct out_spec *o)
     if(fclose(o->fp) != 0)
         rc = -1;
     o->fp = NULL;
+    o->out->fp = NULL; /* no stream till the next round opens FILE.tmp */
     o->owns_fp = false;
     if(!rc && rename(o->tmp_path, o->path) != 0)
         rc = -1;

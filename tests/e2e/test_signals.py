@@ -184,6 +184,7 @@ def test_check_watch_signal(vigia, port_block, tmp_path, sig):
         p.send_signal(sig)
         out, err = finish(p)
         assert p.returncode == 128 + sig, f"{what}: exit {p.returncode}, stderr {err!r}"
+        assert err == "", what
         recs = whole_lines(out, what + ", stdout")
         summary = check_stream(recs, "check-run", sig.name, what)
         om_complete(prom, what)
@@ -215,6 +216,8 @@ def test_check_once_and_wait_signal(vigia, port_block, tmp_path, sig):
             p.send_signal(sig)
             out, err = finish(p)
             assert p.returncode == 128 + sig, f"{what}: exit {p.returncode}, stderr {err!r}"
+            if mode == "once":
+                assert err == "", what  # --wait says on stderr that it gave up
             recs = whole_lines(out, what + ", stdout")
             summary = check_stream(recs, "check-run", sig.name, what)
             om_complete(prom, what)
@@ -265,7 +268,7 @@ def test_check_watch_stdout_closed(vigia, port_block, tmp_path):
                           f"127.0.0.1:{b.ports[0]}"])
         first, err = close_stdout_after_first_line(p, delay / 2, what)
         assert p.returncode == -signal.SIGPIPE, f"{what}: exit {p.returncode}, {err!r}"
-        assert first["type"] == "check-run", what
+        assert err == "" and first["type"] == "check-run", what
         recs = whole_lines(read_if_there(path), what + ", file")
         summary = check_stream(recs, "check-run", "SIGPIPE", what)
         assert summary["exit_code"] == 128 + signal.SIGPIPE, (what, summary)
