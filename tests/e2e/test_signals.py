@@ -81,6 +81,13 @@ def whole_lines(text, what):
     return recs
 
 
+def without_change_times(text):
+    """The records, less the "time" of --watch change records (each output
+    reads the clock itself when it writes one)."""
+    return [{k: v for k, v in r.items() if not (r["type"] == "change" and k == "time")}
+            for r in whole_lines(text, "")]
+
+
 def read_if_there(path):
     try:
         with open(path) as f:
@@ -192,7 +199,7 @@ def test_check_watch_signal(vigia, port_block, tmp_path, sig):
         if summary is None:
             assert not text, what
             continue
-        assert text == out, what
+        assert without_change_times(text) == without_change_times(out), what
         assert summary["exit_code"] == p.returncode, (what, summary)
         assert len([r for r in recs if r["type"] == "watch-summary"]) == 2, what
 
