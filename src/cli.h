@@ -9,20 +9,43 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Exit statuses of `vigia scan` (check has its own, monitoring-plugin ones). */
+/* Exit statuses of `vigia scan` (check has its own, monitoring-plugin ones).
+ * A run that SIGINT, SIGTERM or SIGHUP stopped exits 128 + the signal's
+ * number (cli_interrupt_status()), in both commands. */
 enum {
     EXIT_SCAN_OK = 0,
     EXIT_SCAN_USAGE = 1,
     EXIT_SCAN_RUNTIME = 2,
-    EXIT_INTERRUPTED = 130,
 };
 
-/* Set by the SIGINT/SIGTERM handler (count of signals received). */
+/* Count of SIGINT/SIGTERM/SIGHUP received once cli_signals_defer() ran. */
 extern volatile sig_atomic_t cli_interrupted;
 
-/* Installs the handlers for SIGINT and SIGTERM and ignores SIGPIPE (write
- * errors are handled where they happen). */
+/* Called first thing: handlers for SIGINT, SIGTERM and SIGHUP (an ignored
+ * SIGHUP, under nohup, stays ignored), SIGPIPE ignored (write errors are
+ * handled where they happen), and the three unblocked. Until
+ * cli_signals_defer() a signal ends the process at once with 128 + its
+ * number: nothing is open that could be left half-written. */
 void cli_signals_init(void);
+
+/* Called before the first output is opened: from now on a signal only
+ * counts in cli_interrupted, and the run stops, writes what it has and
+ * its summary, and exits with cli_interrupt_status(). */
+void cli_signals_defer(void);
+
+/* 128 + the first signal caught (130 if none was). */
+int cli_interrupt_status(void);
+
+/* The signal that cut the run short: the first one caught; else SIGPIPE
+ * when stdout's reader went away; else 0. */
+int cli_stop_signal(bool stdout_broken);
+
+/* "SIGINT", "SIGTERM", "SIGHUP", "SIGPIPE"; NULL for anything else. */
+const char *cli_signal_name(int sig);
+
+/* Ends the process the way a filter ends when its reader goes away: by
+ * SIGPIPE (a shell shows 141). */
+__attribute__((noreturn)) void cli_exit_broken_pipe(void);
 
 /* Raises RLIMIT_NOFILE's soft limit to the hard limit; returns the new soft
  * limit. */

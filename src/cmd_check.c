@@ -170,9 +170,9 @@ static void check_usage(FILE *fp, const struct cli_opts *p)
     cli_opts_help(fp, p, 28);
     fputs("\n"
           "Exit status (monitoring-plugin convention): 0 OK, 1 WARNING, 2 CRITICAL,\n"
-          "3 UNKNOWN (also usage errors and Ctrl-C) - the worst of all checks. With\n"
-          "--wait: 0 when all are OK (or COMMAND's status), 124 on timeout, 127 when\n"
-          "COMMAND cannot run, 130 when interrupted.\n", fp);
+          "3 UNKNOWN (also usage errors) - the worst of all checks. With --wait: 0 when\n"
+          "all are OK (or COMMAND's status), 124 on timeout, 127 when COMMAND cannot run.\n"
+          "A signal ends any mode with 130 (SIGINT), 143 (SIGTERM) or 129 (SIGHUP).\n", fp);
 }
 
 /* `vigia --help-man`: the man page's list of check options (docs/vigia.1). */
@@ -364,6 +364,15 @@ static void end_outputs(struct check_cli *c)
     }
 }
 
+/* A run cut short: 128 + the signal that stopped it (SIGPIPE when stdout's
+ * reader went away), named in the summary. */
+static int stop_status(struct check_cli *c)
+{
+    int sig = cli_stop_signal(c->stdout_broken);
+    c->sum.signal = cli_signal_name(sig);
+    return 128 + sig;
+}
+
 static int run_once(struct check_cli *c)
 {
     vg_checker *ck = NULL;
@@ -401,10 +410,10 @@ static int run_once(struct check_cli *c)
         }
     }
     vg_checker_free(ck);
-    c->sum.interrupted = stopped && cli_interrupted;
+    c->sum.interrupted = stopped && (cli_interrupted || c->stdout_broken);
     c->sum.elapsed_s = cli_unix_time() - t0;
     c->sum.end_time = cli_unix_time();
-    c->sum.exit_code = c->sum.interrupted ? EXIT_CHECK_UNKNOWN : exit_for(&c->sum);
+    c->sum.exit_code = c->sum.interrupted ? stop_status(c) : exit_for(&c->sum);
     end_outputs(c);
     return c->sum.exit_code;
 }
@@ -583,6 +592,7 @@ static int run_wait(struct check_cli *c)
             break;
         }
     }
+    interrupted = interrupted || cli_interrupted; /* a signal as the last check passed */
     wait_progress(c, slots, cli_unix_time() - t0, tty, true, timed_out || interrupted);
     for(int i = 0; i < c->ntargets; i++) {
         if(!slots[i].have)
@@ -593,9 +603,10 @@ static int run_wait(struct check_cli *c)
     }
     c->sum.timed_out = timed_out;
     c->sum.interrupted = interrupted;
+    c->sum.signal = interrupted ? cli_signal_name(cli_stop_signal(false)) : NULL;
     c->sum.elapsed_s = cli_unix_time() - t0;
     c->sum.end_time = cli_unix_time();
-    status = interrupted ? EXIT_INTERRUPTED : timed_out ? EXIT_CHECK_WAIT_TIMEOUT : EXIT_CHECK_OK;
+    status = interrupted ? cli_interrupt_status() : timed_out ? EXIT_CHECK_WAIT_TIMEOUT : EXIT_CHECK_OK;
     c->sum.exit_code = status;
     end_outputs(c);
     free(slots);
@@ -730,6 +741,7 @@ static int om_commit(struct out_spec *o)
     if(fclose(o->fp) != 0)
         rc = -1;
     o->fp = NULL;
+    o->out->fp = NULL; /* no stream till the next round opens FILE.tmp */
     o->owns_fp = false;
     if(!rc && rename(o->tmp_path, o->path) != 0)
         rc = -1;
@@ -1021,8 +1033,8 @@ static int run_watch(struct check_cli *c)
     }
     free(wr.w);
     free(wr.kind_buf);
-    status = worst < 0 ? EXIT_CHECK_UNKNOWN : worst;
-    c->sum.interrupted = stopped && cli_interrupted;
+    c->sum.interrupted = stopped && (cli_interrupted || c->stdout_broken);
+    status = c->sum.interrupted ? stop_status(c) : worst < 0 ? EXIT_CHECK_UNKNOWN : worst;
     c->sum.elapsed_s = end - t0;
     c->sum.end_time = end;
     c->sum.exit_code = status;
@@ -1045,13 +1057,13 @@ int cmd_check(int argc, char **argv)
         status = rc < 0 ? EXIT_CHECK_OK : rc;
         goto out;
     }
+    cli_signals_defer();
     rc = open_outputs(&c);
     if(rc) {
         status = rc;
         goto out;
     }
     cli_raise_nofile();
-    cli_signals_init();
     status = c.watch_ms ? run_watch(&c) : c.wait ? run_wait(&c) : run_once(&c);
     if(c.io_error && status == EXIT_CHECK_OK)
         status = EXIT_CHECK_UNKNOWN;
@@ -1065,6 +1077,8 @@ out:
             status = EXIT_CHECK_UNKNOWN;
         }
     }
+    if(c.wait && status == EXIT_CHECK_OK && c.cmd && cli_interrupted)
+        status = cli_interrupt_status(); /* stopped after the summary: no command */
     if(c.wait && status == EXIT_CHECK_OK && c.cmd) {
         fflush(NULL);
         curl_global_cleanup();
@@ -1078,9 +1092,7 @@ out:
     cli_opts_free(&c.parser);
     curl_global_cleanup();
     if(c.stdout_broken && !cli_interrupted) {
-        /* Die the way a filter does when its reader goes away, as scan does. */
-        signal(SIGPIPE, SIG_DFL);
-        raise(SIGPIPE);
+        cli_exit_broken_pipe(); /* as scan does */
     }
     return status;
 }

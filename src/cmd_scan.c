@@ -253,7 +253,7 @@ static int run_discovery(vg_scan *ping, struct discovery *d)
     }
     if(c->nmacs)
         qsort(c->macs, c->nmacs, sizeof(*c->macs), mac_cmp);
-    return cli_interrupted ? EXIT_INTERRUPTED : EXIT_SCAN_OK;
+    return cli_interrupted ? cli_interrupt_status() : EXIT_SCAN_OK;
 }
 
 /* The MAC discovery saw for a port result's host, when the reply itself
@@ -289,6 +289,7 @@ static int dry_run(struct scan_cli *c, vg_scan *scan)
     bool has_tcp = c->opts.engine != VG_ENGINE_UDP;
     bool has_udp = c->opts.engine == VG_ENGINE_UDP || c->opts.engine == VG_ENGINE_SYN_UDP;
 
+    cli_signals_defer(); /* stdout gets whole lines up to the signal */
     for(size_t i = 0; i < vg_targets_unresolved_count(c->targets); i++) {
         bool exclude = false;
         const char *name = vg_targets_unresolved(c->targets, i, &exclude);
@@ -314,7 +315,9 @@ static int dry_run(struct scan_cli *c, vg_scan *scan)
         if(n < 0)
             return EXIT_SCAN_RUNTIME;
     }
-    return fflush(stdout) == 0 ? EXIT_SCAN_OK : EXIT_SCAN_RUNTIME;
+    if(fflush(stdout) != 0)
+        return EXIT_SCAN_RUNTIME;
+    return cli_interrupted ? cli_interrupt_status() : EXIT_SCAN_OK;
 }
 
 /* Writes the scan line of every output. */
@@ -344,12 +347,12 @@ static void end_outputs(struct scan_cli *c, const vg_scan_end *end)
 static int ping_only(struct scan_cli *c, vg_scan *ping, struct discovery *d, const vg_oui *oui)
 {
     vg_error err = {0};
+    cli_signals_defer();
     int rc = open_outputs(c, NULL, oui);
     if(rc)
         return rc;
     if(vg_scan_prepare(ping, &err) || vg_drop_privileges(c->user, &err))
         return scan_lib_error(&err);
-    cli_signals_init();
     vg_scan_stats st;
     vg_scan_get_stats(ping, &st);
     vg_scan_opts eff = c->opts;
@@ -368,9 +371,10 @@ static int ping_only(struct scan_cli *c, vg_scan *ping, struct discovery *d, con
     };
     begin_outputs(c, &info);
     int status = run_discovery(ping, d);
-    if(status != EXIT_SCAN_OK && status != EXIT_INTERRUPTED)
+    if(status != EXIT_SCAN_OK && !(cli_interrupted && status == cli_interrupt_status()))
         return status;
-    vg_scan_end end = {.interrupted = status == EXIT_INTERRUPTED, .end_time = cli_unix_time()};
+    vg_scan_end end = {.interrupted = cli_interrupted || c->stdout_broken, .end_time = cli_unix_time(),
+                       .signal = cli_signal_name(cli_stop_signal(c->stdout_broken))};
     vg_scan_get_stats(ping, &end.stats);
     end_outputs(c, &end);
     if(status == EXIT_SCAN_OK && c->io_error)
@@ -462,6 +466,7 @@ int cmd_scan(int argc, char **argv)
         goto out;
     }
     svc = vg_services_load();
+    cli_signals_defer();
     rc = open_outputs(&c, svc, oui);
     if(rc) {
         status = rc;
@@ -478,7 +483,6 @@ int cmd_scan(int argc, char **argv)
         }
     }
 
-    cli_signals_init();
     vg_scan_stats st;
     vg_scan_get_stats(scan, &st);
     vg_scan_opts eff = c.opts;
@@ -517,7 +521,8 @@ int cmd_scan(int argc, char **argv)
         }
         double t0 = cli_unix_time();
         status = run_discovery(ping, &disc);
-        if(status == EXIT_INTERRUPTED || (status == EXIT_SCAN_OK && (c.stdout_broken || c.io_error)))
+        if((cli_interrupted && status == cli_interrupt_status()) ||
+           (status == EXIT_SCAN_OK && (c.stdout_broken || c.io_error)))
             discovery_interrupted = true;
         else if(status != EXIT_SCAN_OK)
             goto out;
@@ -604,7 +609,9 @@ int cmd_scan(int argc, char **argv)
     if(show_progress)
         progress(&st, true);
 
-    vg_scan_end end = {.interrupted = stopped && cli_interrupted, .end_time = cli_unix_time()};
+    vg_scan_end end = {.interrupted = stopped && (cli_interrupted || c.stdout_broken),
+                       .end_time = cli_unix_time()};
+    end.signal = end.interrupted ? cli_signal_name(cli_stop_signal(c.stdout_broken)) : NULL;
     vg_scan_get_stats(scan, &end.stats);
     if(c.life) {
         /* Silent ports of hosts that never answered: skipped, host down. */
@@ -635,8 +642,8 @@ int cmd_scan(int argc, char **argv)
     }
     end_outputs(&c, &end);
     if(status == EXIT_SCAN_OK) {
-        if(end.interrupted)
-            status = EXIT_INTERRUPTED;
+        if(end.interrupted && cli_interrupted)
+            status = cli_interrupt_status();
         else if(c.io_error)
             status = EXIT_SCAN_RUNTIME;
     }
@@ -663,9 +670,7 @@ out:
     free(c.targets_desc);
     free(c.ports_desc);
     if(c.stdout_broken && !cli_interrupted && status == EXIT_SCAN_OK) {
-        /* Die the way a filter does when its reader goes away. */
-        signal(SIGPIPE, SIG_DFL);
-        raise(SIGPIPE);
+        cli_exit_broken_pipe();
     }
     return status;
 }

@@ -29,6 +29,9 @@ int main(int argc, char **argv)
         return 1;
     }
     const char *cmd = argv[1];
+    /* Signals first: from here on each has its own exit status. */
+    if(!strcmp(cmd, "scan") || !strcmp(cmd, "check") || !strcmp(cmd, "demo"))
+        cli_signals_init();
     if(!strcmp(cmd, "scan"))
         return cmd_scan(argc - 1, argv + 1);
     if(!strcmp(cmd, "check"))

@@ -329,7 +329,8 @@ static void scan_usage(FILE *fp, const struct cli_opts *p)
     cli_opts_help(fp, p, 27);
     fputs("\n"
           "Exit status: 0 scan completed, 1 usage error (bad target, port or option),\n"
-          "2 runtime error, 130 interrupted (results found so far are written).\n"
+          "2 runtime error, 130/143/129 interrupted by SIGINT/SIGTERM/SIGHUP (results\n"
+          "found so far are written).\n"
           "With --check the verdicts are in the records; they do not change the exit status.\n", fp);
 }
 

@@ -370,7 +370,9 @@ typedef struct vg_check_info {
 typedef struct vg_check_summary {
     size_t count[4];            /* checks per final state */
     int exit_code;              /* what the CLI exits with */
-    bool interrupted;
+    bool interrupted;           /* stopped early: a signal, or stdout's reader left */
+    const char *signal;         /* what stopped it ("SIGINT", "SIGTERM", "SIGHUP",
+                                   "SIGPIPE"); NULL: not said */
     bool timed_out;             /* --wait gave up */
     double elapsed_s;
     double end_time;

@@ -41,7 +41,9 @@ typedef struct vg_scan_info {
 
 typedef struct vg_scan_end {
     vg_scan_stats stats;
-    bool interrupted;
+    bool interrupted;           /* stopped early: a signal, or stdout's reader left */
+    const char *signal;         /* what stopped it ("SIGINT", "SIGTERM", "SIGHUP",
+                                   "SIGPIPE"); NULL: not said */
     double end_time;
     /* What limited the scan: one report per network path, and the tries. */
     const vg_path_report *paths;

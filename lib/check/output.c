@@ -41,9 +41,11 @@ vg_check_output *vg_check_output_new(const char *format, FILE *fp, vg_error *err
     return o;
 }
 
+/* fp may be NULL between the rounds of a format that only buffers records
+ * until end() (openmetrics=FILE under --watch: its file is closed then). */
 static int check_stream(vg_check_output *o)
 {
-    return ferror(o->fp) ? VG_EIO : VG_OK;
+    return o->fp && ferror(o->fp) ? VG_EIO : VG_OK;
 }
 
 int vg_check_output_begin(vg_check_output *o, const vg_check_info *info)
@@ -83,6 +85,8 @@ int vg_check_output_watch_summary(vg_check_output *o, const vg_check_watch_stats
 
 int vg_check_output_flush(vg_check_output *o)
 {
+    if(!o->fp)
+        return VG_OK;
     if(fflush(o->fp) != 0 || ferror(o->fp))
         return VG_EIO;
     return VG_OK;

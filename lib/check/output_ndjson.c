@@ -232,9 +232,14 @@ static int nd_end(vg_check_output *o, const vg_check_summary *s)
     iso_time(s->end_time, ts, sizeof(ts));
     fprintf(o->fp,
             "{\"type\":\"summary\",\"end\":\"%s\",\"checks\":%zu,\"ok\":%zu,\"warning\":%zu,\"critical\":%zu,"
-            "\"unknown\":%zu,\"exit_code\":%d,\"interrupted\":%s,\"timed_out\":%s,\"elapsed_s\":%.3f}\n",
+            "\"unknown\":%zu,\"exit_code\":%d,\"interrupted\":%s,\"timed_out\":%s,\"elapsed_s\":%.3f",
             ts, total, s->count[0], s->count[1], s->count[2], s->count[3], s->exit_code,
             s->interrupted ? "true" : "false", s->timed_out ? "true" : "false", s->elapsed_s);
+    if(s->interrupted && s->signal) {
+        fputs(",\"signal\":", o->fp);
+        vg_json_string(o->fp, s->signal);
+    }
+    fputs("}\n", o->fp);
     return VG_OK;
 }
 

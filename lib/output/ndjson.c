@@ -249,6 +249,10 @@ static int ndjson_end(vg_output *o, const vg_scan_end *e)
             ts, st->done == st->total ? "true" : "false", e->interrupted ? "true" : "false",
             st->elapsed_s, st->done, st->total, ping ? 0 : st->open, ping ? 0 : st->closed,
             ping ? 0 : st->filtered, st->sent, isfinite(pps) ? pps : 0.0);
+    if(e->interrupted && e->signal) {
+        fputs(",\"signal\":", o->fp);
+        vg_json_string(o->fp, e->signal);
+    }
     if(ping || c->up || c->down) {
         fprintf(o->fp, ",\"hosts_up\":%" PRIu64 ",\"hosts_down\":%" PRIu64, c->up, c->down);
         if(!ping)

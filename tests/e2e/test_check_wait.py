@@ -94,7 +94,7 @@ def test_ctrl_c_once_mode_keeps_records(vigia, hostile):
     time.sleep(0.5)
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=10)
-    assert p.returncode == 3, err
+    assert p.returncode == 130, err
     lines = [json.loads(x) for x in out.splitlines()]
     assert lines[1]["reason"] == "interrupted" and lines[-1]["interrupted"] is True
 
