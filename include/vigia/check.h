@@ -156,6 +156,7 @@ typedef struct vg_check_opts {
     const char *proxy;          /* proxy URL or NULL */
     bool proxy_from_env;        /* honour http_proxy & co (ignored otherwise) */
     const char *user_agent;     /* NULL: "vigia/VERSION" */
+    bool reuse_connections;     /* checks of one origin may share a connection */
 
     /* TLS */
     bool insecure;              /* do not verify trust and host name */
@@ -250,6 +251,7 @@ typedef struct vg_check_result {
     uint64_t body_bytes;        /* bytes received (the kept part is capped) */
     bool body_truncated;
     long redirects;
+    bool conn_reused;           /* http(s) with reuse_connections: no connect of its own */
 
     /* TLS */
     char tls_version[16];

@@ -526,7 +526,8 @@ static bool run_new(vg_check *ck)
         if(!ck->run)
             return false;
     }
-    memset(ck->run, 0, sizeof(*ck->run));
+    /* reset_attempt() clears the record and the findings; the
+     * per-address texts are written before they are read. */
     ck->run->res.index = ck->index;
     return true;
 }

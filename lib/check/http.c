@@ -308,6 +308,11 @@ static void judge_response(struct http_ctx *h)
 
     curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(h->easy, CURLINFO_REDIRECT_COUNT, &redirects);
+    if(o->reuse_connections) {
+        long fresh = 0;
+        curl_easy_getinfo(h->easy, CURLINFO_NUM_CONNECTS, &fresh);
+        ck->run->res.conn_reused = fresh == 0;
+    }
     ck->run->res.http_status = (int)status;
     ck->run->res.redirects = redirects;
     snprintf(ck->run->res.status_line, sizeof(ck->run->res.status_line), "%s", h->status_line);
@@ -593,10 +598,14 @@ static int http_start(vg_check *ck)
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    /* Every check measures its own connection and handshake. */
-    curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
-    curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
-    curl_easy_setopt(e, CURLOPT_SSL_SESSIONID_CACHE, 0L);
+    /* Every check measures its own connection and handshake, unless it
+     * may take over one that an earlier check of the same origin left
+     * open (--reuse-connections: the connect and TLS phases are then 0). */
+    if(!o->reuse_connections) {
+        curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+        curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+        curl_easy_setopt(e, CURLOPT_SSL_SESSIONID_CACHE, 0L);
+    }
     curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, http_sockopt_cb);
     /* Our own deadline timer ends the attempt; curl's is a backstop. */
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, left_ms + 1000);

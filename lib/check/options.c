@@ -265,6 +265,9 @@ static const vg_opt check_rows[] = {
      .help = "honour http_proxy/https_proxy/no_proxy (ignored otherwise)"},
     {.name = "user-agent", .type = VG_OPT_STRING, .flags = FILEOPT, .kinds = HTTP, F(user_agent),
      .arg = "STRING", .help = "(default vigia/VERSION)"},
+    {.name = "reuse-connections", .type = VG_OPT_FLAG, .flags = FILEOPT, .kinds = HTTP,
+     F(reuse_connections),
+     .help = "http(s) checks of one host may share connections (default: each its own)"},
 
     {.type = VG_OPT_NOTE, .help = "TLS (https://, tls://, STARTTLS):"},
     {.name = "insecure", .letter = 'k', .type = VG_OPT_FLAG, .flags = FILEOPT, .kinds = TLSK, F(insecure),
