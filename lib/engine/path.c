@@ -57,6 +57,8 @@
 #define LIMIT_OTHER_MIN 20
 #define LIMIT_OTHER_KEEP 0.7
 #define LIMIT_RATE_CAP 20.0
+/* Sweeps on a path that was congested: this share of the settled rate. */
+#define SWEEP_CONGESTED 0.8
 /* One cut lowers the rate to no less than half. */
 #define CUT_FLOOR 0.5
 /* After congestion: 90% of what the path delivered. */
@@ -266,10 +268,11 @@ void vg_path_sweep_rate(vg_path *p)
     if(p->prm.fixed || p->frozen || !p->rate_n)
         return;
     double settled = p->rate_sum / p->rate_n;
-    if(settled > p->rate) {
-        p->rate = settled;
-        clamp_rate(p);
-    }
+    double r = settled > p->rate ? settled : p->rate;
+    if(p->cuts && r > SWEEP_CONGESTED * settled)
+        r = SWEEP_CONGESTED * settled;
+    p->rate = r;
+    clamp_rate(p);
 }
 
 bool vg_path_slow_to_limit(vg_path *p)

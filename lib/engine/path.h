@@ -147,8 +147,11 @@ bool vg_path_slow_to_limit(vg_path *p);
 
 /* A sweep begins: its probes are all retries, which the rounds do not
  * judge, so the rate would stay wherever the walk left it (after a late
- * cut, far below what the path carried). It goes back to the rate the
- * walk settled at: the mean achieved rate of its judged rounds. */
+ * cut, far below what the path carried), and no congestion during the
+ * sweep would lower it. It goes to the rate the walk settled at (the mean
+ * achieved rate of its judged rounds), and on a path that was ever
+ * congested to 80% of that: the mean of a sawtooth around the ceiling is
+ * close to the ceiling itself, and a sweep there loses tries in bursts. */
 void vg_path_sweep_rate(vg_path *p);
 
 /* The kernel had no room for a packet (ENOBUFS, EAGAIN): our own queue is

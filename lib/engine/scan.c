@@ -728,8 +728,7 @@ bool scan_sweep_begin(struct scan_worker *w, vg_silent_set *set, uint64_t *answe
     /* Behind a reset limit the paced sweeps are tries of their own kind:
      * two more than the cap. */
     unsigned max = scan_max_tries(w) + (limited ? 2 : 0);
-    size_t nsw = vg_silent_sweep_begin(set, needed, max, all);
-    return nsw > 0;
+    return vg_silent_sweep_begin(set, needed, max, all) > 0;
 }
 
 void scan_report_silent(struct scan_worker *w, vg_silent_set *set,
