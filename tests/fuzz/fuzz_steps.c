@@ -90,7 +90,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     decoded = malloc(sl + 1);
     want = malloc(SEND_MAX);
     ck = calloc(1, sizeof(*ck));
-    if(!sendarg || !expectarg || !decoded || !want || !ck)
+    if(!sendarg || !expectarg || !decoded || !want || !ck || !(ck->run = calloc(1, sizeof(*ck->run))))
         goto out;
     memcpy(sendarg, "send:", 5);
     memcpy(sendarg + 5, data + 1, sl);
@@ -134,7 +134,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort(); /* a send step follows every expect step */
             if(olen != wl || (olen && memcmp(out, want, olen)))
                 abort();
-            if(strnlen(ck->res.banner, sizeof(ck->res.banner)) == sizeof(ck->res.banner))
+            if(strnlen(ck->run->res.banner, sizeof(ck->run->res.banner)) == sizeof(ck->run->res.banner))
                 abort();
         }
         free(d);
@@ -146,6 +146,8 @@ out:
     if(have_re)
         regfree(&re);
     steps_free(r);
+    if(ck)
+        free(ck->run);
     free(ck);
     free(want);
     free(decoded);

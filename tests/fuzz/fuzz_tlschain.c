@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer target: TLS chain evaluation and subject formatting
- * (lib/check/tls.c, tls_evaluate): certificates built from the input with
+ * (lib/check/tls_cert.c, tls_evaluate): certificates built from the input with
  * d2i_X509, as a server's chain, run through our date conversion, one-line
  * subject and issuer formatting, host-name check and findings. Input:
  *   byte 0   options: bit 0 --insecure, bits 1-3 --cert-warn days / 8,
@@ -44,7 +44,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     ck = calloc(1, sizeof(*ck));
     chain = sk_X509_new_null();
-    if(!ck || !chain) {
+    if(ck)
+        ck->run = calloc(1, sizeof(*ck->run));
+    if(!ck || !ck->run || !chain) {
+        if(ck)
+            free(ck->run);
         free(ck);
         sk_X509_free(chain);
         return 0;
@@ -75,21 +79,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         p = q;
     }
     tls_evaluate(ck, chain, data[1], (int)(int8_t)data[2], check_host);
-    if(ck->res.ncerts != (unsigned)(n < VG_CHECK_MAX_CHAIN ? n : VG_CHECK_MAX_CHAIN))
+    if(ck->run->res.ncerts != (unsigned)(n < VG_CHECK_MAX_CHAIN ? n : VG_CHECK_MAX_CHAIN))
         abort();
-    for(unsigned i = 0; i < ck->res.ncerts; i++) {
-        check_text(ck->res.certs[i].subject, sizeof(ck->res.certs[i].subject));
-        check_text(ck->res.certs[i].issuer, sizeof(ck->res.certs[i].issuer));
+    for(unsigned i = 0; i < ck->run->res.ncerts; i++) {
+        check_text(ck->run->res.certs[i].subject, sizeof(ck->run->res.certs[i].subject));
+        check_text(ck->run->res.certs[i].issuer, sizeof(ck->run->res.certs[i].issuer));
     }
-    if(ck->nfindings > CHECK_MAX_FINDINGS)
+    if(ck->run->nfindings > CHECK_MAX_FINDINGS)
         abort();
-    for(unsigned i = 0; i < ck->nfindings; i++) {
-        if(ck->findings[i].reason <= VG_CR_OK || ck->findings[i].reason >= VG_CR__COUNT)
+    for(unsigned i = 0; i < ck->run->nfindings; i++) {
+        if(ck->run->findings[i].reason <= VG_CR_OK || ck->run->findings[i].reason >= VG_CR__COUNT)
             abort();
-        if(strnlen(ck->findings[i].msg, sizeof(ck->findings[i].msg)) == sizeof(ck->findings[i].msg))
+        if(strnlen(ck->run->findings[i].msg, sizeof(ck->run->findings[i].msg)) == sizeof(ck->run->findings[i].msg))
             abort();
     }
     sk_X509_pop_free(chain, X509_free);
+    free(ck->run);
     free(ck);
     return 0;
 }
