@@ -533,6 +533,32 @@ static int check_name(const char *spec, const char *where, vg_error *err)
     return VG_OK;
 }
 
+
+/* One line of f, newline included, NUL-terminated, into *buf (grown
+ * through the allocation hook, unlike getline()). Returns its length, -1
+ * at the end of the file, -2 when out of memory. */
+static ssize_t read_line(FILE *f, char **buf, size_t *cap)
+{
+    size_t n = 0;
+    int c;
+    while((c = getc(f)) != EOF) {
+        if(n + 2 > *cap) {
+            size_t ncap = *cap ? *cap * 2 : 256;
+            char *b = vg_realloc(*buf, ncap);
+            if(!b)
+                return -2;
+            *buf = b;
+            *cap = ncap;
+        }
+        (*buf)[n++] = (char)c;
+        if(c == '\n')
+            break;
+    }
+    if(n == 0)
+        return -1;
+    (*buf)[n] = '\0';
+    return (ssize_t)n;
+}
 /* Classifies and parses one spec. Names are only checked for syntax here. */
 static int parse_spec(const char *spec, const char *where, struct tspec *ts,
                       vg_error *err)
@@ -646,7 +672,7 @@ int vg_targets_add_file(vg_targets *t, const char *path, bool exclude, vg_error 
         return vg_error_set(err, VG_EINVAL, "%s: cannot open target file: %s",
                             qpath, strerror_r(e, ebuf, sizeof(ebuf)));
     }
-    while((n = getline(&line, &cap, f)) >= 0) {
+    while((n = read_line(f, &line, &cap)) >= 0) {
         char *p, *hash, *tok, *save = NULL;
         lineno++;
         snprintf(where, sizeof(where), "%s:%zu", qpath, lineno);
@@ -663,6 +689,10 @@ int vg_targets_add_file(vg_targets *t, const char *path, bool exclude, vg_error 
                 goto out;
             found++;
         }
+    }
+    if(n == -2) {
+        result = vg_error_set(err, VG_ENOMEM, "%s: out of memory reading the target file", qpath);
+        goto out;
     }
     if(ferror(f)) {
         int e = errno;
