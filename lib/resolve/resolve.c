@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* The name resolver: RFC 6761 names and HOSTS_ONLY lookups answered here,
  * without a socket; every other name asked of one c-ares channel whose
- * sockets and retry timer live on the caller's vg_loop. */
+ * sockets and retry timer live on the caller's vg_loop (ares_loop.c). */
 #include <ares.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 
+#include "resolve/ares_loop.h"
 #include "resolve/resolve.h"
 #include "util/alloc.h"
 #include "util/hosts.h"
@@ -18,14 +17,12 @@
 #define RESOLVE_LOCAL_MAX 32
 
 struct vg_resolver {
-    vg_loop *loop;
-    ares_channel channel;       /* made when first needed; NULL before */
+    vg_ares_loop al;            /* al.channel: made when first needed; NULL before */
     bool lib_ready;             /* ares_library_init() succeeded */
     bool destroying;            /* ares_destroy() is running: drop every answer */
     unsigned flags;
     int try_ms;
     char *servers;              /* the server list it was made for, or NULL */
-    vg_timer timer;             /* c-ares' next retry */
 };
 
 struct vg_lookup {
@@ -35,44 +32,6 @@ struct vg_lookup {
     vg_lookup **slot;           /* the caller's handle, reset before fn runs */
     int family;                 /* wanted: AF_INET, AF_INET6 or 0 */
 };
-
-static void resolver_rearm(vg_resolver *r)
-{
-    struct timeval tv;
-    if(r->channel && ares_timeout(r->channel, NULL, &tv))
-        vg_timer_arm(r->loop, &r->timer,
-                     vg_now_us() + (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec + 1000);
-    else
-        vg_timer_disarm(r->loop, &r->timer);
-}
-
-static void resolver_io(vg_loop *loop, int fd, uint32_t events, void *ud)
-{
-    vg_resolver *r = ud;
-    (void)loop;
-    ares_process_fd(r->channel, events & (EPOLLIN | EPOLLERR | EPOLLHUP) ? fd : ARES_SOCKET_BAD,
-                    events & EPOLLOUT ? fd : ARES_SOCKET_BAD);
-    resolver_rearm(r);
-}
-
-static void resolver_timer(vg_loop *loop, vg_timer *t)
-{
-    vg_resolver *r = (vg_resolver *)((char *)t - offsetof(vg_resolver, timer));
-    (void)loop;
-    /* With no socket given, c-ares only handles expired retries. */
-    ares_process_fd(r->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-    resolver_rearm(r);
-}
-
-/* c-ares says which of its sockets to watch; (0, 0) comes before a close. */
-static void resolver_sock_state(void *data, ares_socket_t fd, int readable, int writable)
-{
-    vg_resolver *r = data;
-    if(!readable && !writable)
-        vg_loop_unwatch(r->loop, fd, 1);
-    else
-        vg_loop_watch(r->loop, fd, (readable ? EPOLLIN : 0) | (writable ? EPOLLOUT : 0), resolver_io, r);
-}
 
 static int resolver_init_error(int st, vg_error *err)
 {
@@ -88,7 +47,7 @@ static int resolver_channel(vg_resolver *r, vg_error *err)
     char lookups[] = "fb";
     int st;
 
-    if(r->channel)
+    if(r->al.channel)
         return VG_OK;
     if(!r->lib_ready) {
         /* Reference-counted by c-ares: no process-wide state of our own. */
@@ -101,16 +60,15 @@ static int resolver_channel(vg_resolver *r, vg_error *err)
     o.lookups = lookups;
     o.timeout = r->try_ms;
     o.tries = 3;
-    o.sock_state_cb = resolver_sock_state;
-    o.sock_state_cb_data = r;
-    st = ares_init_options(&r->channel, &o,
+    vg_ares_loop_options(&r->al, &o);
+    st = ares_init_options(&r->al.channel, &o,
                            ARES_OPT_LOOKUPS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB);
     if(st != ARES_SUCCESS) {
-        r->channel = NULL;
+        r->al.channel = NULL;
         return resolver_init_error(st, err);
     }
     if(r->servers) {
-        st = ares_set_servers_ports_csv(r->channel, r->servers);
+        st = ares_set_servers_ports_csv(r->al.channel, r->servers);
         if(st == ARES_ENOMEM)
             return vg_error_set(err, VG_ENOMEM, "out of memory");
         if(st != ARES_SUCCESS)
@@ -133,10 +91,9 @@ int vg_resolver_new(vg_resolver **out, vg_loop *loop, const char *servers, unsig
     r = vg_calloc(1, sizeof(*r));
     if(!r)
         return vg_error_set(err, VG_ENOMEM, "out of memory");
-    r->loop = loop;
+    vg_ares_loop_init(&r->al, loop);
     r->flags = flags;
     r->try_ms = try_ms > 0 ? try_ms : 1000;
-    vg_timer_init(&r->timer, resolver_timer);
     if(servers) {
         r->servers = vg_strdup(servers);
         if(!r->servers) {
@@ -161,9 +118,9 @@ void vg_resolver_free(vg_resolver *r)
         return;
     /* Pending lookups get ARES_EDESTRUCTION and free themselves. */
     r->destroying = true;
-    if(r->channel)
-        ares_destroy(r->channel);
-    vg_timer_disarm(r->loop, &r->timer);
+    if(r->al.channel)
+        ares_destroy(r->al.channel);
+    vg_ares_loop_stop(&r->al);
     if(r->lib_ready)
         ares_library_cleanup();
     free(r->servers);
@@ -306,8 +263,8 @@ int vg_resolve_lookup(vg_resolver *r, const char *name, int family, vg_lookup_fn
     *handle = q;
     /* May answer at once (from /etc/hosts), calling lookup_done before it
      * returns: q must not be touched after this call. */
-    ares_getaddrinfo(r->channel, name, NULL, &hints, lookup_done, q);
-    resolver_rearm(r);
+    ares_getaddrinfo(r->al.channel, name, NULL, &hints, lookup_done, q);
+    vg_ares_loop_rearm(&r->al);
     return VG_OK;
 }
 
