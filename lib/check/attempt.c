@@ -39,11 +39,6 @@ void check_fd_shortage(vg_check *ck)
     ck->rt->fd_shortage(ck);
 }
 
-void check_dns_done(vg_check *ck, int status, const vg_addr *addrs, unsigned n)
-{
-    ck->rt->dns_done(ck, status, addrs, n);
-}
-
 /* --- findings, texts and the attempt's state ------------------------------------- */
 
 void check_finding(vg_check *ck, int state, int reason, const char *fmt, ...)

@@ -9,12 +9,11 @@
 #include <stdarg.h>
 
 #include "engine/loop.h"
+#include "resolve/resolve.h"
 #include "vigia/check.h"
 
 typedef struct vg_check vg_check;
 typedef struct vg_stream vg_stream;
-typedef struct check_resolver check_resolver;
-typedef struct check_lookup check_lookup;
 typedef struct http_multi http_multi;
 
 /* What the attempt layer (lib/check/attempt.c) asks of the runner that
@@ -26,7 +25,6 @@ typedef struct check_runner_ops {
     http_multi *(*http_multi)(vg_checker *c, vg_error *err);
     void (*attempt_done)(vg_check *ck);
     void (*fd_shortage)(vg_check *ck);
-    void (*dns_done)(vg_check *ck, int status, const vg_addr *addrs, unsigned n);
 } check_runner_ops;
 
 /* One kind of check. Kinds are stateless consts; an attempt's state lives
@@ -110,7 +108,7 @@ struct vg_check {
     vg_addr addrs[CHECK_MAX_ADDRS]; /* all the name's addresses, in resolver order */
     unsigned naddrs, addr_idx;  /* addr == addrs[addr_idx] when naddrs > 0 */
     bool needs_dns;
-    check_lookup *lookup;       /* in flight, or NULL */
+    vg_lookup *lookup;          /* in flight, or NULL */
     uint64_t dns_start_us;
     int64_t dns_us;             /* this attempt's lookup; -1 when none */
 
@@ -154,21 +152,8 @@ vg_loop *check_loop(const vg_check *ck);
 /* The SSL_CTX for raw TLS checks with the check's opts (created on first use). */
 SSL_CTX *check_ssl_ctx(vg_check *ck, vg_error *err);
 
-/* --- name resolution on the loop (lib/check/dns.c) ------------------------------ */
+/* --- the name's addresses ------------------------------------------------------ */
 
-int check_resolver_new(check_resolver **out, vg_loop *loop, const char *servers, vg_error *err);
-void check_resolver_free(check_resolver *r);
-/* Whether r was made for these --dns-servers (NULL: the system's). */
-bool check_resolver_matches(const check_resolver *r, const char *servers);
-/* Starts resolving name for ck (family 0: either); the answer comes through
- * check_dns_done(), possibly before this returns. Returns 0, or -1 when
- * out of memory (then nothing was started). */
-int check_resolve(check_resolver *r, vg_check *ck, const char *name, int family);
-/* The lookup's answer will be dropped (the check moved on). */
-void check_lookup_cancel(check_lookup *q);
-/* Called by dns.c: status is an ARES_* code; on success addrs holds n >= 1
- * addresses (the first is probed first). */
-void check_dns_done(vg_check *ck, int status, const vg_addr *addrs, unsigned n);
 /* Moves to the name's next address after a connection-level failure;
  * false when there is none. */
 bool check_next_addr(vg_check *ck);

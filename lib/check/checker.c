@@ -42,6 +42,7 @@
  * shortage pause, curl's multi timer and one per shared resolver. */
 #define CHECK_TIMERS_PER_CHECK 3
 #define CHECKER_TIMERS 2
+#define CHECKER_DNS_TRY_MS 1000 /* per try of the shared resolvers; the check's deadline bounds the whole */
 
 struct ssl_ctx_entry {
     const vg_check_opts *opts;
@@ -64,7 +65,7 @@ struct vg_checker {
     bool records_lost;    /* a stopped check could not get its record */
     http_multi *http;
     struct ssl_ctx_entry *ssl_ctxs;
-    check_resolver **resolvers; /* one per distinct --dns-servers */
+    vg_resolver **resolvers;    /* one per distinct --dns-servers */
     size_t nresolvers;
     /* unordered checkers (vg_checker_opts.unordered) */
     vg_check *run_head, *run_tail;   /* re-run checks waiting for a slot */
@@ -257,7 +258,6 @@ static int reserve_timers(vg_checker *c, size_t nchecks, vg_error *err)
 
 static void runner_attempt_done(vg_check *ck);
 static void runner_fd_shortage(vg_check *ck);
-static void runner_dns_done(vg_check *ck, int status, const vg_addr *addrs, unsigned n);
 
 /* How the attempt layer (attempt.c) and the kinds reach this runner. */
 static const check_runner_ops runner_ops = {
@@ -266,7 +266,6 @@ static const check_runner_ops runner_ops = {
     .http_multi = runner_http_multi,
     .attempt_done = runner_attempt_done,
     .fd_shortage = runner_fd_shortage,
-    .dns_done = runner_dns_done,
 };
 
 int vg_checker_add(vg_checker *c, const char *spec, const vg_check_opts *opts, vg_error *err)
@@ -423,11 +422,11 @@ static bool match_override(const vg_check *ck, vg_addr *out)
 }
 
 /* The resolver for these --dns-servers, made on first use. */
-static check_resolver *checker_resolver(vg_checker *c, const char *servers, vg_error *err)
+static vg_resolver *checker_resolver(vg_checker *c, const char *servers, vg_error *err)
 {
-    check_resolver *r, **v;
+    vg_resolver *r, **v;
     for(size_t i = 0; i < c->nresolvers; i++)
-        if(check_resolver_matches(c->resolvers[i], servers))
+        if(vg_resolver_matches(c->resolvers[i], servers))
             return c->resolvers[i];
     v = vg_realloc(c->resolvers, (c->nresolvers + 1) * sizeof(*v));
     if(!v) {
@@ -435,7 +434,7 @@ static check_resolver *checker_resolver(vg_checker *c, const char *servers, vg_e
         return NULL;
     }
     c->resolvers = v;
-    if(check_resolver_new(&r, c->loop, servers, err))
+    if(vg_resolver_new(&r, c->loop, servers, 0, CHECKER_DNS_TRY_MS, err))
         return NULL;
     c->resolvers[c->nresolvers++] = r;
     return r;
@@ -552,6 +551,7 @@ static void reset_attempt(vg_check *ck)
 }
 
 static void finalize(vg_check *ck);
+static void runner_dns_done(void *ud, const vg_lookup_result *res);
 
 static void begin_attempt(vg_check *ck)
 {
@@ -566,12 +566,13 @@ static void begin_attempt(vg_check *ck)
         return;
     }
     if(ck->needs_dns) {
-        check_resolver *r = checker_resolver(c, ck->opts->dns_servers, NULL);
+        vg_resolver *r = checker_resolver(c, ck->opts->dns_servers, NULL);
         ck->have_addr = false;
         ck->naddrs = ck->addr_idx = 0;
         ck->dns_start_us = ck->attempt_us;
         /* The answer may come at once (/etc/hosts) and start the kind. */
-        if(!r || check_resolve(r, ck, ck->tgt.host, ck->opts->family) < 0) {
+        if(!r || vg_resolve_lookup(r, ck->tgt.host, ck->opts->family, runner_dns_done, ck, &ck->lookup,
+                                   NULL) != VG_OK) {
             check_finding(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, "cannot start name resolution");
             check_attempt_done(ck);
         }
@@ -580,10 +581,27 @@ static void begin_attempt(vg_check *ck)
     ck->type->start(ck);
 }
 
-static void runner_dns_done(vg_check *ck, int status, const vg_addr *addrs, unsigned n)
+/* The resolver's answer for ck's name; may come before vg_resolve_lookup()
+ * returns. */
+static void runner_dns_done(void *ud, const vg_lookup_result *res)
 {
+    vg_check *ck = ud;
     uint64_t now = vg_now_us();
+    unsigned n = res->naddrs > CHECK_MAX_ADDRS ? CHECK_MAX_ADDRS : (unsigned)res->naddrs;
+    const vg_addr *addrs = res->addrs;
+    int status = res->status;
     char t[32];
+    if(res->invalid) {
+        /* Answered by rule, not looked up: no dns phase, and a retry
+         * could not change it. */
+        ck->dns_us = 0;
+        ck->run->res.phase_us[VG_PHASE_DNS] = 0;
+        ck->no_retry = true;
+        check_finding(ck, VG_CHECK_CRITICAL, VG_CR_DNS_NXDOMAIN, "cannot resolve %s: %s (service not checked)",
+                      ck->tgt.host, res->reason);
+        check_attempt_done(ck);
+        return;
+    }
     ck->dns_us = (int64_t)(now - ck->dns_start_us);
     ck->run->res.phase_us[VG_PHASE_DNS] = ck->dns_us;
     if(n) {
@@ -600,14 +618,14 @@ static void runner_dns_done(vg_check *ck, int status, const vg_addr *addrs, unsi
     }
     if(status == ARES_ENOTFOUND || status == ARES_ENODATA || status == ARES_ENONAME)
         check_finding(ck, VG_CHECK_CRITICAL, VG_CR_DNS_NXDOMAIN,
-                      "cannot resolve %s: %s (service not checked)", ck->tgt.host, ares_strerror(status));
+                      "cannot resolve %s: %s (service not checked)", ck->tgt.host, res->reason);
     else if(status == ARES_ETIMEOUT)
         check_finding(ck, VG_CHECK_CRITICAL, VG_CR_DNS_TIMEOUT,
                       "no answer from the resolver for %s in %s (service not checked)", ck->tgt.host,
                       check_fmt_us(ck->dns_us, t, sizeof(t)));
     else
         check_finding(ck, VG_CHECK_CRITICAL, VG_CR_DNS_ERROR,
-                      "cannot resolve %s: %s (service not checked)", ck->tgt.host, ares_strerror(status));
+                      "cannot resolve %s: %s (service not checked)", ck->tgt.host, res->reason);
     check_attempt_done(ck);
 }
 
@@ -615,7 +633,7 @@ static void runner_dns_done(vg_check *ck, int status, const vg_addr *addrs, unsi
 static void dns_timeout(vg_check *ck)
 {
     char t[32];
-    check_lookup_cancel(ck->lookup);
+    vg_lookup_cancel(ck->lookup);
     ck->lookup = NULL;
     ck->dns_us = (int64_t)(vg_now_us() - ck->dns_start_us);
     ck->run->res.phase_us[VG_PHASE_DNS] = ck->dns_us;
@@ -655,7 +673,7 @@ static void runner_attempt_done(vg_check *ck)
     uint64_t now = vg_now_us();
     int s;
 
-    check_lookup_cancel(ck->lookup);
+    vg_lookup_cancel(ck->lookup);
     ck->lookup = NULL;
     ck->type->release(ck);
     if(ck->opts->all_addresses && ck->naddrs > 0 && !c->stopped && alladdr_next(ck))
@@ -817,7 +835,7 @@ static void runner_fd_shortage(vg_check *ck)
     vg_checker *c = ck->checker;
     uint64_t now = vg_now_us();
 
-    check_lookup_cancel(ck->lookup);
+    vg_lookup_cancel(ck->lookup);
     ck->lookup = NULL;
     ck->type->release(ck);
     vg_timer_disarm(c->loop, &ck->timer);
@@ -1009,7 +1027,7 @@ void vg_checker_stop(vg_checker *c)
     for(size_t i = 0; i < c->n; i++) {
         vg_check *ck = c->checks[i];
         if(ck->status == CK_RUNNING || ck->status == CK_RETRY_WAIT) {
-            check_lookup_cancel(ck->lookup);
+            vg_lookup_cancel(ck->lookup);
             ck->lookup = NULL;
             if(ck->status == CK_RUNNING)
                 ck->type->release(ck);
@@ -1042,7 +1060,7 @@ void vg_checker_free(vg_checker *c)
         return;
     for(size_t i = 0; i < c->n; i++) {
         vg_check *ck = c->checks[i];
-        check_lookup_cancel(ck->lookup);
+        vg_lookup_cancel(ck->lookup);
         if(ck->status == CK_RUNNING)
             ck->type->release(ck);
         vg_timer_disarm(c->loop, &ck->timer);
@@ -1055,7 +1073,7 @@ void vg_checker_free(vg_checker *c)
     vg_timer_disarm(c->loop, &c->fd_timer);
     http_multi_free(c->http);
     for(size_t i = 0; i < c->nresolvers; i++)
-        check_resolver_free(c->resolvers[i]);
+        vg_resolver_free(c->resolvers[i]);
     free(c->resolvers);
     while(c->ssl_ctxs) {
         struct ssl_ctx_entry *e = c->ssl_ctxs;

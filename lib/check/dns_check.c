@@ -11,17 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/epoll.h>
-#include <sys/time.h>
 
 #include "check/check_internal.h"
 #include "check/check_parse.h"
 #include "check/dns_msg.h"
+#include "resolve/ares_loop.h"
 #include "util/alloc.h"
 
 struct dns_ctx {
     vg_check *ck;
-    ares_channel ch;
+    vg_ares_loop al;            /* the channel (al.channel) on the check's loop */
     bool lib_ready;
     bool destroying;            /* ares_destroy() is running: ignore callbacks */
     bool have_answer;
@@ -29,7 +28,6 @@ struct dns_ctx {
     uint8_t *abuf;              /* the raw answer (owned) */
     size_t alen;
     uint64_t sent_us;
-    vg_timer ares_timer;        /* c-ares' retransmission timer */
     vg_timer done_timer;        /* ends the attempt outside c-ares callbacks */
 };
 
@@ -50,44 +48,6 @@ static int dns_validate(const vg_check_opts *o, vg_error *err)
 static struct dns_ctx *ctx_of(vg_timer *t, size_t off)
 {
     return (struct dns_ctx *)((char *)t - off);
-}
-
-static void dns_rearm(struct dns_ctx *d)
-{
-    struct timeval tv;
-    vg_loop *loop = check_loop(d->ck);
-    if(d->ch && ares_timeout(d->ch, NULL, &tv))
-        vg_timer_arm(loop, &d->ares_timer,
-                     vg_now_us() + (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec + 1000);
-    else
-        vg_timer_disarm(loop, &d->ares_timer);
-}
-
-static void dns_io(vg_loop *loop, int fd, uint32_t events, void *ud)
-{
-    struct dns_ctx *d = ud;
-    (void)loop;
-    ares_process_fd(d->ch, events & (EPOLLIN | EPOLLERR | EPOLLHUP) ? fd : ARES_SOCKET_BAD,
-                    events & EPOLLOUT ? fd : ARES_SOCKET_BAD);
-    dns_rearm(d);
-}
-
-static void dns_ares_timer(vg_loop *loop, vg_timer *t)
-{
-    struct dns_ctx *d = ctx_of(t, offsetof(struct dns_ctx, ares_timer));
-    (void)loop;
-    ares_process_fd(d->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-    dns_rearm(d);
-}
-
-static void dns_sock_state(void *data, ares_socket_t fd, int readable, int writable)
-{
-    struct dns_ctx *d = data;
-    vg_loop *loop = check_loop(d->ck);
-    if(!readable && !writable)
-        vg_loop_unwatch(loop, fd, 1);
-    else
-        vg_loop_watch(loop, fd, (readable ? EPOLLIN : 0) | (writable ? EPOLLOUT : 0), dns_io, d);
 }
 
 static void dns_answer_cb(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
@@ -335,7 +295,7 @@ static int dns_start(vg_check *ck)
         return dns_fail_start(ck, "out of memory");
     ck->kctx = d;
     d->ck = ck;
-    vg_timer_init(&d->ares_timer, dns_ares_timer);
+    vg_ares_loop_init(&d->al, check_loop(ck));
     vg_timer_init(&d->done_timer, dns_done_timer);
     st = ares_library_init(ARES_LIB_INIT_ALL);
     if(st != ARES_SUCCESS)
@@ -348,17 +308,16 @@ static int dns_start(vg_check *ck)
     per_try = ck->opts->timeout_ms / 4;
     ao.timeout = (int)(per_try < 200 ? 200 : per_try);
     ao.tries = 3;
-    ao.sock_state_cb = dns_sock_state;
-    ao.sock_state_cb_data = d;
-    st = ares_init_options(&d->ch, &ao,
+    vg_ares_loop_options(&d->al, &ao);
+    st = ares_init_options(&d->al.channel, &ao,
                            ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB);
     if(st != ARES_SUCCESS) {
-        d->ch = NULL;
+        d->al.channel = NULL;
         return dns_fail_start(ck, ares_strerror(st));
     }
     vg_addr_format(&ck->addr, a, sizeof(a));
     snprintf(server, sizeof(server), ck->addr.family == AF_INET6 ? "[%s]:%u" : "%s:%u", a, ck->tgt.port);
-    st = ares_set_servers_ports_csv(d->ch, server);
+    st = ares_set_servers_ports_csv(d->al.channel, server);
     if(st != ARES_SUCCESS)
         return dns_fail_start(ck, ares_strerror(st));
     st = ares_create_query(ck->tgt.dns_name, 1 /* IN */, ck->tgt.dns_qtype, 0, 1, &q, &qlen, 0);
@@ -368,9 +327,9 @@ static int dns_start(vg_check *ck)
     d->sent_us = vg_now_us();
     ck->attempt_us = d->sent_us;
     /* The answer may come at once (an error): then done_timer ends it. */
-    ares_send(d->ch, q, qlen, dns_answer_cb, d);
+    ares_send(d->al.channel, q, qlen, dns_answer_cb, d);
     ares_free_string(q);
-    dns_rearm(d);
+    vg_ares_loop_rearm(&d->al);
     return 0;
 }
 
@@ -397,11 +356,11 @@ static void dns_release(vg_check *ck)
     if(!d)
         return;
     ck->kctx = NULL;
-    vg_timer_disarm(loop, &d->ares_timer);
+    vg_ares_loop_stop(&d->al);
     vg_timer_disarm(loop, &d->done_timer);
     d->destroying = true;
-    if(d->ch)
-        ares_destroy(d->ch);
+    if(d->al.channel)
+        ares_destroy(d->al.channel);
     if(d->lib_ready)
         ares_library_cleanup();
     free(d->abuf);

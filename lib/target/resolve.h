@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Internal to lib/target: resolves a batch of host names concurrently with
- * c-ares and reports, per name, its addresses or why it failed. */
+/* Internal to lib/target: resolves a batch of host names concurrently
+ * through the one resolver (lib/resolve) and reports, per name, its
+ * addresses or why it failed. */
 #ifndef VIGIA_TARGET_RESOLVE_H
 #define VIGIA_TARGET_RESOLVE_H
 
@@ -22,7 +23,7 @@ typedef struct vg_resolve_query {
     int status;         /* out: the c-ares status, 0 on success */
     bool needs_dns;     /* out: not resolved because only DNS could answer it
                          * and opts->hosts_only forbids DNS queries */
-    bool done;          /* internal: the callback has run */
+    bool done;          /* internal: the answer is in */
 } vg_resolve_query;
 
 /* Resolves all n queries at once, asking for opts->family addresses (0:

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Names that never go to DNS: the special-use names of RFC 6761 that a
  * resolver answers itself (localhost, .localhost, .invalid), and a lookup
- * in the hosts file that opens no socket. Shared by the scan's resolver
- * (lib/target/resolve.c) and the checker's (lib/check/dns.c), so both
- * follow one policy. */
+ * in the hosts file that opens no socket. Used by the resolver
+ * (lib/resolve/resolve.c), which holds the one policy built on them. */
 #ifndef VIGIA_HOSTS_H
 #define VIGIA_HOSTS_H
 
