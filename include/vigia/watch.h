@@ -85,7 +85,8 @@ int vg_watch_run(vg_watch *w, vg_error *err);
 /* Ends the watch: checks in flight end now and the next steps deliver
  * them. A check that this interrupts keeps the state it had (the
  * "interrupted" record is no state of the service and reaches no
- * callback). Safe to call more than once; not from a signal handler. */
+ * callback). Safe to call more than once and from the callbacks (then it
+ * takes effect as the checker returns); not from a signal handler. */
 void vg_watch_stop(vg_watch *w);
 
 /* Rounds completed so far. */
@@ -163,7 +164,8 @@ int vg_wait_step(vg_wait *w, int max_wait_ms, vg_error *err);
 int vg_wait_run(vg_wait *w, vg_error *err);
 
 /* Ends the wait: a poll in flight is stopped (its checks end
- * "interrupted") and the next step finishes with VG_WAIT_STOPPED. */
+ * "interrupted") and the next step finishes with VG_WAIT_STOPPED. Safe
+ * from the callbacks; not from a signal handler. */
 void vg_wait_stop(vg_wait *w);
 
 vg_wait_status vg_wait_result(const vg_wait *w);

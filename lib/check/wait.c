@@ -36,6 +36,7 @@ struct vg_wait {
     vg_checker *scratch;        /* validates checks as they are added */
     bool started;
     bool stop;
+    bool in_poll;               /* inside vg_checker_poll(): a stop waits till it returns */
     vg_wait_status status;
     size_t rounds;
     uint64_t t0_us, next_us;
@@ -221,10 +222,16 @@ static int wait_poll(vg_wait *w, int max_wait_ms, vg_error *err)
     uint64_t now, pause_ms;
     double left_ms;
     bool all_ok = true;
-    int rc = vg_checker_poll(w->ck, max_wait_ms, wait_on_result, w, err);
+    int rc;
 
-    if(rc == 0)
+    w->in_poll = true;
+    rc = vg_checker_poll(w->ck, max_wait_ms, wait_on_result, w, err);
+    w->in_poll = false;
+    if(rc == 0) {
+        if(w->stop)
+            vg_checker_stop(w->ck); /* asked for by a result callback */
         return 0;
+    }
     /* Done, or the loop failed: either way this poll is over. */
     vg_checker_free(w->ck);
     w->ck = NULL;
@@ -306,7 +313,7 @@ void vg_wait_stop(vg_wait *w)
     if(w->stop)
         return;
     w->stop = true;
-    if(w->ck)
+    if(w->ck && !w->in_poll)
         vg_checker_stop(w->ck);
 }
 

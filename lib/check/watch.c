@@ -44,6 +44,8 @@ struct vg_watch {
     bool stopping;              /* vg_watch_stop() or a failure: no new round */
     bool in_round;
     bool done;
+    bool in_poll;               /* inside vg_checker_poll(): a stop waits till it returns */
+    bool stop_pending;
     unsigned rounds_started, rounds_done;
     uint64_t next_round_us, end_us;
     uint64_t rng;
@@ -242,6 +244,10 @@ static int watch_finish(vg_watch *w)
 
 void vg_watch_stop(vg_watch *w)
 {
+    if(w->in_poll) {
+        w->stop_pending = true; /* from a callback: the checker is delivering */
+        return;
+    }
     if(w->stopping)
         return;
     w->stopping = true;
@@ -271,13 +277,20 @@ int vg_watch_step(vg_watch *w, int max_wait_ms, vg_error *err)
         if(left_ms < (uint64_t)wait_ms)
             wait_ms = (int)left_ms;
     }
+    w->in_poll = true;
     rc = vg_checker_poll(w->ck, wait_ms, watch_on_result, w, err);
+    w->in_poll = false;
+    if(w->stop_pending && rc != 1) {
+        w->stop_pending = false;
+        vg_watch_stop(w);
+    }
     if(rc < 0) {
         vg_watch_stop(w);
         return rc;
     }
     if(rc == 1 && w->in_round) {
         w->in_round = false;
+        wait_ms = 0; /* the next step waits for the next round */
         if(!w->stopping) {
             watch_round_done(w);
             if(w->opts.rounds && w->rounds_done >= w->opts.rounds) {
@@ -286,6 +299,8 @@ int vg_watch_step(vg_watch *w, int max_wait_ms, vg_error *err)
             }
         }
     }
+    if(rc == 1 && w->stop_pending)
+        w->stopping = true; /* nothing in flight: nothing to interrupt */
     if(rc == 1 && w->stopping)
         return watch_finish(w);
     if(rc == 1 && !w->in_round && wait_ms > 0)
