@@ -180,7 +180,13 @@ def test_signal_mid_scan_writes_partial_results(vigia, tmp_path, sig):
                           "-o", f"ndjson={path}"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        time.sleep(1.0)
+        # Signal once some port records are in the file (a worker hands
+        # results over in batches), or after 10 s on a very busy machine.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and p.poll() is None:
+            time.sleep(0.2)
+            if path.exists() and path.read_text().count('"type":"port"') >= 300:
+                break
         assert p.poll() is None, "the scan ended before the signal"
         p.send_signal(sig)
         out, err = p.communicate(timeout=10)
@@ -197,7 +203,7 @@ def test_signal_mid_scan_writes_partial_results(vigia, tmp_path, sig):
     scan_rec, ports, summary = check_ndjson(parse_ndjson(path.read_text()), complete=False)
     assert summary["interrupted"] is True and summary["complete"] is False
     assert scan_rec["n_ports"] == 65535
-    # ~2000 probes in a second; the loopback answers them all.
+    # At least the records seen before the signal, and not all of them.
     assert 200 <= len(ports) < 65535, len(ports)
     assert summary["results"] == len(ports), summary
     assert summary["planned"] == 65535, summary
