@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "cli_opts.h"
 #include "commands.h"
+#include "cli_output.h"
 #include "vigia/check.h"
 #include "vigia/options.h"
 #include "vigia_config.h"
@@ -37,7 +38,7 @@ enum {
 #define MAX_OUTPUTS 8
 
 struct out_spec {
-    vg_check_output *out;
+    vg_output *out;
     FILE *fp;
     bool is_stdout;
     bool owns_fp;
@@ -102,7 +103,7 @@ static int add_output(struct check_cli *c, const char *spec)
     why = cli_output_split(spec, fmt, sizeof(fmt), &o->path);
     if(why)
         return usage_error("bad output '%s': %s", spec, why);
-    o->out = vg_check_output_new(fmt, stdout, &err);
+    o->out = vg_output_new(fmt, VG_OUTPUT_CHECK, stdout, NULL, &err);
     if(!o->out)
         return usage_error("%s", err.msg);
     c->nouts++;
@@ -260,7 +261,7 @@ static int open_outputs(struct check_cli *c)
             o->owns_fp = true;
         }
         o->out->fp = o->fp;
-        o->out->verbose = c->verbose;
+        o->out->opts.verbose = c->verbose;
     }
     return 0;
 }
@@ -281,7 +282,7 @@ static void emit_result(struct check_cli *c, const vg_check_result *r)
         struct out_spec *o = &c->outs[i];
         if(o->is_stdout && c->stdout_broken)
             continue;
-        if(vg_check_output_result(o->out, r) || vg_check_output_flush(o->out))
+        if(cli_check_result(o->out, r) || vg_output_flush(o->out))
             output_failed(c, o);
     }
 }
@@ -345,7 +346,7 @@ static void begin_outputs(struct check_cli *c, const char *mode)
         .start_time = cli_unix_time(),
     };
     for(int i = 0; i < c->nouts; i++)
-        if(vg_check_output_begin(c->outs[i].out, &info) || vg_check_output_flush(c->outs[i].out))
+        if(cli_check_begin(c->outs[i].out, &info) || vg_output_flush(c->outs[i].out))
             output_failed(c, &c->outs[i]);
 }
 
@@ -357,7 +358,7 @@ static void end_outputs(struct check_cli *c)
             continue;
         if(c->watch_ms && is_om(o))
             continue; /* --watch wrote it after each round */
-        if(vg_check_output_end(o->out, &c->sum) || vg_check_output_flush(o->out))
+        if(cli_check_end(o->out, &c->sum) || vg_output_flush(o->out))
             output_failed(c, o);
         else if(o->tmp_path && om_commit(o))
             output_failed(c, o);
@@ -766,7 +767,7 @@ static void om_round(struct check_cli *c)
             o->owns_fp = true;
         }
         o->out->fp = o->fp;
-        if(vg_check_output_end(o->out, &c->sum) || vg_check_output_flush(o->out) ||
+        if(cli_check_end(o->out, &c->sum) || vg_output_flush(o->out) ||
            (o->tmp_path && om_commit(o)))
             output_failed(c, o);
     }
@@ -896,9 +897,9 @@ static void watch_on_result(const vg_check_result *r, void *ud)
         if(o->is_stdout && c->stdout_broken)
             continue;
         if(is_om(o))
-            rc = vg_check_output_result(o->out, r);
+            rc = cli_check_result(o->out, r);
         else if(previous != r->state)
-            rc = vg_check_output_change(o->out, r, previous) || vg_check_output_flush(o->out);
+            rc = cli_check_change(o->out, r, previous) || vg_output_flush(o->out);
         else
             continue;
         if(rc)
@@ -1024,7 +1025,7 @@ static int run_watch(struct check_cli *c)
             struct out_spec *o = &c->outs[k];
             if((o->is_stdout && c->stdout_broken) || is_om(o))
                 continue;
-            if(vg_check_output_watch_summary(o->out, &st) || vg_check_output_flush(o->out))
+            if(cli_check_watch_summary(o->out, &st) || vg_output_flush(o->out))
                 output_failed(c, o);
         }
         for(int p = 0; p < VG_PHASE__COUNT; p++)
@@ -1071,7 +1072,7 @@ int cmd_check(int argc, char **argv)
 out:
     om_cleanup(&c);
     for(int i = 0; i < c.nouts; i++) {
-        vg_check_output_free(c.outs[i].out);
+        vg_output_free(c.outs[i].out);
         if(c.outs[i].owns_fp && fclose(c.outs[i].fp) != 0 && status == EXIT_CHECK_OK) {
             fprintf(stderr, PROG " check: writing '%s' failed: %s\n", c.outs[i].path, strerror(errno));
             status = EXIT_CHECK_UNKNOWN;
