@@ -12,6 +12,7 @@
 #include "cli_opts.h"
 #include "vigia/check.h"
 #include "vigia/options.h"
+#include "vigia/output.h"
 
 enum {
     EXIT_CHECK_OK = 0,
@@ -25,7 +26,7 @@ enum {
 #define MAX_OUTPUTS 8
 
 struct out_spec {
-    vg_check_output *out;
+    vg_output *out;
     FILE *fp;
     bool is_stdout;
     bool owns_fp;

@@ -12,6 +12,7 @@
 
 #include "check_cli.h"
 #include "cli.h"
+#include "cli_output.h"
 #include "cli_opts.h"
 #include "commands.h"
 #include "vigia/check.h"
@@ -42,7 +43,7 @@ static int add_output(struct check_cli *c, const char *spec)
     why = cli_output_split(spec, fmt, sizeof(fmt), &o->path);
     if(why)
         return check_usage_error("bad output '%s': %s", spec, why);
-    o->out = vg_check_output_new(fmt, stdout, &err);
+    o->out = vg_output_new(fmt, VG_OUTPUT_CHECK, stdout, NULL, &err);
     if(!o->out)
         return check_usage_error("%s", err.msg);
     c->nouts++;

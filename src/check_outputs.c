@@ -13,6 +13,7 @@
 
 #include "check_cli.h"
 #include "cli.h"
+#include "cli_output.h"
 #include "vigia_config.h"
 
 static bool om_atomic(const struct out_spec *o);
@@ -36,7 +37,7 @@ int open_outputs(struct check_cli *c)
             o->owns_fp = true;
         }
         o->out->fp = o->fp;
-        o->out->verbose = c->verbose;
+        o->out->opts.verbose = c->verbose;
     }
     return 0;
 }
@@ -57,7 +58,7 @@ void emit_result(struct check_cli *c, const vg_check_result *r)
         struct out_spec *o = &c->outs[i];
         if(o->is_stdout && c->stdout_broken)
             continue;
-        if(vg_check_output_result(o->out, r) || vg_check_output_flush(o->out))
+        if(cli_check_result(o->out, r) || vg_output_flush(o->out))
             output_failed(c, o);
     }
 }
@@ -84,7 +85,7 @@ void begin_outputs(struct check_cli *c, const char *mode)
         .start_time = cli_unix_time(),
     };
     for(int i = 0; i < c->nouts; i++)
-        if(vg_check_output_begin(c->outs[i].out, &info) || vg_check_output_flush(c->outs[i].out))
+        if(cli_check_begin(c->outs[i].out, &info) || vg_output_flush(c->outs[i].out))
             output_failed(c, &c->outs[i]);
 }
 
@@ -96,7 +97,7 @@ void end_outputs(struct check_cli *c)
             continue;
         if(c->watch_ms && is_om(o))
             continue; /* --watch wrote it after each round */
-        if(vg_check_output_end(o->out, &c->sum) || vg_check_output_flush(o->out))
+        if(cli_check_end(o->out, &c->sum) || vg_output_flush(o->out))
             output_failed(c, o);
         else if(o->tmp_path && om_commit(o))
             output_failed(c, o);
@@ -173,7 +174,7 @@ void om_round(struct check_cli *c)
             o->owns_fp = true;
         }
         o->out->fp = o->fp;
-        if(vg_check_output_end(o->out, &c->sum) || vg_check_output_flush(o->out) ||
+        if(cli_check_end(o->out, &c->sum) || vg_output_flush(o->out) ||
            (o->tmp_path && om_commit(o)))
             output_failed(c, o);
     }

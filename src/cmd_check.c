@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "cli_opts.h"
 #include "commands.h"
+#include "cli_output.h"
 #include "vigia/check.h"
 #include "vigia/options.h"
 #include "vigia/watch.h"
@@ -227,7 +228,7 @@ static void watch_on_result(const vg_check_result *r, void *ud)
         struct out_spec *o = &c->outs[i];
         if(!is_om(o) || (o->is_stdout && c->stdout_broken))
             continue;
-        if(vg_check_output_result(o->out, r))
+        if(cli_check_result(o->out, r))
             output_failed(c, o);
     }
 }
@@ -239,7 +240,7 @@ static void watch_on_change(const vg_check_result *r, int previous, void *ud)
         struct out_spec *o = &c->outs[i];
         if(is_om(o) || (o->is_stdout && c->stdout_broken))
             continue;
-        if(vg_check_output_change(o->out, r, previous) || vg_check_output_flush(o->out))
+        if(cli_check_change(o->out, r, previous) || vg_output_flush(o->out))
             output_failed(c, o);
     }
 }
@@ -305,7 +306,7 @@ static int run_watch(struct check_cli *c)
             struct out_spec *o = &c->outs[k];
             if((o->is_stdout && c->stdout_broken) || is_om(o))
                 continue;
-            if(vg_check_output_watch_summary(o->out, &st) || vg_check_output_flush(o->out))
+            if(cli_check_watch_summary(o->out, &st) || vg_output_flush(o->out))
                 output_failed(c, o);
         }
     }
@@ -348,7 +349,7 @@ int cmd_check(int argc, char **argv)
 out:
     om_cleanup(&c);
     for(int i = 0; i < c.nouts; i++) {
-        vg_check_output_free(c.outs[i].out);
+        vg_output_free(c.outs[i].out);
         if(c.outs[i].owns_fp && fclose(c.outs[i].fp) != 0 && status == EXIT_CHECK_OK) {
             fprintf(stderr, PROG " check: writing '%s' failed: %s\n", c.outs[i].path, strerror(errno));
             status = EXIT_CHECK_UNKNOWN;

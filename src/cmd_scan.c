@@ -16,7 +16,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "scan_cli.h"
-#include "vigia/output.h"
+#include "cli_output.h"
 #include "util/oui.h"
 #include "vigia/scan.h"
 #include "vigia_config.h"
@@ -40,10 +40,8 @@ static int open_outputs(struct scan_cli *c, const vg_services *svc, const vg_oui
         o->out->fp = o->fp;
         o->out->opts.verbose = c->verbose;
         o->out->opts.open_only = c->open_only;
-        o->out->opts.targets = c->targets;
-        o->out->opts.services = svc;
-        o->out->opts.oui = oui;
     }
+    c->names = (vg_scan_names){.targets = c->targets, .services = svc, .oui = oui};
     return 0;
 }
 
@@ -69,7 +67,7 @@ static void emit_result(const vg_result *res, const vg_check_result *chk, void *
         struct out_spec *o = &c->outs[i];
         if(o->is_stdout && c->stdout_broken)
             continue;
-        if(vg_output_result_check(o->out, res, chk))
+        if(cli_scan_port(o->out, &c->names, res, chk))
             output_failed(c, o);
     }
 }
@@ -81,7 +79,7 @@ static void host_record(const vg_result *host, void *ud)
         struct out_spec *o = &c->outs[i];
         if(o->is_stdout && c->stdout_broken)
             continue;
-        if(vg_output_host(o->out, host))
+        if(cli_scan_host(o->out, &c->names, host))
             output_failed(c, o);
     }
 }
@@ -222,7 +220,7 @@ static void on_host(const vg_result *res, void *ud)
         struct out_spec *o = &c->outs[i];
         if(o->is_stdout && c->stdout_broken)
             continue;
-        if(vg_output_host(o->out, res))
+        if(cli_scan_host(o->out, &c->names, res))
             output_failed(c, o);
     }
 }
@@ -324,7 +322,7 @@ static int dry_run(struct scan_cli *c, vg_scan *scan)
 static void begin_outputs(struct scan_cli *c, const vg_scan_info *info)
 {
     for(int i = 0; i < c->nouts; i++) {
-        if(vg_output_begin(c->outs[i].out, info))
+        if(cli_scan_begin(c->outs[i].out, info))
             output_failed(c, &c->outs[i]);
     }
     flush_outputs(c);
@@ -337,7 +335,7 @@ static void end_outputs(struct scan_cli *c, const vg_scan_end *end)
         struct out_spec *o = &c->outs[i];
         if(o->is_stdout && c->stdout_broken)
             continue;
-        if(vg_output_end(o->out, end) || vg_output_flush(o->out))
+        if(cli_scan_end(o->out, end) || vg_output_flush(o->out))
             output_failed(c, o);
     }
 }

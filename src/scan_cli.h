@@ -10,6 +10,7 @@
 
 #include "scan_check.h"
 #include "vigia/output.h"
+#include "vigia/scan_record.h"
 #include "vigia/scan.h"
 
 #define MAX_OUTPUTS 8
@@ -29,6 +30,7 @@ struct scan_cli {
     vg_resolve_opts ropts;
     struct out_spec outs[MAX_OUTPUTS];
     int nouts;
+    vg_scan_names names;        /* what the records' names come from */
     int verbose;
     bool quiet;
     bool open_only;

@@ -67,7 +67,7 @@ static int add_output(struct scan_cli *c, const char *spec)
         return usage_error("bad output '%s': %s", spec, why);
     /* Create the formatter first so an unknown format is a usage error
      * before any file is touched. */
-    o->out = vg_output_new(fmt, stdout, &oo, &err);
+    o->out = vg_output_new(fmt, VG_OUTPUT_SCAN, stdout, &oo, &err);
     if(!o->out)
         return scan_lib_error(&err);
     c->nouts++;

@@ -13,45 +13,21 @@
 
 #include "vigia/addr.h"
 #include "vigia/error.h"
+#include "vigia/record.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Version of the check records' NDJSON schema (docs/schema.md). */
-#define VG_CHECK_SCHEMA "vigia.check/1"
+/* Verdicts (vg_check_state), phases (vg_phase), their names and
+ * VG_CHECK_SCHEMA are part of the record: vigia/record.h. */
 
-/* Verdicts; the numbers are the monitoring-plugin exit codes. */
-typedef enum vg_check_state {
-    VG_CHECK_OK = 0,
-    VG_CHECK_WARNING = 1,
-    VG_CHECK_CRITICAL = 2,
-    VG_CHECK_UNKNOWN = 3,
-} vg_check_state;
-
-/* "ok", "warning", "critical", "unknown". */
-const char *vg_check_state_name(int state);
-/* The reverse, case-insensitive; -1 for anything else. */
+/* The reverse of vg_check_state_name(), case-insensitive; -1 for anything else. */
 int vg_check_state_parse(const char *s);
 /* The worse of two states: CRITICAL > WARNING > UNKNOWN > OK (the order
  * monitoring-plugins' max_state_alt uses). */
 int vg_check_state_worst(int a, int b);
 
-/* Phases timed for every protocol. Each is a duration (not cumulative):
- * dns = name resolution, connect = TCP handshake, tls = TLS handshake,
- * firstbyte = from the connection being ready (after TLS) to the first byte
- * of the answer, total = everything from the start of the attempt,
- * resolution included. */
-typedef enum vg_phase {
-    VG_PHASE_DNS = 0,
-    VG_PHASE_CONNECT,
-    VG_PHASE_TLS,
-    VG_PHASE_FIRSTBYTE,
-    VG_PHASE_TOTAL,
-    VG_PHASE__COUNT
-} vg_phase;
-
-const char *vg_phase_name(int phase);
 int vg_phase_parse(const char *s); /* -1 when unknown */
 
 /* Why a check ended the way it did: a fixed list whose names are part of
@@ -231,6 +207,8 @@ typedef struct vg_check_result {
     const vg_check_opts *opts;  /* the check's options (thresholds for perfdata) */
     const char *target;         /* the spec as given */
     const char *kind;           /* "tcp", "http", "https", "tls", "ssh" */
+    const char *label;          /* the kind for text output: "TCP", "HTTP", ... */
+    int detail;                 /* vg_rec_detail: which protocol block the record has */
     const char *host;           /* from the spec */
     uint16_t port;
     bool have_addr;             /* addr holds the address probed */
@@ -359,28 +337,11 @@ void vg_checker_progress(const vg_checker *c, size_t *done, size_t *total);
 
 void vg_checker_free(vg_checker *c);
 
-/* --- output formats ------------------------------------------------------ */
+/* --- records (lib/check/record.c) ------------------------------------------- */
 
-typedef struct vg_check_info {
-    const char *version;
-    const char *mode;           /* "once" or "wait" */
-    size_t n_checks;
-    uint32_t timeout_ms;
-    double start_time;
-} vg_check_info;
-
-typedef struct vg_check_summary {
-    size_t count[4];            /* checks per final state */
-    int exit_code;              /* what the CLI exits with */
-    bool interrupted;           /* stopped early: a signal, or stdout's reader left */
-    const char *signal;         /* what stopped it ("SIGINT", "SIGTERM", "SIGHUP",
-                                   "SIGPIPE"); NULL: not said */
-    bool timed_out;             /* --wait gave up */
-    double elapsed_s;
-    double end_time;
-} vg_check_summary;
-
-typedef struct vg_check_output vg_check_output;
+/* The run's header and end are records as they stand. */
+typedef vg_rec_check_run vg_check_info;
+typedef vg_rec_check_summary vg_check_summary;
 
 /* --watch: what one check did over the whole run. */
 typedef struct vg_check_watch_phase {
@@ -400,40 +361,13 @@ typedef struct vg_check_watch_stats {
     vg_check_watch_phase phase[VG_PHASE__COUNT];
 } vg_check_watch_stats;
 
-/* The vtable of one format. Callbacks return VG_OK or VG_EIO. */
-typedef struct vg_check_output_type {
-    const char *name;
-    const char *help;
-    size_t ctx_size;
-    int (*begin)(vg_check_output *o, const vg_check_info *info);
-    int (*result)(vg_check_output *o, const vg_check_result *res);
-    int (*end)(vg_check_output *o, const vg_check_summary *sum);
-    void (*cleanup)(vg_check_output *o);
-    /* --watch (optional): res changed state; previous is -1 at a
-     * check's first result. */
-    int (*change)(vg_check_output *o, const vg_check_result *res, int previous);
-    /* --watch (optional): one check's summary, once per check at exit. */
-    int (*watch_summary)(vg_check_output *o, const vg_check_watch_stats *st);
-} vg_check_output_type;
-
-struct vg_check_output {
-    const vg_check_output_type *type;
-    FILE *fp;                   /* not owned */
-    int verbose;                /* text: also print details (certificates, ...) */
-    void *ctx;
-};
-
-const vg_check_output_type *const *vg_check_output_types(void);
-vg_check_output *vg_check_output_new(const char *format, FILE *fp, vg_error *err);
-int vg_check_output_begin(vg_check_output *o, const vg_check_info *info);
-int vg_check_output_result(vg_check_output *o, const vg_check_result *res);
-int vg_check_output_end(vg_check_output *o, const vg_check_summary *sum);
-int vg_check_output_flush(vg_check_output *o);
-/* --watch: call the format's change / watch_summary callbacks (no-ops for
- * formats without them). */
-int vg_check_output_change(vg_check_output *o, const vg_check_result *res, int previous);
-int vg_check_output_watch_summary(vg_check_output *o, const vg_check_watch_stats *st);
-void vg_check_output_free(vg_check_output *o);
+/* The record of a check result (for the output formats, vigia/output.h);
+ * out and lim are the caller's; out borrows res's strings, so it is valid
+ * while res is. lim receives the thresholds out->limits points to (NULL
+ * when res has no options). */
+void vg_check_record(vg_rec_check *out, vg_rec_limits *lim, const vg_check_result *res);
+/* The record of a --watch summary; out borrows st's strings. */
+void vg_check_watch_record(vg_rec_watch *out, const vg_check_watch_stats *st);
 
 /* --- helpers other code may reuse (pure functions) ------------------------ */
 
@@ -455,7 +389,7 @@ int vg_dns_rcode_parse(const char *s);
  * outcap). Returns the length, or -1 on a bad escape or overflow. */
 long vg_unescape(char *out, size_t outcap, const char *in);
 
-/* --- scan --check (lib/check/classify.c, output_ndjson.c) ------------------- */
+/* --- scan --check (lib/check/classify.c) --------------------------------------- */
 
 /* The check kind a well-known TCP port gets: 22 ssh, 25/587 smtp, 53 dns,
  * 80 http, 143 imap, 443 https, 3306 mysql; NULL for any other port. */
@@ -467,13 +401,6 @@ const char *vg_check_classify_banner(const void *buf, size_t len);
 /* The same for the result of a banner read (a tcp:// check with --expect):
  * classifies what its banner and bytes_read say was received. */
 const char *vg_check_classify_result(const vg_check_result *res);
-
-/* Writes one check record as a JSON object, without a newline: exactly the
- * object of a "check" line of vigia.check/1 (the ndjson format writes it
- * with this). VG_CHECK_JSON_VERDICT adds "verdict" (the state, again) after
- * "state", as scan records nest it. */
-#define VG_CHECK_JSON_VERDICT 1u
-void vg_check_json_write(FILE *fp, const vg_check_result *res, unsigned flags);
 
 /* --- checks files (-f checks.yaml; lib/check/checkfile.c) ------------------ */
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "check/check_internal.h"
+#include "util/escape.h"
 #include "util/alloc.h"
 
 /* --- the way back to the runner ------------------------------------------------ */
@@ -65,15 +66,7 @@ void check_summary(vg_check *ck, const char *fmt, ...)
 
 const char *check_fmt_us(int64_t us, char *buf, size_t len)
 {
-    if(us < 0)
-        snprintf(buf, len, "?");
-    else if(us < 10000)
-        snprintf(buf, len, "%.2f ms", (double)us / 1000.0);
-    else if(us < 1000000)
-        snprintf(buf, len, "%.0f ms", (double)us / 1000.0);
-    else
-        snprintf(buf, len, "%.2f s", (double)us / 1e6);
-    return buf;
+    return vg_fmt_us(us, buf, len);
 }
 
 int check_errno_reason(int e, bool connecting)

@@ -34,6 +34,7 @@ typedef struct check_runner_ops {
 typedef struct vg_check_type {
     const char *name;           /* the scheme: "tcp" */
     const char *label;          /* for text output: "TCP" */
+    int detail;                 /* vg_rec_detail: the protocol block of its records */
     uint16_t default_port;      /* 0: the spec must give one */
     bool tls;                   /* the stream is wrapped in TLS */
     bool starttls;              /* TLS is negotiated inside the protocol */

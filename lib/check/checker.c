@@ -804,6 +804,8 @@ static void finalize(vg_check *ck)
     r->target = ck->spec;
     r->name = ck->name;
     r->kind = ck->tgt.scheme;
+    r->label = ck->type->label;
+    r->detail = ck->type->detail;
     r->host = ck->tgt.host;
     r->port = ck->tgt.port;
     r->have_addr = ck->have_addr;

@@ -370,6 +370,7 @@ static void dns_release(vg_check *ck)
 const vg_check_type vg_check_dns = {
     .name = "dns",
     .label = "DNS",
+    .detail = VG_REC_DETAIL_DNS,
     .default_port = 53,
     .tls = false,
     .validate = dns_validate,

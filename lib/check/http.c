@@ -746,6 +746,7 @@ static void http_timeout(vg_check *ck)
 const vg_check_type vg_check_http = {
     .name = "http",
     .label = "HTTP",
+    .detail = VG_REC_DETAIL_HTTP,
     .default_port = 80,
     .tls = false,
     .validate = http_validate,
@@ -757,6 +758,7 @@ const vg_check_type vg_check_http = {
 const vg_check_type vg_check_https = {
     .name = "https",
     .label = "HTTP",
+    .detail = VG_REC_DETAIL_HTTP,
     .default_port = 443,
     .tls = false, /* curl does the TLS */
     .validate = http_validate,

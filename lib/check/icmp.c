@@ -321,6 +321,7 @@ static void icmp_release(vg_check *ck)
 const vg_check_type vg_check_icmp = {
     .name = "icmp",
     .label = "ICMP",
+    .detail = VG_REC_DETAIL_ICMP,
     .default_port = 0,
     .tls = false,
     .validate = icmp_validate,

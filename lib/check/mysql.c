@@ -150,6 +150,7 @@ static void mysql_release(vg_check *ck)
 const vg_check_type vg_check_mysql = {
     .name = "mysql",
     .label = "MYSQL",
+    .detail = VG_REC_DETAIL_MYSQL,
     .default_port = 3306,
     .tls = false,
     .validate = mysql_validate,

@@ -458,6 +458,7 @@ static void ssh_release(vg_check *ck)
 const vg_check_type vg_check_ssh = {
     .name = "ssh",
     .label = "SSH",
+    .detail = VG_REC_DETAIL_SSH,
     .default_port = 22,
     .tls = false,
     .validate = ssh_validate,

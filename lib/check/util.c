@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Small pure helpers of the checks: names of states, phases and reasons,
- * HTTP status sets, escaping of wire bytes for display, and decoding of
- * --send escapes. No I/O here, so all of it can be unit-tested and fuzzed. */
+/* Small pure helpers of the checks: parsing state and phase names, reason
+ * names, HTTP status sets and decoding of --send escapes (escaping for
+ * display is lib/util/escape.c). No I/O here, so all of it can be
+ * unit-tested and fuzzed. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,19 +11,10 @@
 
 #include "vigia/check.h"
 
-static const char *const state_names[] = {"ok", "warning", "critical", "unknown"};
-
-const char *vg_check_state_name(int state)
-{
-    if(state < 0 || state > 3)
-        return "unknown";
-    return state_names[state];
-}
-
 int vg_check_state_parse(const char *s)
 {
     for(int i = 0; i < 4; i++)
-        if(s && !strcasecmp(s, state_names[i]))
+        if(s && !strcasecmp(s, vg_check_state_name(i)))
             return i;
     return -1;
 }
@@ -43,21 +35,10 @@ int vg_check_state_worst(int a, int b)
     return state_rank(a) >= state_rank(b) ? a : b;
 }
 
-static const char *const phase_names[VG_PHASE__COUNT] = {
-    "dns", "connect", "tls", "firstbyte", "total",
-};
-
-const char *vg_phase_name(int phase)
-{
-    if(phase < 0 || phase >= VG_PHASE__COUNT)
-        return "?";
-    return phase_names[phase];
-}
-
 int vg_phase_parse(const char *s)
 {
     for(int i = 0; i < VG_PHASE__COUNT; i++)
-        if(s && !strcasecmp(s, phase_names[i]))
+        if(s && !strcasecmp(s, vg_phase_name(i)))
             return i;
     if(s && (!strcasecmp(s, "time") || !strcasecmp(s, "first-byte") || !strcasecmp(s, "ttfb")))
         return !strcasecmp(s, "time") ? VG_PHASE_TOTAL : VG_PHASE_FIRSTBYTE;
@@ -194,89 +175,7 @@ bool vg_status_set_has(const vg_status_set *set, long status)
     return false;
 }
 
-/* --- escaping ---------------------------------------------------------- */
-
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid or a
- * code point we refuse to pass through (C1 controls, bidi overrides and
- * isolates, line/paragraph separators: they can disguise text). */
-static size_t utf8_ok(const uint8_t *s, size_t len)
-{
-    uint32_t cp;
-    size_t n;
-    if(s[0] < 0xc2 || s[0] > 0xf4)
-        return 0;
-    n = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
-    if(len < n)
-        return 0;
-    cp = s[0] & (0x7f >> n);
-    for(size_t i = 1; i < n; i++) {
-        if((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    if((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-        return 0;
-    if(cp >= 0xd800 && cp <= 0xdfff)
-        return 0;
-    if(cp < 0xa0)
-        return 0; /* C1 */
-    if((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
-       cp == 0x2028 || cp == 0x2029 || cp == 0x200e || cp == 0x200f || cp == 0x061c)
-        return 0;
-    return n;
-}
-
-char *vg_escape(char *dst, size_t dstlen, const void *src, size_t len)
-{
-    const uint8_t *s = src;
-    size_t o = 0, i = 0;
-    if(!dstlen)
-        return dst;
-    while(i < len) {
-        char unit[16];
-        size_t ul, adv = 1;
-        uint8_t b = s[i];
-        size_t u8 = b >= 0x80 ? utf8_ok(s + i, len - i) : 0;
-        if(u8) {
-            memcpy(unit, s + i, u8);
-            ul = adv = u8;
-        }
-        else if(b == '\\') {
-            memcpy(unit, "\\\\", 2);
-            ul = 2;
-        }
-        else if(b == '\n' || b == '\r' || b == '\t') {
-            unit[0] = '\\';
-            unit[1] = b == '\n' ? 'n' : b == '\r' ? 'r' : 't';
-            ul = 2;
-        }
-        else if(b >= 0x20 && b < 0x7f) {
-            unit[0] = (char)b;
-            ul = 1;
-        }
-        else {
-            static const char hex[] = "0123456789abcdef";
-            unit[0] = '\\';
-            unit[1] = 'x';
-            unit[2] = hex[b >> 4];
-            unit[3] = hex[b & 15];
-            ul = 4;
-        }
-        /* Keep room for "..." and the NUL in case more follows. */
-        if(o + ul + (i + adv < len ? 4 : 1) > dstlen) {
-            if(o + 4 <= dstlen) {
-                memcpy(dst + o, "...", 3);
-                o += 3;
-            }
-            break;
-        }
-        memcpy(dst + o, unit, ul);
-        o += ul;
-        i += adv;
-    }
-    dst[o < dstlen ? o : dstlen - 1] = '\0';
-    return dst;
-}
+/* --- --send escapes ----------------------------------------------------- */
 
 static int hexval(char c)
 {

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* NDJSON: one JSON object per line, streamed as results arrive. A "scan"
- * line first, a "host" line per live host when host discovery ran, a
- * "port" line per result, a "summary" line last. The schema is in
- * docs/schema.md. */
+/* NDJSON: one JSON object per line, streamed as records arrive. For a
+ * scan, a "scan" line first, a "host" line per live host when host
+ * discovery ran, a "port" line per result, a "summary" line last; the
+ * check records are in ndjson_check.c. The schemas are in docs/schema.md. */
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <math.h>
@@ -10,35 +10,22 @@
 #include <time.h>
 
 #include "output/formats.h"
-#include "util/oui.h"
-#include "vigia/check.h"
 
 struct ndjson_ctx {
-    int kind;              /* vg_scan_info.kind */
+    bool discovery_only;   /* the header said -sn */
     uint64_t up, down;     /* host records seen */
 };
 
-static void iso_time(double t, char *buf, size_t len)
-{
-    time_t secs = (time_t)t;
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    int ms = (int)((t - (double)secs) * 1000);
-    if(ms < 0 || ms > 999)
-        ms = 0;
-    size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + n, len - n, ".%03dZ", ms);
-}
-
-static int ndjson_begin(vg_output *o, const vg_scan_info *info)
+static int ndjson_begin(vg_output *o, const vg_record *rec)
 {
     FILE *fp = o->fp;
-    const vg_scan_opts *op = info->opts;
+    const vg_rec_scan *info = rec->scan;
+    const vg_rec_scan_opts *op = &info->opts;
     struct ndjson_ctx *c = o->ctx;
     char ts[64];
 
-    c->kind = info->kind;
-    iso_time(info->start_time, ts, sizeof(ts));
+    c->discovery_only = info->discovery_only;
+    json_iso_time(info->start_time, ts, sizeof(ts));
     fprintf(fp, "{\"type\":\"scan\",\"schema\":\"%s\",\"version\":", VG_SCAN_SCHEMA);
     vg_json_string(fp, info->version);
     fprintf(fp, ",\"start\":\"%s\",\"engine\":", ts);
@@ -51,7 +38,7 @@ static int ndjson_begin(vg_output *o, const vg_scan_info *info)
     if(info->n_tcp_ports || info->n_udp_ports)
         fprintf(fp, ",\"n_tcp_ports\":%" PRIu64 ",\"n_udp_ports\":%" PRIu64, info->n_tcp_ports,
                 info->n_udp_ports);
-    if(op->retries == VG_RETRIES_ADAPTIVE)
+    if(op->adaptive_tries)
         fprintf(fp, ",\"tries_policy\":\"adaptive\",\"retries\":null,\"max_retries\":%u",
                 op->max_retries);
     else
@@ -82,16 +69,14 @@ static int ndjson_begin(vg_output *o, const vg_scan_info *info)
 }
 
 /* "mac" and "vendor", only when known. */
-static void ndjson_mac(vg_output *o, const vg_result *r)
+static void ndjson_mac(vg_output *o, bool has_mac, const uint8_t m[6], const char *vendor)
 {
     char mac[24];
-    const char *vendor;
 
-    if(!r->has_mac)
+    if(!has_mac)
         return;
-    vg_mac_format(r->mac, mac, sizeof(mac));
+    vg_mac_format(m, mac, sizeof(mac));
     fprintf(o->fp, ",\"mac\":\"%s\"", mac);
-    vendor = vg_oui_vendor(o->opts.oui, r->mac);
     if(vendor) {
         fputs(",\"vendor\":", o->fp);
         vg_json_string(o->fp, vendor);
@@ -99,14 +84,15 @@ static void ndjson_mac(vg_output *o, const vg_result *r)
 }
 
 /* One line per live host; down hosts are only counted (the summary). */
-static int ndjson_host(vg_output *o, const vg_result *r)
+static int ndjson_host(vg_output *o, const vg_record *rec)
 {
     struct ndjson_ctx *c = o->ctx;
+    const vg_rec_host *r = rec->host;
     FILE *fp = o->fp;
     char ip[VG_ADDR_STRLEN];
-    const char *name = o->opts.targets ? vg_targets_name(o->opts.targets, &r->addr) : NULL;
+    const char *name = r->name;
 
-    if(r->state != VG_STATE_OPEN) {
+    if(!r->up) {
         c->down++;
         return VG_OK;
     }
@@ -118,27 +104,28 @@ static int ndjson_host(vg_output *o, const vg_result *r)
         fputs(",\"host\":", fp);
         vg_json_string(fp, name);
     }
-    fprintf(fp, ",\"state\":\"up\",\"reason\":\"%s\",\"rtt_us\":", vg_reason_name(r->reason));
+    fprintf(fp, ",\"state\":\"up\",\"reason\":\"%s\",\"rtt_us\":", r->reason);
     if(r->rtt_us >= 0)
         fprintf(fp, "%" PRId64, r->rtt_us);
     else
         fputs("null", fp);
     fprintf(fp, ",\"tries\":%u", r->tries);
-    ndjson_mac(o, r);
+    ndjson_mac(o, r->has_mac, r->mac, r->vendor);
     fputs("}\n", fp);
     return VG_OK;
 }
 
 /* A port record; with scan --check, chk is nested as "check". */
-static int ndjson_port(vg_output *o, const vg_result *r, const vg_check_result *chk)
+static int ndjson_port(vg_output *o, const vg_record *rec)
 {
+    const vg_rec_port *r = rec->port;
     FILE *fp = o->fp;
     char ip[VG_ADDR_STRLEN];
-    const char *name = o->opts.targets ? vg_targets_name(o->opts.targets, &r->addr) : NULL;
-    const char *proto = r->proto == 17 ? "udp" : "tcp";
+    const char *name = r->name;
+    const char *proto = r->proto == IPPROTO_UDP ? "udp" : "tcp";
     const char *service;
 
-    if(o->opts.open_only && r->state != VG_STATE_OPEN)
+    if(o->opts.open_only && r->state != VG_REC_PORT_OPEN)
         return VG_OK;
     vg_addr_format(&r->addr, ip, sizeof(ip));
     fputs("{\"type\":\"port\",\"ip\":", fp);
@@ -148,34 +135,24 @@ static int ndjson_port(vg_output *o, const vg_result *r, const vg_check_result *
         vg_json_string(fp, name);
     }
     fprintf(fp, ",\"port\":%u,\"proto\":\"%s\",\"state\":\"%s\",\"reason\":\"%s\",\"rtt_us\":",
-            r->port, proto, vg_state_name(r->state), vg_reason_name(r->reason));
+            r->port, proto, r->state_name, r->reason);
     if(r->rtt_us >= 0)
         fprintf(fp, "%" PRId64, r->rtt_us);
     else
         fputs("null", fp);
     fprintf(fp, ",\"tries\":%u,\"service\":", r->tries);
-    service = vg_services_name(o->opts.services, r->port, r->proto);
+    service = r->service;
     if(service)
         vg_json_string(fp, service);
     else
         fputs("null", fp);
-    ndjson_mac(o, r);
-    if(chk) {
+    ndjson_mac(o, r->has_mac, r->mac, r->vendor);
+    if(r->check) {
         fputs(",\"check\":", fp);
-        vg_check_json_write(fp, chk, VG_CHECK_JSON_VERDICT);
+        ndjson_check_object(fp, r->check, true);
     }
     fputs("}\n", fp);
     return VG_OK;
-}
-
-static int ndjson_result(vg_output *o, const vg_result *r)
-{
-    return ndjson_port(o, r, NULL);
-}
-
-static int ndjson_result_check(vg_output *o, const vg_result *r, const vg_check_result *chk)
-{
-    return ndjson_port(o, r, chk);
 }
 
 /* With host discovery, "results" and "planned" count ports of the hosts
@@ -200,7 +177,7 @@ static void json_rtt(FILE *fp, const char *key, int64_t us)
 }
 
 /* One path of the summary: what the path controller saw. */
-static void ndjson_path(FILE *fp, const vg_path_report *p, bool comma)
+static void ndjson_path(FILE *fp, const vg_rec_path *p, bool comma)
 {
     char src[VG_ADDR_STRLEN];
     if(comma)
@@ -213,7 +190,7 @@ static void ndjson_path(FILE *fp, const vg_path_report *p, bool comma)
     else
         fputs("null", fp);
     fprintf(fp, ",\"family\":\"%s\",\"sent\":%" PRIu64 ",\"answered\":%" PRIu64,
-            p->family == AF_INET6 ? "ipv6" : "ipv4", p->sent, p->answered);
+            p->ipv6 ? "ipv6" : "ipv4", p->sent, p->answered);
     json_num(fp, "rate_pps", p->rate_pps, 0);
     json_num(fp, "peak_pps", p->peak_pps, 0);
     json_num(fp, "replies_pps", p->replies_pps, 0);
@@ -232,15 +209,15 @@ static void ndjson_path(FILE *fp, const vg_path_report *p, bool comma)
     fputc('}', fp);
 }
 
-static int ndjson_end(vg_output *o, const vg_scan_end *e)
+static int ndjson_end(vg_output *o, const vg_record *rec)
 {
     struct ndjson_ctx *c = o->ctx;
-    const vg_scan_stats *st = &e->stats;
-    bool ping = c->kind == VG_ENGINE_PING;
+    const vg_rec_scan_summary *e = rec->scan_summary, *st = e;
+    bool ping = c->discovery_only;
     char ts[64];
     double pps = st->elapsed_s > 0 ? (double)st->sent / st->elapsed_s : 0.0;
 
-    iso_time(e->end_time, ts, sizeof(ts));
+    json_iso_time(e->end_time, ts, sizeof(ts));
     fprintf(o->fp,
             "{\"type\":\"summary\",\"end\":\"%s\",\"complete\":%s,\"interrupted\":%s,"
             "\"elapsed_s\":%.3f,\"results\":%" PRIu64 ",\"planned\":%" PRIu64
@@ -283,10 +260,17 @@ static int ndjson_end(vg_output *o, const vg_scan_end *e)
 const vg_output_type vg_output_ndjson = {
     .name = "ndjson",
     .help = "one JSON record per line, streamed (docs/schema.md)",
+    .runs = VG_OUTPUT_SCAN | VG_OUTPUT_CHECK,
     .ctx_size = sizeof(struct ndjson_ctx),
-    .begin = ndjson_begin,
-    .result = ndjson_result,
-    .end = ndjson_end,
-    .host = ndjson_host,
-    .result_check = ndjson_result_check,
+    .write = {
+        [VG_REC_SCAN] = ndjson_begin,
+        [VG_REC_HOST] = ndjson_host,
+        [VG_REC_PORT] = ndjson_port,
+        [VG_REC_SCAN_SUMMARY] = ndjson_end,
+        [VG_REC_CHECK_RUN] = ndjson_check_run,
+        [VG_REC_CHECK] = ndjson_check,
+        [VG_REC_CHANGE] = ndjson_change,
+        [VG_REC_WATCH_SUMMARY] = ndjson_watch,
+        [VG_REC_CHECK_SUMMARY] = ndjson_check_summary,
+    },
 };

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* The human table: results are gathered per host while the scan runs and
- * printed sorted at the end, like nmap's report but with the evidence
- * (reason, RTT, tries) in columns. With -sn it is the list of live hosts,
- * sorted the same way. */
+/* The text format. For a scan, the human table: results are gathered per
+ * host while the scan runs and printed sorted at the end, like nmap's
+ * report but with the evidence (reason, RTT, tries) in columns; with -sn
+ * it is the list of live hosts, sorted the same way. For checks, one
+ * monitoring-plugin line per check (text_check.c). */
 #include <ctype.h>
 #include <inttypes.h>
 #include <netinet/in.h>
@@ -11,29 +12,32 @@
 #include <time.h>
 
 #include "output/formats.h"
-#include "util/oui.h"
-#include "vigia/check.h"
 #include "util/alloc.h"
 
+/* The strings of rows and hosts are the long-lived ones of the records
+ * (vigia/record.h): names from tables that outlive the output. */
 struct port_row {
     uint16_t port;
-    uint8_t proto, state, reason, tries;
+    uint8_t proto, tries;
+    const char *state, *reason, *service;
     int64_t rtt_us;
     char *check;      /* scan --check: the verdict line (owned), or NULL */
 };
 
 struct host_rec {
     vg_addr addr;
-    uint64_t count[VG_STATE__COUNT];
+    const char *name; /* the name the user gave, or NULL */
+    uint64_t count[VG_REC_PORT__COUNT];
     struct port_row *rows;
     size_t nrows, caprows;
     /* host discovery */
     bool discovered, up;
-    uint8_t reason;
+    const char *reason;
     int64_t rtt_us;
     /* link-layer address, from discovery or any reply */
     bool has_mac;
     uint8_t mac[6];
+    const char *vendor;
 };
 
 struct text_ctx {
@@ -43,7 +47,7 @@ struct text_ctx {
     size_t index_cap; /* power of two */
     bool oom;
     uint64_t n_targets;
-    int kind;              /* vg_scan_info.kind */
+    bool discovery_only;   /* the header said -sn */
     uint64_t up, down;     /* host discovery */
 };
 
@@ -72,7 +76,7 @@ static int index_rebuild(struct text_ctx *c, size_t cap)
     return VG_OK;
 }
 
-static struct host_rec *host_get(struct text_ctx *c, const vg_addr *a)
+static struct host_rec *host_get(struct text_ctx *c, const vg_addr *a, const char *name)
 {
     if((c->nhosts + 1) * 2 > c->index_cap &&
        index_rebuild(c, c->index_cap ? c->index_cap * 2 : 64))
@@ -95,6 +99,7 @@ static struct host_rec *host_get(struct text_ctx *c, const vg_addr *a)
     struct host_rec *h = &c->hosts[c->nhosts];
     memset(h, 0, sizeof(*h));
     h->addr = *a;
+    h->name = name;
     c->index[j] = (uint32_t)++c->nhosts;
     return h;
 }
@@ -107,15 +112,16 @@ static void fmt_time(double t, char *buf, size_t len)
     strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm);
 }
 
-static int text_begin(vg_output *o, const vg_scan_info *info)
+static int text_begin(vg_output *o, const vg_record *rec)
 {
     struct text_ctx *c = o->ctx;
+    const vg_rec_scan *info = rec->scan;
     char ts[64];
 
     c->n_targets = info->n_targets;
-    c->kind = info->kind;
+    c->discovery_only = info->discovery_only;
     fmt_time(info->start_time, ts, sizeof(ts));
-    if(info->kind == VG_ENGINE_PING) {
+    if(info->discovery_only) {
         fprintf(o->fp, "vigia %s host discovery, %" PRIu64 " host%s, started %s\n",
                 info->version, info->n_targets, info->n_targets == 1 ? "" : "s", ts);
         return VG_OK;
@@ -131,39 +137,42 @@ static int text_begin(vg_output *o, const vg_scan_info *info)
     return VG_OK;
 }
 
-static bool listed(const vg_output *o, int state)
+static bool listed(const vg_output *o, vg_rec_port_state state)
 {
-    if(state == VG_STATE_OPEN)
+    if(state == VG_REC_PORT_OPEN)
         return true;
     return o->opts.verbose > 0 && !o->opts.open_only;
 }
 
 /* scan --check: one line under the port, "check KIND: STATE (reason)
  * message"; the message is already escaped (vigia/check.h). */
-static char *check_line(const vg_check_result *chk)
+static char *check_line(const vg_rec_check *chk)
 {
     char buf[1200], state[16]; /* kind, state, reason and the whole message */
     snprintf(state, sizeof(state), "%s", vg_check_state_name(chk->state));
     for(char *p = state; *p; p++)
         *p = (char)toupper((unsigned char)*p); /* OK, CRITICAL: as vigia check prints them */
     snprintf(buf, sizeof(buf), "check %.16s: %s (%s) %s", chk->kind ? chk->kind : "?", state,
-             vg_check_reason_name(chk->reason), chk->message);
+             chk->reason, chk->message);
     return vg_strdup(buf);
 }
 
-static int text_row(vg_output *o, const vg_result *r, const vg_check_result *chk)
+static int text_port(vg_output *o, const vg_record *rec)
 {
     struct text_ctx *c = o->ctx;
-    struct host_rec *h = host_get(c, &r->addr);
+    const vg_rec_port *r = rec->port;
+    const vg_rec_check *chk = r->check;
+    struct host_rec *h = host_get(c, &r->addr, r->name);
 
     if(!h) {
         c->oom = true;
         return VG_OK;
     }
-    h->count[r->state < VG_STATE__COUNT ? r->state : 0]++;
+    h->count[(unsigned)r->state < VG_REC_PORT__COUNT ? r->state : 0]++;
     if(r->has_mac && !h->has_mac) {
         h->has_mac = true;
         memcpy(h->mac, r->mac, 6);
+        h->vendor = r->vendor;
     }
     if(!listed(o, r->state))
         return VG_OK;
@@ -178,8 +187,8 @@ static int text_row(vg_output *o, const vg_result *r, const vg_check_result *chk
         h->caprows = cap;
     }
     h->rows[h->nrows++] = (struct port_row){
-        .port = r->port, .proto = r->proto, .state = r->state,
-        .reason = r->reason, .tries = r->tries, .rtt_us = r->rtt_us,
+        .port = r->port, .proto = r->proto, .state = r->state_name, .reason = r->reason,
+        .service = r->service, .tries = (uint8_t)r->tries, .rtt_us = r->rtt_us,
         .check = chk ? check_line(chk) : NULL,
     };
     if(chk && !h->rows[h->nrows - 1].check)
@@ -187,30 +196,21 @@ static int text_row(vg_output *o, const vg_result *r, const vg_check_result *chk
     return VG_OK;
 }
 
-static int text_result(vg_output *o, const vg_result *r)
-{
-    return text_row(o, r, NULL);
-}
-
-static int text_result_check(vg_output *o, const vg_result *r, const vg_check_result *chk)
-{
-    return text_row(o, r, chk);
-}
-
 /* Live hosts get a record (their MAC shows in the table); down ones are
  * only counted, unless -sn -v lists them. */
-static int text_host(vg_output *o, const vg_result *r)
+static int text_host(vg_output *o, const vg_record *rec)
 {
     struct text_ctx *c = o->ctx;
-    bool up = r->state == VG_STATE_OPEN;
+    const vg_rec_host *r = rec->host;
+    bool up = r->up;
 
     if(up)
         c->up++;
     else
         c->down++;
-    if(!up && !(c->kind == VG_ENGINE_PING && o->opts.verbose && !o->opts.open_only))
+    if(!up && !(c->discovery_only && o->opts.verbose && !o->opts.open_only))
         return VG_OK;
-    struct host_rec *h = host_get(c, &r->addr);
+    struct host_rec *h = host_get(c, &r->addr, r->name);
     if(!h) {
         c->oom = true;
         return VG_OK;
@@ -222,6 +222,7 @@ static int text_host(vg_output *o, const vg_result *r)
     if(r->has_mac) {
         h->has_mac = true;
         memcpy(h->mac, r->mac, 6);
+        h->vendor = r->vendor;
     }
     return VG_OK;
 }
@@ -253,7 +254,7 @@ static void print_host(vg_output *o, const struct host_rec *h)
 {
     FILE *fp = o->fp;
     char ip[VG_ADDR_STRLEN];
-    const char *name = o->opts.targets ? vg_targets_name(o->opts.targets, &h->addr) : NULL;
+    const char *name = h->name;
 
     vg_addr_format(&h->addr, ip, sizeof(ip));
     if(name)
@@ -262,7 +263,7 @@ static void print_host(vg_output *o, const struct host_rec *h)
         fprintf(fp, "\n%s\n", ip);
     if(h->has_mac) {
         char mac[24];
-        const char *vendor = vg_oui_vendor(o->opts.oui, h->mac);
+        const char *vendor = h->vendor;
         vg_mac_format(h->mac, mac, sizeof(mac));
         fprintf(fp, "  MAC %s (%s)\n", mac, vendor ? vendor : "unknown vendor");
     }
@@ -272,25 +273,25 @@ static void print_host(vg_output *o, const struct host_rec *h)
         for(size_t i = 0; i < h->nrows; i++) {
             const struct port_row *r = &h->rows[i];
             char port[16], rtt[32];
-            const char *svc = vg_services_name(o->opts.services, r->port, r->proto);
-            snprintf(port, sizeof(port), "%u/%s", r->port, r->proto == 17 ? "udp" : "tcp");
+            const char *svc = r->service;
+            snprintf(port, sizeof(port), "%u/%s", r->port, r->proto == IPPROTO_UDP ? "udp" : "tcp");
             fmt_rtt(r->rtt_us, rtt, sizeof(rtt));
-            fprintf(fp, "  %-11s %-14s %-14s %-17s %-10s %u\n", port, vg_state_name(r->state),
-                    svc ? svc : "-", vg_reason_name(r->reason), rtt, r->tries);
+            fprintf(fp, "  %-11s %-14s %-14s %-17s %-10s %u\n", port, r->state,
+                    svc ? svc : "-", r->reason, rtt, r->tries);
             if(r->check)
                 fprintf(fp, "  %-11s %s\n", "", r->check);
         }
     }
     fprintf(fp, "  %" PRIu64 " open, %" PRIu64 " closed, %" PRIu64 " filtered",
-            h->count[VG_STATE_OPEN], h->count[VG_STATE_CLOSED],
-            h->count[VG_STATE_FILTERED] + h->count[VG_STATE_OPEN_FILTERED]);
-    if(!o->opts.verbose && (h->count[VG_STATE_CLOSED] || h->count[VG_STATE_FILTERED]))
+            h->count[VG_REC_PORT_OPEN], h->count[VG_REC_PORT_CLOSED],
+            h->count[VG_REC_PORT_FILTERED] + h->count[VG_REC_PORT_OPEN_FILTERED]);
+    if(!o->opts.verbose && (h->count[VG_REC_PORT_CLOSED] || h->count[VG_REC_PORT_FILTERED]))
         fputs(" (-v lists them)", fp);
     fputc('\n', fp);
 }
 
 /* -sn: one line per host, address order. */
-static int text_end_ping(vg_output *o, const vg_scan_end *e)
+static int text_end_ping(vg_output *o, const vg_rec_scan_summary *e)
 {
     struct text_ctx *c = o->ctx;
 
@@ -305,10 +306,10 @@ static int text_end_ping(vg_output *o, const vg_scan_end *e)
         if(h->rtt_us >= 0)
             snprintf(rtt, sizeof(rtt), "%.2f ms", (double)h->rtt_us / 1000.0);
         fprintf(o->fp, "%-40s %-5s %-14s %10s", ip, h->up ? "up" : "down",
-                vg_reason_name(h->reason), rtt);
+                h->reason ? h->reason : "unknown", rtt);
         if(h->has_mac) {
             char mac[24];
-            const char *vendor = vg_oui_vendor(o->opts.oui, h->mac);
+            const char *vendor = h->vendor;
             vg_mac_format(h->mac, mac, sizeof(mac));
             fprintf(o->fp, "  %s (%s)", mac, vendor ? vendor : "unknown vendor");
         }
@@ -319,7 +320,7 @@ static int text_end_ping(vg_output *o, const vg_scan_end *e)
         fputs("warning: out of memory while collecting results; the list is incomplete\n", o->fp);
     fprintf(o->fp, "%s: %" PRIu64 " of %" PRIu64 " host%s up in %.2f s\n",
             e->interrupted ? "Interrupted" : "Done", c->up, c->n_targets,
-            c->n_targets == 1 ? "" : "s", e->stats.elapsed_s);
+            c->n_targets == 1 ? "" : "s", e->elapsed_s);
     return VG_OK;
 }
 
@@ -332,13 +333,13 @@ static void fmt_rate(char *buf, size_t len, double pps)
 }
 
 /* One line per path: what limited the scan, in words. */
-static void text_path(FILE *fp, const vg_path_report *p, const vg_scan_end *e)
+static void text_path(FILE *fp, const vg_rec_path *p, const vg_rec_scan_summary *e)
 {
     char src[VG_ADDR_STRLEN], rate[32], peak[32], minr[32], medr[32];
     if(p->source.family)
         vg_addr_format(&p->source, src, sizeof(src));
     else
-        snprintf(src, sizeof(src), "%s", p->family == AF_INET6 ? "IPv6" : "IPv4");
+        snprintf(src, sizeof(src), "%s", p->ipv6 ? "IPv6" : "IPv4");
     fmt_rate(rate, sizeof(rate), p->rate_pps);
     fmt_rate(peak, sizeof(peak), p->peak_pps);
     fmt_rtt(p->min_rtt_us, minr, sizeof(minr));
@@ -357,14 +358,14 @@ static void text_path(FILE *fp, const vg_path_report *p, const vg_scan_end *e)
                 p->rst_limit_pps);
 }
 
-static int text_end(vg_output *o, const vg_scan_end *e)
+static int text_end(vg_output *o, const vg_record *rec)
 {
     struct text_ctx *c = o->ctx;
-    const vg_scan_stats *st = &e->stats;
+    const vg_rec_scan_summary *e = rec->scan_summary, *st = e;
     uint64_t silent = 0;
     double pps = st->elapsed_s > 0 ? (double)st->sent / st->elapsed_s : 0.0;
 
-    if(c->kind == VG_ENGINE_PING)
+    if(c->discovery_only)
         return text_end_ping(o, e);
     if(c->nhosts)
         qsort(c->hosts, c->nhosts, sizeof(*c->hosts), host_cmp);
@@ -372,7 +373,7 @@ static int text_end(vg_output *o, const vg_scan_end *e)
         struct host_rec *h = &c->hosts[i];
         /* A host that answered nothing is noise in a big scan; one that
          * discovery found up did answer, so it is listed. */
-        if(!h->count[VG_STATE_OPEN] && !h->count[VG_STATE_CLOSED] && !o->opts.verbose &&
+        if(!h->count[VG_REC_PORT_OPEN] && !h->count[VG_REC_PORT_CLOSED] && !o->opts.verbose &&
            !h->up) {
             silent++;
             continue;
@@ -427,12 +428,18 @@ static void text_cleanup(vg_output *o)
 
 const vg_output_type vg_output_text = {
     .name = "text",
-    .help = "a table per host, sorted, printed when the scan ends (default)",
+    .help = "scans: a table per host, sorted, printed when the scan ends (default); "
+            "checks: one monitoring-plugin line per check, with perfdata",
+    .runs = VG_OUTPUT_SCAN | VG_OUTPUT_CHECK,
     .ctx_size = sizeof(struct text_ctx),
-    .begin = text_begin,
-    .result = text_result,
-    .end = text_end,
+    .write = {
+        [VG_REC_SCAN] = text_begin,
+        [VG_REC_HOST] = text_host,
+        [VG_REC_PORT] = text_port,
+        [VG_REC_SCAN_SUMMARY] = text_end,
+        [VG_REC_CHECK] = text_check,
+        [VG_REC_CHANGE] = text_change,
+        [VG_REC_WATCH_SUMMARY] = text_watch,
+    },
     .cleanup = text_cleanup,
-    .host = text_host,
-    .result_check = text_result_check,
 };

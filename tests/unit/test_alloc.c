@@ -25,6 +25,7 @@
 #include "vigia/output.h"
 #include "vigia/ports.h"
 #include "vigia/scan.h"
+#include "vigia/scan_record.h"
 #include "vigia/target.h"
 
 #define NPORTS 3
@@ -98,8 +99,31 @@ struct deliver {
     const struct fixture *f;
     struct outcome *out;
     vg_output *o;
+    const vg_scan_names *names;
     int orc;
 };
+
+/* The records of a scan, as the CLI builds them (src/cli_output.c). */
+static int write_port(vg_output *o, const vg_result *r, const vg_scan_names *names)
+{
+    vg_rec_port port;
+    vg_scan_record_port(&port, r, names);
+    return vg_output_write(o, &(vg_record){.kind = VG_REC_PORT, .port = &port});
+}
+
+static int write_header(vg_output *o, const vg_scan_info *info)
+{
+    vg_rec_scan hdr;
+    vg_scan_record_header(&hdr, info);
+    return vg_output_write(o, &(vg_record){.kind = VG_REC_SCAN, .scan = &hdr});
+}
+
+static int write_summary(vg_output *o, const vg_scan_end *end)
+{
+    vg_rec_scan_summary sum;
+    vg_scan_record_summary(&sum, NULL, end);
+    return vg_output_write(o, &(vg_record){.kind = VG_REC_SCAN_SUMMARY, .scan_summary = &sum});
+}
 
 static void on_result(const vg_result *r, void *ud)
 {
@@ -113,7 +137,7 @@ static void on_result(const vg_result *r, void *ud)
         d->out->seen[i]++;
         d->out->state[i] = r->state;
     }
-    int rc = vg_output_result(d->o, r);
+    int rc = write_port(d->o, r, d->names);
     if(rc && !d->orc)
         d->orc = rc;
 }
@@ -158,8 +182,9 @@ static void run_scan(const struct fixture *f, unsigned threads, struct outcome *
     so.timeout_ms = 2000;
     if((rc = vg_scan_new(&s, t, p, &so, err)))
         goto done;
-    vg_output_opts oo = {.verbose = 1, .targets = t};
-    o = vg_output_new("text", fp, &oo, err);
+    vg_output_opts oo = {.verbose = 1};
+    vg_scan_names names = {.targets = t};
+    o = vg_output_new("text", VG_OUTPUT_SCAN, fp, &oo, err);
     if(!o) {
         rc = err->code;
         goto done;
@@ -167,9 +192,9 @@ static void run_scan(const struct fixture *f, unsigned threads, struct outcome *
     vg_scan_info info = {.version = "test", .engine = vg_scan_engine_name(s),
                          .targets = "127.0.0.1", .ports = f->spec, .n_targets = 1,
                          .n_ports = NPORTS, .opts = &so};
-    if((rc = vg_output_begin(o, &info)) || (rc = vg_scan_start(s, err)))
+    if((rc = write_header(o, &info)) || (rc = vg_scan_start(s, err)))
         goto done;
-    struct deliver d = {.f = f, .out = out, .o = o};
+    struct deliver d = {.f = f, .out = out, .o = o, .names = &names};
     double deadline = now_s() + 30;
     for(;;) {
         int prc = vg_scan_poll(s, 100, on_result, &d, err);
@@ -188,7 +213,7 @@ static void run_scan(const struct fixture *f, unsigned threads, struct outcome *
     }
     vg_scan_end end = {.tries_policy = vg_scan_tries_policy(s)};
     vg_scan_get_stats(s, &end.stats);
-    if((rc = vg_output_end(o, &end)))
+    if((rc = write_summary(o, &end)))
         vg_error_set(err, rc, "output end failed");
     /* -v lists every port; a table that lost rows must say so. */
     char text[4096];

@@ -30,6 +30,7 @@
 
 #include "util/alloc.h"
 #include "vigia/check.h"
+#include "vigia/output.h"
 
 /* --- the servers, on a thread of their own -------------------------------- */
 
@@ -239,12 +240,21 @@ struct outcome {
     bool output_ok; /* the NDJSON output has a record per check */
 };
 
+/* A check record, as the CLI builds it (src/cli_output.c). */
+static int write_check(vg_output *o, const vg_check_result *r)
+{
+    vg_rec_check rec;
+    vg_rec_limits lim;
+    vg_check_record(&rec, &lim, r);
+    return vg_output_write(o, &(vg_record){.kind = VG_REC_CHECK, .check = &rec});
+}
+
 struct run {
     vg_checkfile *file;
     vg_check_opts opts[NCHECKS];
     const char *steps[NCHECKS][MAX_STEPS + 1];
     struct outcome *out;
-    vg_check_output *text, *nd;
+    vg_output *text, *nd;
     int orc;
     size_t count[4];
 };
@@ -303,9 +313,9 @@ static void on_result(const vg_check_result *r, void *ud)
     snprintf(run->out->msg[r->index], sizeof(run->out->msg[0]), "%.190s", r->message);
     if(r->state >= 0 && r->state < 4)
         run->count[r->state]++;
-    int rc = vg_check_output_result(run->text, r);
+    int rc = write_check(run->text, r);
     if(!rc)
-        rc = vg_check_output_result(run->nd, r);
+        rc = write_check(run->nd, r);
     if(rc && !run->orc)
         run->orc = rc;
 }
@@ -352,8 +362,8 @@ static void run_checks(const struct servers *s, struct outcome *out)
     if((rc = vg_checkfile_parse(&run.file, file, strlen(file), key_kind, NULL, err)))
         goto done;
     assert_int_equal(run.file->n, NCHECKS);
-    if(!(run.text = vg_check_output_new("text", tfp, err)) ||
-       !(run.nd = vg_check_output_new("ndjson", nfp, err))) {
+    if(!(run.text = vg_output_new("text", VG_OUTPUT_CHECK, tfp, NULL, err)) ||
+       !(run.nd = vg_output_new("ndjson", VG_OUTPUT_CHECK, nfp, NULL, err))) {
         rc = err->code;
         goto done;
     }
@@ -366,7 +376,8 @@ static void run_checks(const struct servers *s, struct outcome *out)
             goto done;
     }
     vg_check_info info = {.version = "test", .mode = "once", .n_checks = NCHECKS, .timeout_ms = 5000};
-    if((rc = vg_check_output_begin(run.text, &info)) || (rc = vg_check_output_begin(run.nd, &info))) {
+    vg_record hdr = {.kind = VG_REC_CHECK_RUN, .check_run = &info};
+    if((rc = vg_output_write(run.text, &hdr)) || (rc = vg_output_write(run.nd, &hdr))) {
         vg_error_set(err, rc, "output failed");
         goto done;
     }
@@ -388,7 +399,8 @@ static void run_checks(const struct servers *s, struct outcome *out)
     }
     vg_check_summary sum = {.elapsed_s = 0.1};
     memcpy(sum.count, run.count, sizeof(sum.count));
-    if((rc = vg_check_output_end(run.text, &sum)) || (rc = vg_check_output_end(run.nd, &sum))) {
+    vg_record end = {.kind = VG_REC_CHECK_SUMMARY, .check_summary = &sum};
+    if((rc = vg_output_write(run.text, &end)) || (rc = vg_output_write(run.nd, &end))) {
         vg_error_set(err, rc, "output end failed");
         goto done;
     }
@@ -408,8 +420,8 @@ done:
     out->rc = rc;
     /* The checker borrows the options, which borrow the file's strings. */
     vg_checker_free(c);
-    vg_check_output_free(run.text);
-    vg_check_output_free(run.nd);
+    vg_output_free(run.text);
+    vg_output_free(run.nd);
     vg_checkfile_free(run.file);
     fclose(tfp);
     fclose(nfp);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* OpenMetrics text for checks (`-o openmetrics[=FILE]`), the format
+/* The openmetrics format: OpenMetrics text for checks (`-o openmetrics[=FILE]`), the format
  * Prometheus scrapes and node_exporter's textfile collector reads. A metric
  * family's samples must be contiguous, so each record's samples are
  * appended to one in-memory buffer per family and the whole exposition is
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check/output_formats.h"
+#include "output/formats.h"
 
 enum {
     OM_SUCCESS,
@@ -124,7 +124,7 @@ static FILE *om_fam(struct om_ctx *x, int fam)
 
 /* Starts a sample: NAME{name="..",target="..",kind=".."  (the caller adds
  * its own labels, then om_value). Returns NULL when out of memory. */
-static FILE *om_sample(struct om_ctx *x, int fam, const char *suffix, const vg_check_result *r)
+static FILE *om_sample(struct om_ctx *x, int fam, const char *suffix, const vg_rec_check *r)
 {
     FILE *fp = om_fam(x, fam);
     if(!fp)
@@ -150,7 +150,7 @@ static void om_label(FILE *fp, const char *key, const char *val)
     fputc('"', fp);
 }
 
-static void om_int(struct om_ctx *x, int fam, const vg_check_result *r, int64_t v)
+static void om_int(struct om_ctx *x, int fam, const vg_rec_check *r, int64_t v)
 {
     FILE *fp = om_sample(x, fam, "", r);
     if(fp)
@@ -162,11 +162,12 @@ static void om_secs(FILE *fp, int64_t us)
     fprintf(fp, "} %" PRId64 ".%06" PRId64 "\n", us / 1000000, us % 1000000);
 }
 
-static int om_result(vg_check_output *o, const vg_check_result *r)
+static int om_result(vg_output *o, const vg_record *rec)
 {
+    const vg_rec_check *r = rec->check;
     struct om_ctx *x = o->ctx;
     FILE *fp;
-    bool http = !strcmp(r->kind, "http") || !strcmp(r->kind, "https");
+    bool http = r->detail == VG_REC_DETAIL_HTTP;
 
     om_int(x, OM_SUCCESS, r, r->state == VG_CHECK_OK);
     for(int p = 0; p < VG_PHASE__COUNT; p++) {
@@ -185,7 +186,7 @@ static int om_result(vg_check_output *o, const vg_check_result *r)
     }
     if(r->ncerts) {
         int64_t earliest = r->certs[0].not_after;
-        for(unsigned i = 0; i < r->ncerts && i < VG_CHECK_MAX_CHAIN; i++) {
+        for(unsigned i = 0; i < r->ncerts && i < VG_REC_MAX_CHAIN; i++) {
             char depth[16];
             if(r->certs[i].not_after < earliest)
                 earliest = r->certs[i].not_after;
@@ -198,7 +199,7 @@ static int om_result(vg_check_output *o, const vg_check_result *r)
         }
         om_int(x, OM_CERT_EARLIEST, r, earliest);
     }
-    if(!strcmp(r->kind, "dns") && r->dns_rcode >= 0)
+    if(r->detail == VG_REC_DETAIL_DNS && r->dns_rcode >= 0)
         om_int(x, OM_DNS_ANSWERS, r, r->dns_nanswers);
     for(int s = 0; s < 4; s++) {
         if((fp = om_sample(x, OM_STATE, "", r))) {
@@ -207,7 +208,7 @@ static int om_result(vg_check_output *o, const vg_check_result *r)
         }
     }
     if((fp = om_sample(x, OM_REASON, "", r))) {
-        om_label(fp, "reason", vg_check_reason_name(r->reason));
+        om_label(fp, "reason", r->reason);
         fputs("} 1\n", fp);
     }
     om_int(x, OM_ATTEMPTS, r, r->attempts);
@@ -228,11 +229,11 @@ static void om_reset(struct om_ctx *x)
 }
 
 /* Writes the exposition collected since the last end(), then starts over. */
-static int om_end(vg_check_output *o, const vg_check_summary *sum)
+static int om_end(vg_output *o, const vg_record *rec)
 {
     struct om_ctx *x = o->ctx;
     int rc = x->failed ? VG_EIO : VG_OK;
-    (void)sum;
+    (void)rec;
     for(int f = 0; f < OM__COUNT; f++) {
         if(!x->mem[f])
             continue;
@@ -250,16 +251,19 @@ static int om_end(vg_check_output *o, const vg_check_summary *sum)
     return rc;
 }
 
-static void om_cleanup(vg_check_output *o)
+static void om_cleanup(vg_output *o)
 {
     om_reset(o->ctx);
 }
 
-const vg_check_output_type vg_check_output_openmetrics = {
+const vg_output_type vg_output_openmetrics = {
     .name = "openmetrics",
     .help = "OpenMetrics text for Prometheus (node_exporter textfile collector); FILE written atomically",
+    .runs = VG_OUTPUT_CHECK,
     .ctx_size = sizeof(struct om_ctx),
-    .result = om_result,
-    .end = om_end,
+    .write = {
+        [VG_REC_CHECK] = om_result,
+        [VG_REC_CHECK_SUMMARY] = om_end,
+    },
     .cleanup = om_cleanup,
 };

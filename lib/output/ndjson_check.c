@@ -1,30 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* NDJSON for checks: a "check-run" line first, one "check" line per check
- * (streamed, in the order the checks were given), a "summary" line last.
- * The schema is vigia.check/1, documented in docs/schema.md. */
+/* The ndjson format's check records: a "check-run" line first, one
+ * "check" line per check (streamed, in the order the checks were given),
+ * a "summary" line last; under --watch "change" and "watch-summary"
+ * lines. The schema is vigia.check/1, documented in docs/schema.md. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "check/dns_msg.h"
-#include "check/output_formats.h"
-#include "vigia/output.h"
-
-static void iso_time(double t, char *buf, size_t len)
-{
-    time_t secs = (time_t)t;
-    struct tm tm;
-    int ms;
-    size_t n;
-    gmtime_r(&secs, &tm);
-    ms = (int)((t - (double)secs) * 1000);
-    if(ms < 0 || ms > 999)
-        ms = 0;
-    n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + n, len - n, ".%03dZ", ms);
-}
+#include "output/formats.h"
 
 static void iso_secs(int64_t t, char *buf, size_t len)
 {
@@ -40,10 +25,11 @@ static void key_str(FILE *fp, const char *key, const char *val)
     vg_json_string(fp, val);
 }
 
-static int nd_begin(vg_check_output *o, const vg_check_info *info)
+int ndjson_check_run(vg_output *o, const vg_record *rec)
 {
+    const vg_rec_check_run *info = rec->check_run;
     char ts[64];
-    iso_time(info->start_time, ts, sizeof(ts));
+    json_iso_time(info->start_time, ts, sizeof(ts));
     fprintf(o->fp, "{\"type\":\"check-run\",\"schema\":\"%s\"", VG_CHECK_SCHEMA);
     key_str(o->fp, "version", info->version);
     key_str(o->fp, "mode", info->mode);
@@ -53,12 +39,12 @@ static int nd_begin(vg_check_output *o, const vg_check_info *info)
 }
 
 /* The record's object, shared with scan --check (nested in port records). */
-void vg_check_json_write(FILE *fp, const vg_check_result *r, unsigned flags)
+void ndjson_check_object(FILE *fp, const vg_rec_check *r, bool verdict)
 {
     char ts[64], a[VG_ADDR_STRLEN];
-    bool http = !strcmp(r->kind, "http") || !strcmp(r->kind, "https");
+    bool http = r->detail == VG_REC_DETAIL_HTTP;
 
-    iso_time(r->start_time, ts, sizeof(ts));
+    json_iso_time(r->start_time, ts, sizeof(ts));
     fprintf(fp, "{\"type\":\"check\",\"index\":%zu", r->index);
     fputs(",\"name\":", fp); /* -f: the check's name, else null */
     if(r->name)
@@ -74,12 +60,12 @@ void vg_check_json_write(FILE *fp, const vg_check_result *r, unsigned flags)
     else
         fputs("null", fp);
     key_str(fp, "state", vg_check_state_name(r->state));
-    if(flags & VG_CHECK_JSON_VERDICT)
+    if(verdict)
         key_str(fp, "verdict", vg_check_state_name(r->state));
-    key_str(fp, "reason", vg_check_reason_name(r->reason));
+    key_str(fp, "reason", r->reason);
     fputs(",\"reasons\":[", fp);
     for(unsigned i = 0; i < r->nreasons; i++)
-        fprintf(fp, "%s\"%s\"", i ? "," : "", vg_check_reason_name(r->reasons[i]));
+        fprintf(fp, "%s\"%s\"", i ? "," : "", r->reasons[i]);
     fputc(']', fp);
     key_str(fp, "message", r->message);
     fprintf(fp, ",\"start\":\"%s\",\"attempts\":%u,\"elapsed_us\":%" PRId64 ",\"phases_us\":{", ts,
@@ -108,7 +94,7 @@ void vg_check_json_write(FILE *fp, const vg_check_result *r, unsigned flags)
         key_str(fp, "cipher", r->tls_cipher);
         fputs(",\"chain\":[", fp);
         for(unsigned i = 0; i < r->ncerts; i++) {
-            const vg_check_cert *c = &r->certs[i];
+            const vg_rec_cert *c = &r->certs[i];
             char nb[32], na[32];
             iso_secs(c->not_before, nb, sizeof(nb));
             iso_secs(c->not_after, na, sizeof(na));
@@ -119,7 +105,7 @@ void vg_check_json_write(FILE *fp, const vg_check_result *r, unsigned flags)
         }
         fputs("]}", fp);
     }
-    if(!strcmp(r->kind, "ssh")) {
+    if(r->detail == VG_REC_DETAIL_SSH) {
         fputs(",\"ssh\":{\"banner\":", fp);
         vg_json_string(fp, r->banner);
         fputs(",\"hostkey_type\":", fp);
@@ -145,24 +131,23 @@ void vg_check_json_write(FILE *fp, const vg_check_result *r, unsigned flags)
             fputs("null", fp);
         fputc('}', fp);
     }
-    else if(!strcmp(r->kind, "dns")) {
+    else if(r->detail == VG_REC_DETAIL_DNS) {
         /* dns://: the answer */
-        char rb[16];
         fputs(",\"dns\":{\"rcode\":", fp);
         if(r->dns_rcode >= 0 && r->phase_us[VG_PHASE_FIRSTBYTE] >= 0) /* an answer came */
-            vg_json_string(fp, dnsmsg_rcode_name(r->dns_rcode, rb, sizeof(rb)));
+            vg_json_string(fp, r->dns_rcode_name);
         else
             fputs("null", fp);
         fprintf(fp, ",\"authoritative\":%s,\"truncated\":%s,\"answers\":[", r->dns_aa ? "true" : "false",
                 r->dns_tc ? "true" : "false");
-        for(unsigned i = 0; i < r->dns_nanswers && i < VG_CHECK_MAX_ANSWERS; i++) {
+        for(unsigned i = 0; i < r->dns_nanswers && i < VG_REC_MAX_ANSWERS; i++) {
             if(i)
                 fputc(',', fp);
             vg_json_string(fp, r->dns_answers[i]);
         }
         fprintf(fp, "],\"answer_count\":%u}", r->dns_nanswers);
     }
-    else if(!strcmp(r->kind, "mysql")) {
+    else if(r->detail == VG_REC_DETAIL_MYSQL) {
         fputs(",\"mysql\":{\"protocol\":", fp);
         if(r->mysql_protocol)
             fprintf(fp, "%d", r->mysql_protocol);
@@ -186,7 +171,7 @@ void vg_check_json_write(FILE *fp, const vg_check_result *r, unsigned flags)
             fputs("null", fp);
         fputc('}', fp);
     }
-    else if(!strcmp(r->kind, "icmp")) {
+    else if(r->detail == VG_REC_DETAIL_ICMP) {
         fprintf(fp, ",\"icmp\":{\"socket\":\"%s\",\"sent\":%u,\"received\":%u,\"loss_pct\":", r->icmp_raw ? "raw" : "ping",
                 r->icmp_sent, r->icmp_received);
         if(r->icmp_sent)
@@ -206,11 +191,11 @@ void vg_check_json_write(FILE *fp, const vg_check_result *r, unsigned flags)
     if(r->naddr_results) { /* --all-addresses */
         fputs(",\"addresses\":[", fp);
         for(unsigned i = 0; i < r->naddr_results; i++) {
-            const struct vg_check_addr_result *x = &r->addr_results[i];
+            const struct vg_rec_addr_result *x = &r->addr_results[i];
             fputs(i ? ",{\"ip\":" : "{\"ip\":", fp);
             vg_json_string(fp, vg_addr_format(&x->addr, a, sizeof(a)));
             key_str(fp, "state", vg_check_state_name(x->state));
-            key_str(fp, "reason", vg_check_reason_name(x->reason));
+            key_str(fp, "reason", x->reason);
             fprintf(fp, ",\"total_us\":%" PRId64 "}", x->total_us);
         }
         fputc(']', fp);
@@ -218,18 +203,19 @@ void vg_check_json_write(FILE *fp, const vg_check_result *r, unsigned flags)
     fputc('}', fp);
 }
 
-static int nd_result(vg_check_output *o, const vg_check_result *r)
+int ndjson_check(vg_output *o, const vg_record *rec)
 {
-    vg_check_json_write(o->fp, r, 0);
+    ndjson_check_object(o->fp, rec->check, false);
     fputc('\n', o->fp);
     return VG_OK;
 }
 
-static int nd_end(vg_check_output *o, const vg_check_summary *s)
+int ndjson_check_summary(vg_output *o, const vg_record *rec)
 {
+    const vg_rec_check_summary *s = rec->check_summary;
     char ts[64];
     size_t total = s->count[0] + s->count[1] + s->count[2] + s->count[3];
-    iso_time(s->end_time, ts, sizeof(ts));
+    json_iso_time(s->end_time, ts, sizeof(ts));
     fprintf(o->fp,
             "{\"type\":\"summary\",\"end\":\"%s\",\"checks\":%zu,\"ok\":%zu,\"warning\":%zu,\"critical\":%zu,"
             "\"unknown\":%zu,\"exit_code\":%d,\"interrupted\":%s,\"timed_out\":%s,\"elapsed_s\":%.3f",
@@ -247,29 +233,27 @@ static int nd_end(vg_check_output *o, const vg_check_summary *s)
 
 /* A "change" record: the check record, typed "change", with the state it
  * left ("previous", null at a check's first result) and the time. */
-static int nd_change(vg_check_output *o, const vg_check_result *r, int previous)
+int ndjson_change(vg_output *o, const vg_record *rec)
 {
     static const char pre[] = "{\"type\":\"check\"";
+    const vg_rec_change *ch = rec->change;
     char *buf = NULL, ts[64];
     size_t len = 0;
     FILE *fp = o->fp, *mem = open_memstream(&buf, &len);
-    struct timespec now;
     int rc = VG_OK;
 
     if(!mem)
         return VG_EIO;
-    o->fp = mem;
-    nd_result(o, r);
-    o->fp = fp;
+    ndjson_check_object(mem, ch->check, false);
+    fputc('\n', mem);
     if(fclose(mem) != 0 || len < sizeof(pre) - 1 || memcmp(buf, pre, sizeof(pre) - 1)) {
         free(buf);
         return VG_EIO;
     }
-    clock_gettime(CLOCK_REALTIME, &now);
-    iso_time((double)now.tv_sec + (double)now.tv_nsec / 1e9, ts, sizeof(ts));
+    json_iso_time((double)ch->time.tv_sec + (double)ch->time.tv_nsec / 1e9, ts, sizeof(ts));
     fputs("{\"type\":\"change\",\"previous\":", fp);
-    if(previous >= 0)
-        fprintf(fp, "\"%s\"", vg_check_state_name(previous));
+    if(ch->previous >= 0)
+        fprintf(fp, "\"%s\"", vg_check_state_name(ch->previous));
     else
         fputs("null", fp);
     fprintf(fp, ",\"time\":\"%s\"", ts);
@@ -279,8 +263,9 @@ static int nd_change(vg_check_output *o, const vg_check_result *r, int previous)
     return rc;
 }
 
-static int nd_watch_summary(vg_check_output *o, const vg_check_watch_stats *st)
+int ndjson_watch(vg_output *o, const vg_record *rec)
 {
+    const vg_rec_watch *st = rec->watch;
     FILE *fp = o->fp;
     fprintf(fp, "{\"type\":\"watch-summary\",\"index\":%zu,\"name\":", st->index);
     if(st->name)
@@ -291,7 +276,7 @@ static int nd_watch_summary(vg_check_output *o, const vg_check_watch_stats *st)
     key_str(fp, "kind", st->kind);
     fprintf(fp, ",\"runs\":%u,\"state\":", st->runs);
     if(st->state >= 0)
-        fprintf(fp, "\"%s\",\"reason\":\"%s\"", vg_check_state_name(st->state), vg_check_reason_name(st->reason));
+        fprintf(fp, "\"%s\",\"reason\":\"%s\"", vg_check_state_name(st->state), st->reason);
     else
         fputs("null,\"reason\":null", fp);
     fputs(",\"time_in_state_s\":{", fp);
@@ -299,7 +284,7 @@ static int nd_watch_summary(vg_check_output *o, const vg_check_watch_stats *st)
         fprintf(fp, "%s\"%s\":%.3f", i ? "," : "", vg_check_state_name(i), st->state_s[i]);
     fputs("},\"phases_us\":{", fp);
     for(int p = 0; p < VG_PHASE__COUNT; p++) {
-        const vg_check_watch_phase *ph = &st->phase[p];
+        const vg_rec_watch_phase *ph = &st->phase[p];
         fprintf(fp, "%s\"%s\":", p ? "," : "", vg_phase_name(p));
         if(ph->n)
             fprintf(fp, "{\"n\":%u,\"min\":%" PRId64 ",\"avg\":%" PRId64 ",\"p95\":%" PRId64 "}", ph->n, ph->min_us,
@@ -310,13 +295,3 @@ static int nd_watch_summary(vg_check_output *o, const vg_check_watch_stats *st)
     fputs("}}\n", fp);
     return VG_OK;
 }
-
-const vg_check_output_type vg_check_output_ndjson = {
-    .name = "ndjson",
-    .help = "one JSON record per check (schema vigia.check/1)",
-    .begin = nd_begin,
-    .result = nd_result,
-    .end = nd_end,
-    .change = nd_change,
-    .watch_summary = nd_watch_summary,
-};

@@ -1,39 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* Text: one line per check in monitoring-plugin form,
+/* The text format's check records: one line per check in
+ * monitoring-plugin form,
  *   HTTP OK - http://host/ - HTTP/1.1 200 OK, 612 bytes in 1.2 ms | time=0.0012s;;;0;10 ...
  * with perfdata for every phase even when the check failed ("U" for a
  * phase not reached). All strings in records are already escaped. */
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#include "check/check_internal.h"
-#include "check/output_formats.h"
-
-static const char *label_of(const char *kind)
-{
-    if(!strcmp(kind, "http") || !strcmp(kind, "https"))
-        return "HTTP";
-    if(!strcmp(kind, "tls"))
-        return "TLS";
-    if(!strcmp(kind, "ssh"))
-        return "SSH";
-    /* dns, mysql, icmp, udp and STARTTLS kinds */
-    if(!strcmp(kind, "dns"))
-        return "DNS";
-    if(!strcmp(kind, "mysql"))
-        return "MYSQL";
-    if(!strcmp(kind, "icmp"))
-        return "ICMP";
-    if(!strcmp(kind, "udp"))
-        return "UDP";
-    if(!strcmp(kind, "smtp"))
-        return "SMTP";
-    if(!strcmp(kind, "imap"))
-        return "IMAP";
-    if(!strcmp(kind, "postgres"))
-        return "POSTGRES";
-    return "TCP";
-}
+#include "output/formats.h"
+#include "util/escape.h"
 
 static void perf_limit(FILE *fp, uint32_t us)
 {
@@ -69,10 +45,11 @@ static void put_plain(FILE *fp, const char *s)
     }
 }
 
-static int text_result(vg_check_output *o, const vg_check_result *r)
+int text_check(vg_output *o, const vg_record *rec)
 {
+    const vg_rec_check *r = rec->check;
     FILE *fp = o->fp;
-    const vg_check_opts *op = r->opts;
+    const vg_rec_limits *op = r->limits;
     char target[300], upper[16], tmo[32] = "";
     const char *st = vg_check_state_name(r->state);
     size_t i;
@@ -83,7 +60,7 @@ static int text_result(vg_check_output *o, const vg_check_result *r)
     upper[i] = '\0';
     if(op)
         snprintf(tmo, sizeof(tmo), "%.3f", (double)op->timeout_ms / 1000.0);
-    fprintf(fp, "%s %s - ", label_of(r->kind), upper);
+    fprintf(fp, "%s %s - ", r->label, upper);
     put_plain(fp, target);
     if(r->name && strcmp(r->name, r->target)) { /* -f: the check's name */
         char name[300];
@@ -100,7 +77,7 @@ static int text_result(vg_check_output *o, const vg_check_result *r)
     for(int p = VG_PHASE_DNS; p < VG_PHASE_TOTAL; p++)
         perf_phase(fp, vg_phase_name(p), r->phase_us[p], op ? op->warn_us[p] : 0, op ? op->crit_us[p] : 0,
                    NULL);
-    if(!strcmp(r->kind, "http") || !strcmp(r->kind, "https"))
+    if(r->detail == VG_REC_DETAIL_HTTP)
         fprintf(fp, " size=%lluB;;;0", (unsigned long long)r->body_bytes);
     if(r->ncerts) {
         int min = r->certs[0].days_left;
@@ -114,7 +91,7 @@ static int text_result(vg_check_output *o, const vg_check_result *r)
         if(op && op->cert_crit_days)
             fprintf(fp, "%d", op->cert_crit_days);
     }
-    if(!strcmp(r->kind, "icmp") && r->icmp_sent) {
+    if(r->detail == VG_REC_DETAIL_ICMP && r->icmp_sent) {
         /* check_icmp's names: round-trip average and packet loss */
         unsigned pl = (r->icmp_sent - r->icmp_received) * 100u / r->icmp_sent;
         if(r->icmp_received)
@@ -132,21 +109,21 @@ static int text_result(vg_check_output *o, const vg_check_result *r)
     if(r->attempts > 1)
         fprintf(fp, " attempts=%u", r->attempts);
     fputc('\n', fp);
-    if(o->verbose) {
+    if(o->opts.verbose) {
         for(unsigned c = 0; c < r->ncerts; c++)
             fprintf(fp, "  cert %u: %s (issuer %s), %d days left\n", c, r->certs[c].subject,
                     r->certs[c].issuer, r->certs[c].days_left);
         if(r->tls_version[0])
             fprintf(fp, "  tls: %s %s\n", r->tls_version, r->tls_cipher);
-        for(unsigned k = 0; k < r->dns_nanswers && k < VG_CHECK_MAX_ANSWERS; k++)
+        for(unsigned k = 0; k < r->dns_nanswers && k < VG_REC_MAX_ANSWERS; k++)
             fprintf(fp, "  answer: %s\n", r->dns_answers[k]);
         if(r->hostkey_fp[0])
             fprintf(fp, "  host key: %s %s%s\n", r->hostkey_type, r->hostkey_fp,
                     r->hostkey_verified ? " (signature verified)" : "");
-        if(o->verbose > 1) {
+        if(o->opts.verbose > 1) {
             fputs("  reasons:", fp);
             for(unsigned k = 0; k < r->nreasons; k++)
-                fprintf(fp, " %s", vg_check_reason_name(r->reasons[k]));
+                fprintf(fp, " %s", r->reasons[k]);
             fputc('\n', fp);
         }
     }
@@ -180,15 +157,16 @@ static void who(FILE *fp, const char *name, const char *target)
 }
 
 /* "2026-01-02T03:04:05.678Z web (http://x/): OK -> CRITICAL conn-refused - message" */
-static int text_change(vg_check_output *o, const vg_check_result *r, int previous)
+int text_change(vg_output *o, const vg_record *rec)
 {
+    const vg_rec_check *r = rec->change->check;
+    int previous = rec->change->previous;
+    struct timespec now = rec->change->time;
     FILE *fp = o->fp;
-    struct timespec now;
     struct tm tm;
     time_t secs;
     char ts[40], from[16], to[16];
 
-    clock_gettime(CLOCK_REALTIME, &now);
     secs = now.tv_sec;
     gmtime_r(&secs, &tm);
     strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
@@ -196,12 +174,13 @@ static int text_change(vg_check_output *o, const vg_check_result *r, int previou
     upper_state(r->state, to, sizeof(to));
     fprintf(fp, "%s.%03ldZ ", ts, now.tv_nsec / 1000000);
     who(fp, r->name, r->target);
-    fprintf(fp, ": %s -> %s %s - %s\n", from, to, vg_check_reason_name(r->reason), r->message);
+    fprintf(fp, ": %s -> %s %s - %s\n", from, to, r->reason, r->message);
     return VG_OK;
 }
 
-static int text_watch_summary(vg_check_output *o, const vg_check_watch_stats *st)
+int text_watch(vg_output *o, const vg_record *rec)
 {
+    const vg_rec_watch *st = rec->watch;
     FILE *fp = o->fp;
     char now[16], a[32], b[32], c[32];
     upper_state(st->state, now, sizeof(now));
@@ -212,20 +191,12 @@ static int text_watch_summary(vg_check_output *o, const vg_check_watch_stats *st
         fprintf(fp, " %s %.1fs", vg_check_state_name(i), st->state_s[i]);
     fputc('\n', fp);
     for(int p = 0; p < VG_PHASE__COUNT; p++) {
-        const vg_check_watch_phase *ph = &st->phase[p];
+        const vg_rec_watch_phase *ph = &st->phase[p];
         if(!ph->n)
             continue;
         fprintf(fp, "  %-9s min %s  avg %s  p95 %s  (%u runs)\n", vg_phase_name(p),
-                check_fmt_us(ph->min_us, a, sizeof(a)), check_fmt_us(ph->avg_us, b, sizeof(b)),
-                check_fmt_us(ph->p95_us, c, sizeof(c)), ph->n);
+                vg_fmt_us(ph->min_us, a, sizeof(a)), vg_fmt_us(ph->avg_us, b, sizeof(b)),
+                vg_fmt_us(ph->p95_us, c, sizeof(c)), ph->n);
     }
     return VG_OK;
 }
-
-const vg_check_output_type vg_check_output_text = {
-    .name = "text",
-    .help = "one monitoring-plugin line per check, with perfdata",
-    .result = text_result,
-    .change = text_change,
-    .watch_summary = text_watch_summary,
-};
