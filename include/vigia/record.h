@@ -238,6 +238,8 @@ typedef struct vg_rec_check {
     uint64_t body_bytes;
     bool body_truncated;
     long redirects;
+    bool reuse_asked;           /* --reuse-connections: connection_reused says ... */
+    bool conn_reused;           /* ... whether this check took over a connection */
     /* TLS ("" / 0 when none) */
     const char *tls_version, *tls_cipher;
     unsigned ncerts;

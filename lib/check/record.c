@@ -56,6 +56,8 @@ void vg_check_record(vg_rec_check *out, vg_rec_limits *lim, const vg_check_resul
     out->body_bytes = r->body_bytes;
     out->body_truncated = r->body_truncated;
     out->redirects = r->redirects;
+    out->reuse_asked = r->opts && r->opts->reuse_connections;
+    out->conn_reused = r->conn_reused;
     out->tls_version = r->tls_version;
     out->tls_cipher = r->tls_cipher;
     out->ncerts = r->ncerts < VG_REC_MAX_CHAIN ? r->ncerts : VG_REC_MAX_CHAIN;

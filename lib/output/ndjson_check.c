@@ -85,8 +85,11 @@ void ndjson_check_object(FILE *fp, const vg_rec_check *r, bool verdict)
         else
             fputs("null", fp);
         key_str(fp, "status_line", r->status_line);
-        fprintf(fp, ",\"body_bytes\":%" PRIu64 ",\"body_truncated\":%s,\"redirects\":%ld}", r->body_bytes,
+        fprintf(fp, ",\"body_bytes\":%" PRIu64 ",\"body_truncated\":%s,\"redirects\":%ld", r->body_bytes,
                 r->body_truncated ? "true" : "false", r->redirects);
+        if(r->reuse_asked)
+            fprintf(fp, ",\"connection_reused\":%s", r->conn_reused ? "true" : "false");
+        fputc('}', fp);
     }
     if(r->tls_version[0] || r->ncerts) {
         fputs(",\"tls\":{\"version\":", fp);

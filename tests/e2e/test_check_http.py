@@ -202,3 +202,20 @@ def test_thousand_http_checks(vigia, nginx):
     took = time.monotonic() - t0
     assert s["ok"] == 1000, s
     assert took < 20
+
+
+def test_reuse_connections(vigia, nginx):
+    # One at a time, so that each check finds the previous one's connection.
+    urls = [nginx.url("/")] * 20
+    r, recs, s = run_check(vigia, "-o", "ndjson", "--concurrency", "1", "--reuse-connections",
+                           *urls, timeout=60)
+    assert s["ok"] == 20, s
+    reused = [rec["http"]["connection_reused"] for rec in recs]
+    assert reused[0] is False  # nothing to reuse yet
+    assert reused.count(True) >= 15, reused
+    # By default every check has its own connection, and the record has no
+    # such field.
+    r, recs, s = run_check(vigia, "-o", "ndjson", "--concurrency", "1", *urls[:3], timeout=60)
+    assert s["ok"] == 3 and all("connection_reused" not in rec["http"] for rec in recs)
+    for rec in recs:
+        assert rec["phases_us"]["connect"] is not None
