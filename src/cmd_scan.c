@@ -109,7 +109,7 @@ static void port_result(const vg_result *res, void *ud)
     if(!r.has_mac && c->nmacs)
         add_known_mac(c, &r);
     if(c->checks)
-        scan_checks_result(c->checks, &r); /* open ports wait for their check */
+        vg_scan_checks_result(c->checks, &r); /* open ports wait for their check */
     else
         emit_result(&r, NULL, c);
 }
@@ -503,7 +503,7 @@ int cmd_scan(int argc, char **argv)
     vg_scan_port_counts(scan, &info.n_tcp_ports, &info.n_udp_ports);
     /* --check: the checker runs on this thread, polled from the loop below;
      * created after privileges are gone. The banner wait is 1 s at most. */
-    if(c.check && scan_checks_new(&c.checks, c.check_timeout_ms, 1000, emit_result, &c, &err)) {
+    if(c.check && vg_scan_checks_new(&c.checks, c.check_timeout_ms, 1000, emit_result, &c, &err)) {
         status = scan_lib_error(&err);
         goto out;
     }
@@ -551,7 +551,7 @@ int cmd_scan(int argc, char **argv)
     bool checks_stopped = false;
     while(!discovery_interrupted) {
         rc = vg_scan_poll(scan, c.checks ? 10 : 100, on_result, &c, &err);
-        if(rc >= 0 && c.checks && scan_checks_poll(c.checks, 0, &err) < 0)
+        if(rc >= 0 && c.checks && vg_scan_checks_poll(c.checks, 0, &err) < 0)
             rc = -1;
         flush_outputs(&c);
         if(rc < 0) {
@@ -567,7 +567,7 @@ int cmd_scan(int argc, char **argv)
             vg_scan_stop(scan);
             stopped = true;
             if(c.checks) {
-                scan_checks_stop(c.checks); /* held ports come out as interrupted */
+                vg_scan_checks_stop(c.checks); /* held ports come out as interrupted */
                 checks_stopped = true;
             }
         }
@@ -587,7 +587,7 @@ int cmd_scan(int argc, char **argv)
     if(c.checks) {
         double give_up = cli_unix_time() + 1.0 + 2.0 * c.check_timeout_ms / 1000.0 + 5.0;
         for(;;) {
-            long held = scan_checks_poll(c.checks, 50, &err);
+            long held = vg_scan_checks_poll(c.checks, 50, &err);
             flush_outputs(&c);
             if(held < 0) {
                 fprintf(stderr, PROG " scan: %s\n", err.msg);
@@ -598,7 +598,7 @@ int cmd_scan(int argc, char **argv)
                 break;
             if(!checks_stopped && (cli_interrupted || c.stdout_broken || c.io_error ||
                                    cli_unix_time() > give_up)) {
-                scan_checks_stop(c.checks);
+                vg_scan_checks_stop(c.checks);
                 checks_stopped = true;
                 stopped = stopped || cli_interrupted;
             }
@@ -638,7 +638,7 @@ int cmd_scan(int argc, char **argv)
     }
     if(c.checks) {
         end.checked = true;
-        scan_checks_counts(c.checks, end.check_count);
+        vg_scan_checks_counts(c.checks, end.check_count);
     }
     end_outputs(&c, &end);
     if(status == EXIT_SCAN_OK) {
@@ -650,7 +650,7 @@ int cmd_scan(int argc, char **argv)
 
 out:
     vg_liveness_free(c.life);
-    scan_checks_free(c.checks);
+    vg_scan_checks_free(c.checks);
     vg_scan_free(scan);
     vg_scan_free(ping);
     vg_ports_free(ping_ports);

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "scan_check.h"
+#include "vigia/scancheck.h"
 #include "vigia/output.h"
 #include "vigia/scan.h"
 
@@ -51,10 +51,10 @@ struct scan_cli {
      * tell which hosts are up (vg_liveness) */
     vg_liveness *life;
     uint64_t life_skipped;
-    /* --check: a service check on every open port (src/scan_check.c) */
+    /* --check: a service check on every open port (vigia/scancheck.h) */
     bool check;
     uint32_t check_timeout_ms;
-    scan_checks *checks;
+    vg_scan_checks *checks;
     /* parsing: -T's template (-1: none), whether -p was given */
     int tmpl;
     bool have_ports;
