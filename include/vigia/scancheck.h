@@ -40,6 +40,8 @@ void vg_scan_checks_result(vg_scan_checks *sc, const vg_result *res);
 /* Runs the checks for up to wait_ms and emits the finished ports. Returns
  * the number of ports still held, or a negative vg_rc. */
 long vg_scan_checks_poll(vg_scan_checks *sc, int wait_ms, vg_error *err);
+/* Ports held for their check (what the last poll returned). */
+size_t vg_scan_checks_held(const vg_scan_checks *sc);
 /* Ends every check now: the held ports are emitted with an "interrupted"
  * check by the next polls; ports given later get one at once. */
 void vg_scan_checks_stop(vg_scan_checks *sc);

@@ -329,6 +329,11 @@ long vg_scan_checks_poll(vg_scan_checks *sc, int wait_ms, vg_error *err)
     return (long)sc->nheld;
 }
 
+size_t vg_scan_checks_held(const vg_scan_checks *sc)
+{
+    return sc->nheld;
+}
+
 void vg_scan_checks_stop(vg_scan_checks *sc)
 {
     if(sc->stopped)
