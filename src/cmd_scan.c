@@ -254,6 +254,7 @@ static int run(struct scan_cli *c, vg_pipeline *pipe)
         }
         if(rc == 1)
             break;
+        phase = vg_pipeline_phase(pipe);
         if(!stop_asked && (cli_interrupted || c->stdout_broken || c->io_error)) {
             /* A run that finished scanning and only waits on checks is
              * not reported as interrupted by a broken stdout. */
@@ -263,7 +264,6 @@ static int run(struct scan_cli *c, vg_pipeline *pipe)
         }
         if(!show_progress)
             continue;
-        phase = vg_pipeline_phase(pipe);
         size_t held = vg_pipeline_held(pipe);
         uint64_t now = (uint64_t)(cli_unix_time() * 1000);
         if(phase == VG_PIPELINE_CHECKS && held)

@@ -365,17 +365,13 @@ static int poll_checks(vg_pipeline *p, int timeout_ms, vg_error *err)
 
 int vg_pipeline_poll(vg_pipeline *p, int timeout_ms, vg_error *err)
 {
-    int rc;
     switch(p->phase) {
     case VG_PIPELINE_IDLE:
         return vg_error_set(err, VG_EINVAL, "pipeline not started");
     case VG_PIPELINE_DISCOVERY:
-        if(!p->discovered)
-            return poll_discovery(p, timeout_ms, err);
-        rc = start_scan(p, err);
-        if(rc || p->phase != VG_PIPELINE_SCAN)
-            return rc;
-        return poll_scan(p, timeout_ms, err);
+        /* the poll that starts the port scan does nothing else, so an
+         * error in it is the start's */
+        return p->discovered ? start_scan(p, err) : poll_discovery(p, timeout_ms, err);
     case VG_PIPELINE_SCAN:
         return poll_scan(p, timeout_ms, err);
     case VG_PIPELINE_CHECKS:
