@@ -8,7 +8,6 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "scan_check.h"
 #include "vigia/output.h"
 #include "vigia/scan_record.h"
 #include "vigia/scan.h"
@@ -45,26 +44,12 @@ struct scan_cli {
     const char *user;
     /* host discovery: -sn lists live hosts; -Pn skips discovery */
     bool ping_only, no_ping;
-    /* MACs that discovery saw, sorted by address after it: port records
-     * of those hosts carry them too */
-    struct host_mac *macs;
-    size_t nmacs, capmacs;
-    /* no discovery because it would cost more than the scan: port answers
-     * tell which hosts are up (vg_liveness) */
-    vg_liveness *life;
-    uint64_t life_skipped;
-    /* --check: a service check on every open port (src/scan_check.c) */
+    /* --check: a service check on every open port (vigia/scancheck.h) */
     bool check;
     uint32_t check_timeout_ms;
-    scan_checks *checks;
     /* parsing: -T's template (-1: none), whether -p was given */
     int tmpl;
     bool have_ports;
-};
-
-struct host_mac {
-    vg_addr addr;
-    uint8_t mac[6];
 };
 
 /* Parses argv into c (targets, ports, options, outputs); returns 0, -1

@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: MIT */
-/* `vigia scan --check`: every open TCP port gets a service check on an
- * unordered vg_checker, polled from the scan's loop, and its record is held
- * until the verdict is in. Which check: the well-known port's kind (22 ssh,
+/* Service checks on scan results (vigia/scancheck.h, `vigia scan --check`):
+ * every open TCP port gets a service check on an unordered vg_checker,
+ * polled from the caller's loop, and its record is held until the verdict
+ * is in. Which check: the well-known port's kind (22 ssh,
  * 53 dns, 80 http, ...) when the checker has that kind; otherwise a banner
  * read, then the kind the banner announces (SSH-, HTTP/, 220 ... SMTP,
  * * OK, a MySQL greeting); a port silent for the banner wait is asked HTTP;
  * one that does not answer HTTP either is judged as a TCP connect check. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
-#include "scan_check.h"
+#include "util/alloc.h"
+#include "vigia/scancheck.h"
 
 enum stage {
     STAGE_DIRECT = 0,  /* the port's own kind (or a plain tcp check) */
@@ -29,12 +32,12 @@ struct held {
     struct held *next_todo;
 };
 
-struct scan_checks {
+struct vg_scan_checks {
     vg_checker *checker;
     /* borrowed by the checker: they live as long as it does */
     vg_check_opts o_plain, o_tls, o_banner, o_dns, o_http;
     uint32_t timeout_ms, banner_ms;
-    scan_emit_fn emit;
+    vg_scan_check_fn emit;
     void *ud;
     struct held **by_index;  /* check index -> held port */
     size_t cap_index;
@@ -44,10 +47,10 @@ struct scan_checks {
     uint64_t count[4];
 };
 
-int scan_checks_new(scan_checks **out, uint32_t timeout_ms, uint32_t banner_ms, scan_emit_fn emit,
+int vg_scan_checks_new(vg_scan_checks **out, uint32_t timeout_ms, uint32_t banner_ms, vg_scan_check_fn emit,
                     void *ud, vg_error *err)
 {
-    scan_checks *sc = calloc(1, sizeof(*sc));
+    vg_scan_checks *sc = vg_calloc(1, sizeof(*sc));
     vg_checker_opts co = {.unordered = true, .concurrency = 64};
     int rc;
 
@@ -82,14 +85,14 @@ int scan_checks_new(scan_checks **out, uint32_t timeout_ms, uint32_t banner_ms, 
     if(!rc)
         rc = vg_checker_start(sc->checker, err);
     if(rc) {
-        scan_checks_free(sc);
+        vg_scan_checks_free(sc);
         return rc;
     }
     *out = sc;
     return VG_OK;
 }
 
-static const vg_check_opts *opts_for(scan_checks *sc, const char *kind)
+static const vg_check_opts *opts_for(vg_scan_checks *sc, const char *kind)
 {
     if(!strcmp(kind, "http"))
         return &sc->o_http;
@@ -106,7 +109,7 @@ static const vg_check_opts *opts_for(scan_checks *sc, const char *kind)
 
 /* Starts a check of kind on h's port; false when the checker refused it
  * (a kind it does not have, an address a spec cannot hold). */
-static bool add_check(scan_checks *sc, struct held *h, const char *kind)
+static bool add_check(vg_scan_checks *sc, struct held *h, const char *kind)
 {
     bool v6 = h->res.addr.family == AF_INET6;
     const char *scheme = !strcmp(kind, "banner") ? "tcp" : kind;
@@ -125,7 +128,7 @@ static bool add_check(scan_checks *sc, struct held *h, const char *kind)
         size_t cap = sc->cap_index ? sc->cap_index * 2 : 256;
         while(cap <= idx)
             cap *= 2;
-        struct held **m = realloc(sc->by_index, cap * sizeof(*m));
+        struct held **m = vg_realloc(sc->by_index, cap * sizeof(*m));
         if(!m) {
             /* The check runs but cannot be matched: stop everything so the
              * held ports are emitted rather than lost. */
@@ -161,7 +164,7 @@ static void synth_result(vg_check_result *r, const struct held *h, int state, in
     snprintf(r->message, sizeof(r->message), "%s", msg);
 }
 
-static void emit(scan_checks *sc, struct held *h, const vg_check_result *chk)
+static void emit(vg_scan_checks *sc, struct held *h, const vg_check_result *chk)
 {
     if(chk && chk->state >= 0 && chk->state < 4)
         sc->count[chk->state]++;
@@ -171,9 +174,9 @@ static void emit(scan_checks *sc, struct held *h, const vg_check_result *chk)
     sc->nheld--;
 }
 
-static void emit_synth(scan_checks *sc, struct held *h, int state, int reason, const char *msg)
+static void emit_synth(vg_scan_checks *sc, struct held *h, int state, int reason, const char *msg)
 {
-    vg_check_result *r = malloc(sizeof(*r));
+    vg_check_result *r = vg_malloc(sizeof(*r));
     if(!r) {
         emit(sc, h, NULL);
         return;
@@ -183,7 +186,7 @@ static void emit_synth(scan_checks *sc, struct held *h, int state, int reason, c
     free(r);
 }
 
-void scan_checks_result(scan_checks *sc, const vg_result *res)
+void vg_scan_checks_result(vg_scan_checks *sc, const vg_result *res)
 {
     const char *kind;
     struct held *h;
@@ -194,7 +197,7 @@ void scan_checks_result(scan_checks *sc, const vg_result *res)
         sc->emit(res, NULL, sc->ud);
         return;
     }
-    h = calloc(1, sizeof(*h));
+    h = vg_calloc(1, sizeof(*h));
     if(!h) {
         sc->emit(res, NULL, sc->ud);
         return;
@@ -219,7 +222,7 @@ void scan_checks_result(scan_checks *sc, const vg_result *res)
                sc->stopped ? "interrupted before the check started" : "the check could not be started");
 }
 
-static void queue_followup(scan_checks *sc, struct held *h, const char *kind)
+static void queue_followup(vg_scan_checks *sc, struct held *h, const char *kind)
 {
     h->next_kind = kind;
     h->next_todo = NULL;
@@ -232,7 +235,7 @@ static void queue_followup(scan_checks *sc, struct held *h, const char *kind)
 
 /* The silent port did not answer HTTP: what the banner read saw, judged
  * as a connect check (it accepted the connection). */
-static void emit_silent(scan_checks *sc, struct held *h)
+static void emit_silent(vg_scan_checks *sc, struct held *h)
 {
     vg_check_result *r = h->silent;
     char t[32];
@@ -255,7 +258,7 @@ static void emit_silent(scan_checks *sc, struct held *h)
 
 static void on_check(const vg_check_result *res, void *ud)
 {
-    scan_checks *sc = ud;
+    vg_scan_checks *sc = ud;
     struct held *h = res->index < sc->cap_index ? sc->by_index[res->index] : NULL;
     const char *kind;
 
@@ -275,7 +278,7 @@ static void on_check(const vg_check_result *res, void *ud)
             break; /* a banner we do not know: the banner read is the check */
         }
         if(res->reason == VG_CR_READ_TIMEOUT && res->bytes_read == 0) {
-            h->silent = malloc(sizeof(*h->silent));
+            h->silent = vg_malloc(sizeof(*h->silent));
             if(!h->silent)
                 break;
             *h->silent = *res;
@@ -296,7 +299,7 @@ static void on_check(const vg_check_result *res, void *ud)
 
 /* Adds the follow-up checks on_check asked for (never from inside the
  * checker's delivery). */
-static void run_todo(scan_checks *sc)
+static void run_todo(vg_scan_checks *sc)
 {
     while(sc->todo) {
         struct held *h = sc->todo;
@@ -315,7 +318,7 @@ static void run_todo(scan_checks *sc)
     }
 }
 
-long scan_checks_poll(scan_checks *sc, int wait_ms, vg_error *err)
+long vg_scan_checks_poll(vg_scan_checks *sc, int wait_ms, vg_error *err)
 {
     int rc;
     run_todo(sc);
@@ -326,7 +329,12 @@ long scan_checks_poll(scan_checks *sc, int wait_ms, vg_error *err)
     return (long)sc->nheld;
 }
 
-void scan_checks_stop(scan_checks *sc)
+size_t vg_scan_checks_held(const vg_scan_checks *sc)
+{
+    return sc->nheld;
+}
+
+void vg_scan_checks_stop(vg_scan_checks *sc)
 {
     if(sc->stopped)
         return;
@@ -334,12 +342,12 @@ void scan_checks_stop(scan_checks *sc)
     vg_checker_stop(sc->checker);
 }
 
-void scan_checks_counts(const scan_checks *sc, uint64_t count[4])
+void vg_scan_checks_counts(const vg_scan_checks *sc, uint64_t count[4])
 {
     memcpy(count, sc->count, sizeof(sc->count));
 }
 
-void scan_checks_free(scan_checks *sc)
+void vg_scan_checks_free(vg_scan_checks *sc)
 {
     if(!sc)
         return;
