@@ -1141,30 +1141,6 @@ out:
 
 /* --- prepare / cleanup ---------------------------------------------------------- */
 
-/* Host discovery's packets: what nmap sends by default, and ARP or a
- * neighbour solicitation to targets on an attached ethernet segment. */
-static const struct raw_send discovery_sends[] = {
-    {"icmp_echo", 0, false},
-    {"tcp_syn", 443, false},
-    {"tcp_ack", 80, false},
-    {"ndp", 0, true},
-    {"arp", 0, true},
-    {NULL, 0, false},
-};
-
-static const struct raw_plan *plan_of(const vg_scan *s)
-{
-    static const struct raw_plan syn = {.tcp = "tcp_syn"}, udp = {.udp = "udp"},
-                                 syn_udp = {.tcp = "tcp_syn", .udp = "udp"},
-                                 ping = {.discovery = discovery_sends};
-    switch(s->opts.engine) {
-    case VG_ENGINE_UDP: return &udp;
-    case VG_ENGINE_SYN_UDP: return &syn_udp;
-    case VG_ENGINE_PING: return &ping;
-    default: return &syn;
-    }
-}
-
 static void raw_cleanup(vg_scan *s)
 {
     struct raw_ctx *ctx = s->engine_ctx;
@@ -1256,9 +1232,15 @@ static int raw_prepare(vg_scan *s, vg_error *err)
         goto fail;
     }
     vg_cookie_key_from_bytes(&ctx->key, key);
-    rc = plan_load(ctx, plan_of(s), err);
+    rc = plan_load(ctx, s->engine_data, err);
     if(rc)
         goto fail;
+    /* Each entry of the walk needs a probe (discovery's slots are hosts). */
+    if(!ctx->ping && ((s->n_tcp && !ctx->tcp) || (s->n_udp && !ctx->udp))) {
+        rc = vg_error_set(err, VG_EINVAL, "the %s scan has no probe for its %s ports",
+                          s->engine_name, s->n_tcp && !ctx->tcp ? "TCP" : "UDP");
+        goto fail;
+    }
     ctx->shared_sport = s->opts.source_port != 0;
     rc = raw_ifaces_load(&ctx->ifs, &ctx->nifs, err);
     if(rc)
@@ -1333,29 +1315,10 @@ fail:
     return rc < 0 ? rc : VG_ESYS;
 }
 
-const struct scan_engine scan_engine_syn = {
-    .name = "syn",
-    .prepare = raw_prepare,
-    .worker_run = raw_worker_run,
-    .cleanup = raw_cleanup,
-};
-
-const struct scan_engine scan_engine_udp = {
-    .name = "udp",
-    .prepare = raw_prepare,
-    .worker_run = raw_worker_run,
-    .cleanup = raw_cleanup,
-};
-
-const struct scan_engine scan_engine_syn_udp = {
-    .name = "syn+udp",
-    .prepare = raw_prepare,
-    .worker_run = raw_worker_run,
-    .cleanup = raw_cleanup,
-};
-
-const struct scan_engine scan_engine_ping = {
-    .name = "ping",
+/* One engine for every raw scan kind: what it sends (SYN, UDP, both,
+ * host discovery) is the struct raw_plan that scan.c's table gives it. */
+const struct scan_engine scan_engine_raw = {
+    .name = "raw",
     .prepare = raw_prepare,
     .worker_run = raw_worker_run,
     .cleanup = raw_cleanup,
@@ -1363,8 +1326,7 @@ const struct scan_engine scan_engine_ping = {
 
 static bool is_raw(const vg_scan *s)
 {
-    return s->engine == &scan_engine_syn || s->engine == &scan_engine_udp ||
-           s->engine == &scan_engine_syn_udp || s->engine == &scan_engine_ping;
+    return s->engine == &scan_engine_raw;
 }
 
 int vg_scan_set_live(vg_scan *s, const uint8_t *live, vg_error *err)
@@ -1407,11 +1369,6 @@ void vg_scan_get_raw_stats(vg_scan *s, vg_raw_stats *st)
     st->late = __atomic_load_n(&k->late, __ATOMIC_RELAXED);
     st->cap_drops = __atomic_load_n(&k->cap_drops, __ATOMIC_RELAXED);
     st->send_errors = __atomic_load_n(&k->send_errors, __ATOMIC_RELAXED);
-}
-
-const char *vg_scan_engine_name(const vg_scan *s)
-{
-    return s->engine->name;
 }
 
 void vg_scan_probe_at_proto(const vg_scan *s, uint64_t i, vg_addr *addr, uint16_t *port,

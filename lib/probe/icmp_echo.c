@@ -75,7 +75,7 @@ static bool echo_classify(const vg_pkt *pkt, vg_probe_reply *r)
 const vg_probe_type vg_probe_icmp_echo = {
     .name = "icmp_echo",
     .help = "ICMP / ICMPv6 echo request (host discovery)",
-    .proto = 0, /* per family: see vg_tmpl.proto */
+    .proto = 0, /* per family: see vg_probe_proto() */
     .variants = 1,
     .template_init = echo_template_init,
     .build = echo_build,
