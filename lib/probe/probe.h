@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Probe modules: one per kind of packet the raw engine sends (TCP SYN, UDP,
- * ICMP echo, ...). A module builds its probe from a per-family template and
- * recognises the replies to it; the engine owns sockets, timing and cookie
- * validation. Modules keep no state: every callback works on the buffers it
- * is given. */
+ * ICMP echo, ARP, ...), listed by name in probe/registry.c. A module builds
+ * its probe from a template per (family, source) and recognises the
+ * replies to it; the engine owns sockets, timing and cookie validation.
+ * Modules keep no state: every callback works on the buffers it is given. */
 #ifndef VIGIA_PROBE_H
 #define VIGIA_PROBE_H
 
