@@ -38,18 +38,10 @@
 #define ROUTE_CACHE 4096      /* direct-mapped source address cache, per worker */
 #define LL_GRACE_US 10000     /* how long an ARP/ND answer waits for an IP one */
 
-/* Kinds of probe slot: a port probe (TCP SYN or UDP), or host discovery,
- * where one slot stands for a host and sends several packets. */
+/* Kinds of probe slot: a port probe of the walk's TCP or UDP entries (the
+ * plan names the probe of each), or host discovery, where one slot stands
+ * for a host and sends each of the plan's discovery packets. */
 enum { PT_TCP, PT_UDP, PT_PING, PT__COUNT };
-
-static const vg_probe_type *const probe_types[PT_PING] = {
-    [PT_TCP] = &vg_probe_tcp_syn,
-    [PT_UDP] = &vg_probe_udp,
-};
-
-/* Host discovery's TCP probes go to these ports (as nmap's default). */
-#define PING_SYN_PORT 443
-#define PING_ACK_PORT 80
 
 enum pstate { P_FREE, P_INFLIGHT, P_RETRY, P_ANSWERED_IN_RETRY };
 
@@ -110,8 +102,11 @@ struct rworker {
     uint32_t retry_head, retry_tail;
     unsigned active;
     bool exhausted;
-    vg_tmpl tmpl[PT_PING][2];   /* [type][0: IPv4, 1: IPv6] */
-    vg_tmpl t_echo[2], t_ack[2], t_ndp; /* host discovery */
+    /* Templates of each kind the worker sends (ctx->port, ctx->disc):
+     * [path][variant], built on first use and again when the path's
+     * source changes (the last path takes every source past the others). */
+    vg_tmpl *t_port[2];
+    vg_tmpl *t_disc[RAW_MAX_KINDS];
     struct route_entry *routes;
     struct sendq q[2];          /* [0: IPv4, 1: IPv6] */
     uint64_t pause_until;
@@ -243,7 +238,7 @@ static void finish_ex(struct rworker *rw, struct rprobe *p, int state, int reaso
 static void finish(struct rworker *rw, struct rprobe *p, int state, int reason,
                    int64_t rtt_us)
 {
-    uint8_t proto = p->pt == PT_PING ? 0 : probe_types[p->pt]->proto;
+    uint8_t proto = p->pt == PT_PING ? 0 : rw->ctx->port[p->pt].type->proto;
     finish_ex(rw, p, state, reason, rtt_us, proto, NULL);
 }
 
@@ -489,9 +484,29 @@ static void flush_queue(struct rworker *rw, struct sendq *q)
     q->n = 0;
 }
 
-/* Builds one packet of probe p into its family's queue: the cookie of
- * (src, target, tport, proto) gives the sequence number (or id) and the
- * source port. to: where the packet goes (NULL: the target). */
+/* The template of kind k (templates ts) for a probe from src on path
+ * path to port dport; NULL when the kind has no packet for src's family. */
+static const vg_tmpl *tmpl_for(const struct raw_kind *k, vg_tmpl *ts, unsigned path,
+                               const vg_addr *src, uint16_t dport)
+{
+    const vg_probe_type *type = k->type;
+    uint8_t v = type->variant ? type->variant(dport) : 0;
+    vg_tmpl *t = &ts[path * type->variants + v];
+    size_t alen = src->family == AF_INET ? 4 : 16;
+
+    if(t->src.family != src->family || memcmp(t->src.a, src->a, alen) != 0) {
+        if(!type->template_init(t, src, dport)) {
+            /* Kept as "none for this source": len 0. */
+            t->len = 0;
+            t->src = *src;
+        }
+    }
+    return t->len ? t : NULL;
+}
+
+/* Builds one packet of probe p from template t into its family's queue:
+ * the cookie of (src, target, tport, proto) gives the sequence number (or
+ * id) and the source port. to: where the packet goes (NULL: the target). */
 static void queue_pkt(struct rworker *rw, struct rprobe *p, const vg_probe_type *type,
                       const vg_tmpl *t, const vg_addr *src, uint16_t tport, const uint8_t *mac,
                       const vg_addr *to)
@@ -501,7 +516,6 @@ static void queue_pkt(struct rworker *rw, struct rprobe *p, const vg_probe_type 
         flush_queue(rw, q);
     uint64_t h = vg_cookie(&rw->ctx->key, src, &p->addr, tport, t->proto);
     vg_probe_args a = {
-        .src = src,
         .dst = &p->addr,
         .sport = sport_for(rw, h, p->tries < SPORT_TRIES ? p->tries : SPORT_TRIES - 1),
         .dport = tport,
@@ -522,50 +536,68 @@ static void queue_pkt(struct rworker *rw, struct rprobe *p, const vg_probe_type 
     q->n++;
 }
 
-/* Host discovery: ICMP echo, TCP SYN to 443, TCP ACK to 80, and on an
- * ethernet segment ARP (IPv4) or a neighbour solicitation (IPv6). */
+/* A discovery packet below IP (ARP), sent at once on the packet socket as
+ * a link-layer broadcast on the target's segment. */
+static void send_frame(struct rworker *rw, struct rprobe *p, const vg_probe_type *type,
+                       const vg_tmpl *t, const struct raw_iface *f)
+{
+    uint8_t buf[VG_PROBE_MAX];
+    vg_probe_args a = {.dst = &p->addr, .src_mac = f->mac};
+    size_t len = type->build(t, &a, buf);
+    struct sockaddr_ll to = {
+        .sll_family = AF_PACKET,
+        .sll_protocol = htons(type->ethertype),
+        .sll_ifindex = f->ifindex,
+        .sll_halen = 6,
+        .sll_addr = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+    };
+    if(sendto(rw->res->arp, buf, len, MSG_DONTWAIT, (struct sockaddr *)&to, sizeof(to)) < 0)
+        count(&rw->ctx->send_errors, 1);
+    else
+        __atomic_add_fetch(&rw->s->sent, 1, __ATOMIC_RELAXED);
+}
+
+/* Host discovery: each of the plan's packets (by default ICMP echo, TCP
+ * SYN to 443, TCP ACK to 80, and on an ethernet segment ARP for IPv4 or a
+ * neighbour solicitation for IPv6). */
 static void send_ping(struct rworker *rw, struct rprobe *p, const vg_addr *src)
 {
-    int fam = p->addr.family == AF_INET ? 0 : 1;
     const struct raw_iface *f = raw_iface_onlink(rw->ctx->ifs, rw->ctx->nifs, &p->addr);
 
-    queue_pkt(rw, p, &vg_probe_icmp_echo, &rw->t_echo[fam], src, 0, NULL, NULL);
-    queue_pkt(rw, p, &vg_probe_tcp_syn, &rw->tmpl[PT_TCP][fam], src, PING_SYN_PORT, NULL, NULL);
-    queue_pkt(rw, p, &vg_probe_tcp_ack, &rw->t_ack[fam], src, PING_ACK_PORT, NULL, NULL);
-    if(!f || !f->ether)
-        return;
-    if(fam == 1) {
-        vg_addr group;
-        vg_ndp_solicited_node(&p->addr, &group);
-        group.scope_id = (uint32_t)f->ifindex;
-        queue_pkt(rw, p, &vg_probe_ndp, &rw->t_ndp, src, 0, f->mac, &group);
-    }
-    else if(rw->res->arp >= 0) {
-        uint8_t buf[64];
-        size_t len = vg_probe_arp.build(buf, f->mac, src, &p->addr);
-        struct sockaddr_ll to = {
-            .sll_family = AF_PACKET,
-            .sll_protocol = htons(vg_probe_arp.ethertype),
-            .sll_ifindex = f->ifindex,
-            .sll_halen = 6,
-            .sll_addr = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
-        };
-        if(sendto(rw->res->arp, buf, len, MSG_DONTWAIT, (struct sockaddr *)&to, sizeof(to)) < 0)
-            count(&rw->ctx->send_errors, 1);
-        else
-            __atomic_add_fetch(&rw->s->sent, 1, __ATOMIC_RELAXED);
+    for(unsigned i = 0; i < rw->ctx->ndisc; i++) {
+        const struct raw_kind *k = &rw->ctx->disc[i];
+        if(k->onlink && (!f || !f->ether))
+            continue;
+        const vg_tmpl *t = tmpl_for(k, rw->t_disc[i], p->path, src, k->port);
+        if(!t)
+            continue; /* no such packet for this family */
+        if(k->type->ethertype) {
+            if(rw->res->arp >= 0 && f)
+                send_frame(rw, p, k->type, t, f);
+            continue;
+        }
+        vg_addr to;
+        if(k->type->dest) {
+            k->type->dest(&p->addr, &to);
+            if(k->onlink)
+                to.scope_id = (uint32_t)f->ifindex;
+        }
+        queue_pkt(rw, p, k->type, t, src, k->port, k->onlink ? f->mac : NULL,
+                  k->type->dest ? &to : NULL);
     }
 }
 
 /* Queues the probe's packet(s) from src and arms its timeout. */
 static void send_probe(struct rworker *rw, struct rprobe *p, uint64_t now, const vg_addr *src)
 {
-    int fam = p->addr.family == AF_INET ? 0 : 1;
-
     if(p->pt == PT_PING)
         send_ping(rw, p, src);
-    else
-        queue_pkt(rw, p, probe_types[p->pt], &rw->tmpl[p->pt][fam], src, p->port, NULL, NULL);
+    else {
+        const struct raw_kind *k = &rw->ctx->port[p->pt];
+        const vg_tmpl *t = tmpl_for(k, rw->t_port[p->pt], p->path, src, p->port);
+        if(t)
+            queue_pkt(rw, p, k->type, t, src, p->port, NULL, NULL);
+    }
 
     p->tries++;
     p->sent_us = now;
@@ -844,11 +876,12 @@ static void answered(struct rworker *rw, struct rprobe *p, bool limitable)
 static void on_reply(struct rworker *rw, int pt, const vg_probe_reply *r,
                      const uint8_t *frame_mac)
 {
-    if(check_cookie(rw, r, probe_types[pt]->proto) <= 0)
+    uint8_t proto = rw->ctx->port[pt].type->proto;
+    if(check_cookie(rw, r, proto) <= 0)
         return;
     struct rprobe *p = table_find(rw, &r->target, r->tport, (uint8_t)pt);
     if(!p) {
-        if(late_answer(rw, pt, r, probe_types[pt]->proto, reply_mac(rw, r, frame_mac))) {
+        if(late_answer(rw, pt, r, proto, reply_mac(rw, r, frame_mac))) {
             count(&rw->ctx->replies, 1);
             return;
         }
@@ -859,8 +892,7 @@ static void on_reply(struct rworker *rw, int pt, const vg_probe_reply *r,
     }
     count(&rw->ctx->replies, 1);
     answered(rw, p, r->state != VG_STATE_OPEN);
-    finish_ex(rw, p, r->state, r->reason, rtt_of(rw, p), probe_types[pt]->proto,
-              reply_mac(rw, r, frame_mac));
+    finish_ex(rw, p, r->state, r->reason, rtt_of(rw, p), proto, reply_mac(rw, r, frame_mac));
 }
 
 /* Host discovery: whatever answers first says the host is up. cookie:
@@ -903,20 +935,21 @@ static void on_ping_reply(struct rworker *rw, const vg_probe_reply *r, uint8_t p
     finish_ex(rw, p, VG_STATE_OPEN, r->reason, rtt_of(rw, p), proto, mac);
 }
 
+/* A discovery reply: the first of the plan's IP kinds that recognises
+ * it as an answer from the port it probed. ICMP errors say nothing of the
+ * host being up. */
 static void on_ping_packet(struct rworker *rw, const vg_pkt *pkt, const uint8_t *mac)
 {
     vg_probe_reply r;
-    uint8_t icmp = pkt->ip.family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6;
 
-    if(vg_probe_icmp_echo.classify(pkt, &r))
-        on_ping_reply(rw, &r, icmp, true, mac);
-    else if(vg_probe_tcp_syn.classify(pkt, &r) && r.state != VG_STATE_FILTERED &&
-            r.tport == PING_SYN_PORT)
-        on_ping_reply(rw, &r, IPPROTO_TCP, true, mac);
-    else if(vg_probe_tcp_ack.classify(pkt, &r) && r.tport == PING_ACK_PORT)
-        on_ping_reply(rw, &r, IPPROTO_TCP, true, mac);
-    else if(vg_probe_ndp.classify(pkt, &r))
-        on_ping_reply(rw, &r, IPPROTO_ICMPV6, false, mac);
+    for(unsigned i = 0; i < rw->ctx->ndisc; i++) {
+        const vg_probe_type *type = rw->ctx->disc[i].type;
+        if(!type->classify || !type->classify(pkt, &r) || r.state == VG_STATE_FILTERED ||
+           r.tport != rw->ctx->disc[i].port)
+            continue;
+        on_ping_reply(rw, &r, vg_probe_proto(type, pkt->ip.family), !type->cookieless, mac);
+        return;
+    }
 }
 
 static void on_packet(const uint8_t *data, size_t len, const uint8_t *mac, void *ud)
@@ -932,16 +965,16 @@ static void on_packet(const uint8_t *data, size_t len, const uint8_t *mac, void 
         return;
     }
     for(int pt = 0; pt < PT_PING; pt++) {
-        if((pt == PT_TCP && !rw->ctx->tcp) || (pt == PT_UDP && !rw->ctx->udp))
-            continue;
-        if(probe_types[pt]->classify(&pkt, &r)) {
+        const vg_probe_type *type = rw->ctx->port[pt].type;
+        if(type && type->classify(&pkt, &r)) {
             on_reply(rw, pt, &r, mac);
             return;
         }
     }
 }
 
-/* ARP replies (host discovery), from the worker's ARP socket. */
+/* Link-layer replies (ARP) of host discovery, from the worker's packet
+ * socket. */
 static void drain_arp(struct rworker *rw)
 {
     uint8_t buf[128];
@@ -951,8 +984,13 @@ static void drain_arp(struct rworker *rw)
         ssize_t n = recv(rw->res->arp, buf, sizeof(buf), MSG_DONTWAIT);
         if(n < 0)
             return;
-        if(vg_probe_arp.parse(buf, (size_t)n, &r))
-            on_ping_reply(rw, &r, 0, false, NULL);
+        for(unsigned k = 0; k < rw->ctx->ndisc; k++) {
+            const vg_probe_type *type = rw->ctx->disc[k].type;
+            if(type->classify_frame && type->classify_frame(buf, (size_t)n, &r)) {
+                on_ping_reply(rw, &r, vg_probe_proto(type, AF_INET), !type->cookieless, NULL);
+                break;
+            }
+        }
     }
 }
 
@@ -993,6 +1031,12 @@ static void on_capture(vg_loop *loop, int fd, uint32_t events, void *ud)
 
 /* --- the worker ----------------------------------------------------------------- */
 
+/* A kind's templates, one per path and variant, none built yet. */
+static vg_tmpl *tmpl_alloc(const vg_probe_type *type)
+{
+    return vg_calloc((size_t)SCAN_MAX_PATHS * type->variants, sizeof(vg_tmpl));
+}
+
 static int raw_worker_run(struct scan_worker *w)
 {
     vg_scan *s = w->scan;
@@ -1032,14 +1076,17 @@ static int raw_worker_run(struct scan_worker *w)
     }
     rw->free_head = 0;
     for(int pt = 0; pt < PT_PING; pt++) {
-        probe_types[pt]->template_init(&rw->tmpl[pt][0], AF_INET, 0);
-        probe_types[pt]->template_init(&rw->tmpl[pt][1], AF_INET6, 0);
+        if(ctx->port[pt].type && !(rw->t_port[pt] = tmpl_alloc(ctx->port[pt].type))) {
+            rc = vg_error_set(&w->err, VG_ENOMEM, "out of memory for probe templates");
+            goto out;
+        }
     }
-    for(int f = 0; f < 2; f++) {
-        vg_probe_icmp_echo.template_init(&rw->t_echo[f], f ? AF_INET6 : AF_INET, 0);
-        vg_probe_tcp_ack.template_init(&rw->t_ack[f], f ? AF_INET6 : AF_INET, 0);
+    for(unsigned i = 0; i < ctx->ndisc; i++) {
+        if(!(rw->t_disc[i] = tmpl_alloc(ctx->disc[i].type))) {
+            rc = vg_error_set(&w->err, VG_ENOMEM, "out of memory for probe templates");
+            goto out;
+        }
     }
-    vg_probe_ndp.template_init(&rw->t_ndp, AF_INET6, 0);
     rw->q[0].fd = rw->res->fd4;
     rw->q[1].fd = rw->res->fd6;
     rw->stats_at = vg_now_us();
@@ -1081,6 +1128,10 @@ static int raw_worker_run(struct scan_worker *w)
     raw_cap_stats(&rw->res->cap);
 out:
     vg_silent_free(&rw->silent);
+    for(int pt = 0; pt < PT_PING; pt++)
+        free(rw->t_port[pt]);
+    for(unsigned i = 0; i < ctx->ndisc; i++)
+        free(rw->t_disc[i]);
     free(rw->probes);
     free(rw->buckets);
     free(rw->routes);
@@ -1110,6 +1161,51 @@ static void raw_cleanup(vg_scan *s)
     s->engine_ctx = NULL;
 }
 
+/* The probe called name, from the registry. */
+static int kind_load(struct raw_kind *k, const char *name, uint16_t port, bool onlink,
+                     vg_error *err)
+{
+    k->type = vg_probe_find(name);
+    k->port = port;
+    k->onlink = onlink;
+    if(!k->type)
+        return vg_error_set(err, VG_EINVAL, "no probe called %s", name);
+    /* Port probes go out on the raw IP sockets and match IP replies. */
+    if(!k->type->classify && !k->type->classify_frame)
+        return vg_error_set(err, VG_EINVAL, "probe %s recognises no reply", name);
+    return VG_OK;
+}
+
+/* Looks the plan's probes up in the registry. */
+static int plan_load(struct raw_ctx *ctx, const struct raw_plan *plan, vg_error *err)
+{
+    int rc = VG_OK;
+
+    if(plan->tcp)
+        rc = kind_load(&ctx->port[PT_TCP], plan->tcp, 0, false, err);
+    if(!rc && plan->udp)
+        rc = kind_load(&ctx->port[PT_UDP], plan->udp, 0, false, err);
+    for(unsigned i = 0; !rc && plan->discovery && plan->discovery[i].probe; i++) {
+        const struct raw_send *d = &plan->discovery[i];
+        if(i == RAW_MAX_KINDS)
+            return vg_error_set(err, VG_EINVAL, "host discovery sends more than %d kinds",
+                                RAW_MAX_KINDS);
+        rc = kind_load(&ctx->disc[i], d->probe, d->port, d->onlink, err);
+        ctx->ndisc = i + 1;
+    }
+    for(int pt = 0; !rc && pt < PT_PING; pt++) {
+        const vg_probe_type *type = ctx->port[pt].type;
+        if(type && (type->ethertype || !type->classify))
+            rc = vg_error_set(err, VG_EINVAL, "probe %s cannot probe ports", type->name);
+    }
+    ctx->tcp = ctx->port[PT_TCP].type != NULL;
+    ctx->udp = ctx->port[PT_UDP].type != NULL;
+    ctx->ping = plan->discovery != NULL;
+    for(unsigned i = 0; i < ctx->ndisc; i++)
+        ctx->frames |= ctx->disc[i].type->ethertype != 0;
+    return rc;
+}
+
 static int raw_prepare(vg_scan *s, vg_error *err)
 {
     struct raw_ctx *ctx;
@@ -1136,9 +1232,15 @@ static int raw_prepare(vg_scan *s, vg_error *err)
         goto fail;
     }
     vg_cookie_key_from_bytes(&ctx->key, key);
-    ctx->tcp = s->opts.engine == VG_ENGINE_SYN || s->opts.engine == VG_ENGINE_SYN_UDP;
-    ctx->udp = s->opts.engine == VG_ENGINE_UDP || s->opts.engine == VG_ENGINE_SYN_UDP;
-    ctx->ping = s->opts.engine == VG_ENGINE_PING;
+    rc = plan_load(ctx, s->engine_data, err);
+    if(rc)
+        goto fail;
+    /* Each entry of the walk needs a probe (discovery's slots are hosts). */
+    if(!ctx->ping && ((s->n_tcp && !ctx->tcp) || (s->n_udp && !ctx->udp))) {
+        rc = vg_error_set(err, VG_EINVAL, "the %s scan has no probe for its %s ports",
+                          s->engine_name, s->n_tcp && !ctx->tcp ? "TCP" : "UDP");
+        goto fail;
+    }
     ctx->shared_sport = s->opts.source_port != 0;
     rc = raw_ifaces_load(&ctx->ifs, &ctx->nifs, err);
     if(rc)
@@ -1201,7 +1303,7 @@ static int raw_prepare(vg_scan *s, vg_error *err)
         rc = raw_cap_open(&r->cap, ifindex, expr, err);
         if(rc)
             goto fail;
-        if(ctx->ping && ctx->have_v4) {
+        if(ctx->frames && ctx->have_v4) {
             r->arp = rc = raw_arp_socket(ifindex, err);
             if(rc < 0)
                 goto fail;
@@ -1213,29 +1315,10 @@ fail:
     return rc < 0 ? rc : VG_ESYS;
 }
 
-const struct scan_engine scan_engine_syn = {
-    .name = "syn",
-    .prepare = raw_prepare,
-    .worker_run = raw_worker_run,
-    .cleanup = raw_cleanup,
-};
-
-const struct scan_engine scan_engine_udp = {
-    .name = "udp",
-    .prepare = raw_prepare,
-    .worker_run = raw_worker_run,
-    .cleanup = raw_cleanup,
-};
-
-const struct scan_engine scan_engine_syn_udp = {
-    .name = "syn+udp",
-    .prepare = raw_prepare,
-    .worker_run = raw_worker_run,
-    .cleanup = raw_cleanup,
-};
-
-const struct scan_engine scan_engine_ping = {
-    .name = "ping",
+/* One engine for every raw scan kind: what it sends (SYN, UDP, both,
+ * host discovery) is the struct raw_plan that scan.c's table gives it. */
+const struct scan_engine scan_engine_raw = {
+    .name = "raw",
     .prepare = raw_prepare,
     .worker_run = raw_worker_run,
     .cleanup = raw_cleanup,
@@ -1243,8 +1326,7 @@ const struct scan_engine scan_engine_ping = {
 
 static bool is_raw(const vg_scan *s)
 {
-    return s->engine == &scan_engine_syn || s->engine == &scan_engine_udp ||
-           s->engine == &scan_engine_syn_udp || s->engine == &scan_engine_ping;
+    return s->engine == &scan_engine_raw;
 }
 
 int vg_scan_set_live(vg_scan *s, const uint8_t *live, vg_error *err)
@@ -1287,11 +1369,6 @@ void vg_scan_get_raw_stats(vg_scan *s, vg_raw_stats *st)
     st->late = __atomic_load_n(&k->late, __ATOMIC_RELAXED);
     st->cap_drops = __atomic_load_n(&k->cap_drops, __ATOMIC_RELAXED);
     st->send_errors = __atomic_load_n(&k->send_errors, __ATOMIC_RELAXED);
-}
-
-const char *vg_scan_engine_name(const vg_scan *s)
-{
-    return s->engine->name;
 }
 
 void vg_scan_probe_at_proto(const vg_scan *s, uint64_t i, vg_addr *addr, uint16_t *port,

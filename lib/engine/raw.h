@@ -97,6 +97,37 @@ struct raw_prior {
     uint16_t source_port; /* its --source-port; 0: the worker ranges */
 };
 
+struct vg_probe_type;
+
+/* One kind of packet a raw scan sends, named as in the probe registry
+ * (probe/registry.c). */
+struct raw_send {
+    const char *probe;
+    uint16_t port;    /* host discovery: the port it probes (0: none) */
+    bool onlink;      /* host discovery: only to targets on an attached
+                       * ethernet segment */
+};
+
+/* What a raw scan runs: the probe of the walk's TCP entries and of its UDP
+ * entries (NULL: the scan walks no such entries), or for host discovery
+ * the packets every host gets, in the order they are sent and replies are
+ * matched, ending with a NULL probe (NULL: a port scan). */
+struct raw_plan {
+    const char *tcp;
+    const char *udp;
+    const struct raw_send *discovery;
+};
+
+/* A kind of the plan, looked up. */
+struct raw_kind {
+    const struct vg_probe_type *type; /* NULL: not sent */
+    uint16_t port;
+    bool onlink;
+};
+
+/* Most kinds of packet host discovery may send per host. */
+#define RAW_MAX_KINDS 8
+
 /* The raw engine's context (vg_scan.engine_ctx). */
 struct raw_ctx {
     vg_cookie_key key;
@@ -105,6 +136,10 @@ struct raw_ctx {
     bool have_v4, have_v6;
     bool tcp, udp;    /* probe kinds of this scan */
     bool ping;        /* host discovery (VG_ENGINE_PING) */
+    struct raw_kind port[2];             /* by slot kind: TCP, UDP entries */
+    struct raw_kind disc[RAW_MAX_KINDS]; /* host discovery's packets */
+    unsigned ndisc;
+    bool frames;      /* some of them go below IP (ARP): a packet socket */
     struct raw_iface *ifs;
     unsigned nifs;
     const uint8_t *live; /* vg_scan_set_live(): targets to probe, or NULL */

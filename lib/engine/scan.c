@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/raw.h"
 #include "engine/scan_internal.h"
 #include "util/alloc.h"
 
@@ -26,17 +27,38 @@
 #define INITIAL_RATE 4000.0
 #define MIN_RATE 50.0
 
-/* The engines, by vg_engine id. */
+/* Host discovery's packets, by probe name: what nmap sends by default,
+ * and ARP or a neighbour solicitation to targets on an attached ethernet
+ * segment. Replies are matched in this order. */
+static const struct raw_send discovery[] = {
+    {"icmp_echo", 0, false},
+    {"tcp_syn", 443, false},
+    {"tcp_ack", 80, false},
+    {"ndp", 0, true},
+    {"arp", 0, true},
+    {NULL, 0, false},
+};
+
+static const struct raw_plan plan_syn = {.tcp = "tcp_syn"};
+static const struct raw_plan plan_udp = {.udp = "udp"};
+static const struct raw_plan plan_syn_udp = {.tcp = "tcp_syn", .udp = "udp"};
+static const struct raw_plan plan_ping = {.discovery = discovery};
+
+/* The scan kinds, by vg_engine id: the engine, its data, and the views of
+ * the ports it walks (TCP, UDP). */
 static const struct {
     int id;
+    const char *name;
     const struct scan_engine *engine;
+    const void *data;
+    bool tcp, udp;
 } engines[] = {
-    {VG_ENGINE_CONNECT, &scan_engine_connect},
-    {VG_ENGINE_SYN, &scan_engine_syn},
-    {VG_ENGINE_UDP, &scan_engine_udp},
-    {VG_ENGINE_SYN_UDP, &scan_engine_syn_udp},
-    {VG_ENGINE_PING, &scan_engine_ping},
-    {0, NULL},
+    {VG_ENGINE_CONNECT, "connect", &scan_engine_connect, NULL, true, false},
+    {VG_ENGINE_SYN, "syn", &scan_engine_raw, &plan_syn, true, false},
+    {VG_ENGINE_UDP, "udp", &scan_engine_raw, &plan_udp, false, true},
+    {VG_ENGINE_SYN_UDP, "syn+udp", &scan_engine_raw, &plan_syn_udp, true, true},
+    {VG_ENGINE_PING, "ping", &scan_engine_raw, &plan_ping, true, false},
+    {0, NULL, NULL, NULL, false, false},
 };
 
 void vg_scan_opts_default(vg_scan_opts *opts)
@@ -387,21 +409,20 @@ int vg_scan_new(vg_scan **out, const vg_targets *targets, const vg_ports *ports,
     uint64_t np, ntcp = 0, nudp = 0;
 
     *out = NULL;
-    const struct scan_engine *engine = NULL;
-    for(size_t i = 0; engines[i].engine; i++) {
-        if(engines[i].id == opts->engine)
-            engine = engines[i].engine;
-    }
+    size_t kind = 0;
+    while(engines[kind].engine && engines[kind].id != opts->engine)
+        kind++;
+    const struct scan_engine *engine = engines[kind].engine;
     if(!engine)
         return vg_error_set(err, VG_EINVAL, "unknown scan engine %d", opts->engine);
     /* Which protocols the engine probes decides which view of the ports
      * it walks; prefixed ports it cannot probe are the caller's mistake,
      * not something to drop silently. */
-    bool tcp = opts->engine != VG_ENGINE_UDP;
-    bool udp = opts->engine == VG_ENGINE_UDP || opts->engine == VG_ENGINE_SYN_UDP;
+    bool tcp = engines[kind].tcp;
+    bool udp = engines[kind].udp;
     if(!udp && vg_ports_count_prefixed(ports, IPPROTO_UDP))
         return vg_error_set(err, VG_EINVAL, "U: (UDP) ports need a UDP scan; the %s scan "
-                            "probes TCP only", engine->name);
+                            "probes TCP only", engines[kind].name);
     if(!tcp && vg_ports_count_prefixed(ports, IPPROTO_TCP))
         return vg_error_set(err, VG_EINVAL, "T: (TCP) ports need a TCP scan; the udp scan "
                             "probes UDP only");
@@ -425,6 +446,8 @@ int vg_scan_new(vg_scan **out, const vg_targets *targets, const vg_ports *ports,
     if(!s)
         return vg_error_set(err, VG_ENOMEM, "out of memory");
     s->engine = engine;
+    s->engine_name = engines[kind].name;
+    s->engine_data = engines[kind].data;
     s->targets = targets;
     s->ports = ports;
     s->opts = *opts;
@@ -675,6 +698,11 @@ unsigned vg_scan_max_tries(vg_scan *s)
             m = s->workers[i].max_tries_used;
     }
     return m;
+}
+
+const char *vg_scan_engine_name(const vg_scan *s)
+{
+    return s->engine_name;
 }
 
 const char *vg_scan_tries_policy(const vg_scan *s)

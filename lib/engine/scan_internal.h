@@ -66,7 +66,9 @@ struct scan_worker {
 };
 
 /* A probe engine: the part of a scan that touches the network. One per
- * scan kind (connect, raw SYN, ...), registered in scan.c's table. */
+ * way of probing (connect, raw packets); scan.c's table pairs each scan
+ * kind (vg_engine) with an engine and the data it runs on (the raw
+ * engine's: which probes, struct raw_plan). */
 struct scan_engine {
     const char *name;
     /* Called once before the workers start (open shared sockets, capture
@@ -79,14 +81,13 @@ struct scan_engine {
 };
 
 extern const struct scan_engine scan_engine_connect;
-/* raw.c: SYN, UDP, and both at once */
-extern const struct scan_engine scan_engine_syn;
-extern const struct scan_engine scan_engine_udp;
-extern const struct scan_engine scan_engine_syn_udp;
-extern const struct scan_engine scan_engine_ping;
+/* raw.c: SYN, UDP, both at once, host discovery: what it sends is its data */
+extern const struct scan_engine scan_engine_raw;
 
 struct vg_scan {
     const struct scan_engine *engine;
+    const char *engine_name;  /* the scan kind: "syn", "udp", ... */
+    const void *engine_data;  /* the engine's parameters from scan.c's table */
     void *engine_ctx;
     const vg_targets *targets;
     const vg_ports *ports;

@@ -15,17 +15,33 @@
 #define ARPOP_REQUEST_ 1
 #define ARPOP_REPLY_ 2
 
-static size_t arp_build(uint8_t *b, const uint8_t mac[6], const vg_addr *src, const vg_addr *dst)
+/* The request with our IPv4 address in place; our MAC and the target's
+ * address vary. ARP has no checksum. */
+static bool arp_template_init(vg_tmpl *t, const vg_addr *src, uint16_t dport)
 {
+    uint8_t *b = t->buf;
+    (void)dport;
+    memset(t, 0, sizeof(*t));
+    if(src->family != AF_INET)
+        return false;
+    t->family = AF_INET;
+    t->len = ARP_LEN;
+    t->src = *src;
     vg_put_be16(b, ARPHRD_ETHER_);
     vg_put_be16(b + 2, 0x0800); /* IPv4 */
     b[4] = 6;
     b[5] = 4;
     vg_put_be16(b + 6, ARPOP_REQUEST_);
-    memcpy(b + 8, mac, 6);
     memcpy(b + 14, src->a, 4);
-    memset(b + 18, 0, 6);
-    memcpy(b + 24, dst->a, 4);
+    return true;
+}
+
+static size_t arp_build(const vg_tmpl *t, const vg_probe_args *a, uint8_t *b)
+{
+    memcpy(b, t->buf, ARP_LEN);
+    if(a->src_mac)
+        memcpy(b + 8, a->src_mac, 6);
+    memcpy(b + 24, a->dst->a, 4);
     return ARP_LEN;
 }
 
@@ -54,10 +70,13 @@ static bool arp_parse(const uint8_t *buf, size_t len, vg_probe_reply *r)
     return true;
 }
 
-const vg_l2_probe_type vg_probe_arp = {
+const vg_probe_type vg_probe_arp = {
     .name = "arp",
     .help = "ARP who-has request (IPv4 host discovery on ethernet)",
     .ethertype = ETHERTYPE_ARP_,
+    .cookieless = true,
+    .variants = 1,
+    .template_init = arp_template_init,
     .build = arp_build,
-    .parse = arp_parse,
+    .classify_frame = arp_parse,
 };

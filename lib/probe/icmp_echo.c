@@ -14,33 +14,36 @@
 #define ECHO_HDR 8
 static const uint8_t echo_data[8] = {'v', 'i', 'g', 'i', 'a', '-', 'p', 'n'};
 
-static bool echo_template_init(vg_tmpl *t, int family, uint16_t dport)
+static bool echo_template_init(vg_tmpl *t, const vg_addr *src, uint16_t dport)
 {
     (void)dport;
-    memset(t, 0, sizeof(*t));
-    t->family = (uint8_t)family;
-    t->proto = family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6;
-    t->l4_off = (uint16_t)vg_ip_hdr_len(family);
+    int family = src->family;
+    uint8_t proto = family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6;
+    uint32_t sum = vg_tmpl_ip(t, family, proto, src, ECHO_HDR + sizeof(echo_data));
+    uint8_t *icmp = t->buf + t->l4_off;
+
     t->csum_off = (uint16_t)(t->l4_off + 2);
-    t->len = (uint16_t)(t->l4_off + ECHO_HDR + sizeof(echo_data));
+    t->cookie_off = (uint16_t)(t->l4_off + 6);
+    t->cookie_len = 2;
+    icmp[0] = family == AF_INET ? ICMP_ECHO : ICMP6_ECHO_REQUEST;
+    memcpy(icmp + ECHO_HDR, echo_data, sizeof(echo_data));
+    t->l4_sum = vg_csum_add(sum, icmp, ECHO_HDR + sizeof(echo_data));
     return true;
 }
 
-/* a->sport is the identifier, a->cookie's low 16 bits the sequence. */
+/* a->sport is the identifier, a->cookie's low 16 bits the sequence. The
+ * ICMPv4 checksum has no pseudo header: the destination is not in it. */
 static size_t echo_build(const vg_tmpl *t, const vg_probe_args *a, uint8_t *pkt)
 {
+    uint32_t dsum = vg_tmpl_ip_put(t, pkt, a->dst, a->ip_id);
     uint8_t *icmp = pkt + t->l4_off;
-    size_t len = ECHO_HDR + sizeof(echo_data);
+    uint16_t seq = (uint16_t)a->cookie;
 
-    vg_ip_write(pkt, t->family, t->proto, a->src, a->dst, (uint16_t)len, a->ip_id);
-    icmp[0] = t->family == AF_INET ? ICMP_ECHO : ICMP6_ECHO_REQUEST;
-    icmp[1] = 0;
-    vg_put_be16(icmp + 2, 0);
     vg_put_be16(icmp + 4, a->sport);
-    vg_put_be16(icmp + 6, (uint16_t)a->cookie);
-    memcpy(icmp + ECHO_HDR, echo_data, sizeof(echo_data));
-    vg_put_be16(icmp + 2, vg_l4_csum(t->family, t->proto, a->src, a->dst, icmp, len));
-    return t->l4_off + len;
+    vg_put_be16(pkt + t->cookie_off, seq);
+    uint32_t sum = t->l4_sum + a->sport + seq + (t->family == AF_INET ? 0 : dsum);
+    vg_put_be16(pkt + t->csum_off, vg_csum_finish(sum));
+    return t->len;
 }
 
 static bool echo_classify(const vg_pkt *pkt, vg_probe_reply *r)
@@ -72,7 +75,8 @@ static bool echo_classify(const vg_pkt *pkt, vg_probe_reply *r)
 const vg_probe_type vg_probe_icmp_echo = {
     .name = "icmp_echo",
     .help = "ICMP / ICMPv6 echo request (host discovery)",
-    .proto = 0, /* per family: see vg_tmpl.proto */
+    .proto = 0, /* per family: see vg_probe_proto() */
+    .variants = 1,
     .template_init = echo_template_init,
     .build = echo_build,
     .classify = echo_classify,

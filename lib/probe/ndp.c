@@ -24,37 +24,47 @@ void vg_ndp_solicited_node(const vg_addr *target, vg_addr *out)
     memcpy(out->a + 13, target->a + 13, 3);
 }
 
-static bool ndp_template_init(vg_tmpl *t, int family, uint16_t dport)
+/* The solicitation with the solicited-node prefix (ff02::1:ff00:0/104) in
+ * the destination; the target, the group's last three bytes and our MAC
+ * vary. The template's sum leaves out the destination's last word pair
+ * (ff + the group's first byte from the target), which a probe adds whole. */
+static bool ndp_template_init(vg_tmpl *t, const vg_addr *src, uint16_t dport)
 {
+    static const uint8_t prefix[12] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01};
     (void)dport;
-    memset(t, 0, sizeof(*t));
-    if(family != AF_INET6)
+    if(src->family != AF_INET6) {
+        memset(t, 0, sizeof(*t));
         return false;
-    t->family = AF_INET6;
-    t->proto = IPPROTO_ICMPV6;
-    t->l4_off = VG_IP6_HDR;
+    }
+    uint32_t sum = vg_tmpl_ip(t, AF_INET6, IPPROTO_ICMPV6, src, NS_LEN);
+    uint8_t *ns = t->buf + t->l4_off;
+
+    t->buf[7] = 255; /* RFC 4861 7.1.1: receivers drop ND with another hop limit */
+    memcpy(t->buf + 24, prefix, sizeof(prefix));
+    sum = vg_csum_add(sum, prefix, sizeof(prefix));
+    t->buf[36] = 0xff; /* counted by the probe, with bytes 37-39 */
     t->csum_off = VG_IP6_HDR + 2;
-    t->len = VG_IP6_HDR + NS_LEN;
+    ns[0] = ND_NEIGHBOR_SOLICIT;
+    ns[24] = ND_OPT_SOURCE_LINKADDR;
+    ns[25] = 1; /* 8 bytes */
+    t->l4_sum = vg_csum_add(sum, ns, NS_LEN);
     return true;
 }
 
 /* a->dst is the target; the packet goes to its solicited-node group. */
 static size_t ndp_build(const vg_tmpl *t, const vg_probe_args *a, uint8_t *pkt)
 {
-    vg_addr group;
     uint8_t *ns = pkt + t->l4_off;
 
-    vg_ndp_solicited_node(a->dst, &group);
-    vg_ip_write(pkt, AF_INET6, IPPROTO_ICMPV6, a->src, &group, NS_LEN, 0);
-    pkt[7] = 255; /* RFC 4861 7.1.1: receivers drop ND with another hop limit */
-    memset(ns, 0, NS_LEN);
-    ns[0] = ND_NEIGHBOR_SOLICIT;
+    memcpy(pkt, t->buf, t->len);
+    memcpy(pkt + 37, a->dst->a + 13, 3);
     memcpy(ns + 8, a->dst->a, 16);
-    ns[24] = ND_OPT_SOURCE_LINKADDR;
-    ns[25] = 1; /* 8 bytes */
-    if(a->src_mac)
+    uint32_t sum = t->l4_sum + vg_csum_add(0, pkt + 36, 4) + vg_csum_add(0, a->dst->a, 16);
+    if(a->src_mac) {
         memcpy(ns + 26, a->src_mac, 6);
-    vg_put_be16(ns + 2, vg_l4_csum(AF_INET6, IPPROTO_ICMPV6, a->src, &group, ns, NS_LEN));
+        sum = vg_csum_add(sum, a->src_mac, 6);
+    }
+    vg_put_be16(pkt + t->csum_off, vg_csum_finish(sum));
     return t->len;
 }
 
@@ -94,7 +104,10 @@ const vg_probe_type vg_probe_ndp = {
     .name = "ndp",
     .help = "IPv6 neighbour solicitation (host discovery on-link)",
     .proto = IPPROTO_ICMPV6,
+    .cookieless = true,
+    .variants = 1,
     .template_init = ndp_template_init,
     .build = ndp_build,
+    .dest = vg_ndp_solicited_node,
     .classify = ndp_classify,
 };

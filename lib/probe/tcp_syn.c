@@ -20,65 +20,45 @@
 #define SYN_WINDOW 1024
 #define SYN_MSS 1460
 
-static bool syn_template_init(vg_tmpl *t, int family, uint16_t dport)
+/* The TCP header of both probes: flags, window and the MSS option; ports,
+ * sequence and acknowledgment numbers zero. cookie_at: the offset of the
+ * field that carries the cookie (4: the sequence number; 8: the
+ * acknowledgment number). */
+static bool tcp_template_init(vg_tmpl *t, const vg_addr *src, uint8_t flags, uint16_t cookie_at)
 {
-    (void)dport;
-    memset(t, 0, sizeof(*t));
-    size_t ip = vg_ip_hdr_len(family);
-    vg_addr zero = {.family = (uint8_t)family};
-    t->family = (uint8_t)family;
-    t->proto = IPPROTO_TCP;
-    t->len = (uint16_t)(ip + TCP_HDR);
-    t->l4_off = (uint16_t)ip;
-    t->csum_off = (uint16_t)(ip + 16);
-    vg_ip_write(t->buf, family, IPPROTO_TCP, &zero, &zero, TCP_HDR, 0);
-    uint8_t *tcp = t->buf + ip;
+    uint32_t sum = vg_tmpl_ip(t, src->family, IPPROTO_TCP, src, TCP_HDR);
+    uint8_t *tcp = t->buf + t->l4_off;
+
+    t->csum_off = (uint16_t)(t->l4_off + 16);
+    t->cookie_off = (uint16_t)(t->l4_off + cookie_at);
+    t->cookie_len = 4;
     tcp[12] = (TCP_HDR / 4) << 4;
-    tcp[13] = TCP_SYN;
+    tcp[13] = flags;
     vg_put_be16(tcp + 14, SYN_WINDOW);
     tcp[20] = 2; /* MSS */
     tcp[21] = 4;
     vg_put_be16(tcp + 22, SYN_MSS);
-    if(family == AF_INET) {
-        /* The header sum over the constant fields: addresses and id are
-         * zero in the template, the checksum field too. */
-        vg_put_be16(t->buf + 10, 0);
-        t->ip_sum = vg_csum_add(0, t->buf, VG_IP4_HDR);
-        t->l4_sum = (uint32_t)IPPROTO_TCP + TCP_HDR;
-    }
-    else
-        t->l4_sum = (uint32_t)IPPROTO_TCP + TCP_HDR;
-    t->l4_sum = vg_csum_add(t->l4_sum, tcp, TCP_HDR);
+    t->l4_sum = vg_csum_add(sum, tcp, TCP_HDR);
     return true;
 }
 
-/* Sum of an address's bytes as 16-bit words. */
-static uint32_t addr_sum(const vg_addr *a, int family)
+static bool syn_template_init(vg_tmpl *t, const vg_addr *src, uint16_t dport)
 {
-    return vg_csum_add(0, a->a, family == AF_INET ? 4 : 16);
+    (void)dport;
+    return tcp_template_init(t, src, TCP_SYN, 4);
 }
 
-static size_t syn_build(const vg_tmpl *t, const vg_probe_args *a, uint8_t *pkt)
+/* Both probes: the template, then destination, id, ports and the cookie,
+ * and the checksums from the template's sums. */
+static size_t tcp_build(const vg_tmpl *t, const vg_probe_args *a, uint8_t *pkt)
 {
-    uint32_t asum = addr_sum(a->src, t->family) + addr_sum(a->dst, t->family);
+    uint32_t dsum = vg_tmpl_ip_put(t, pkt, a->dst, a->ip_id);
     uint8_t *tcp = pkt + t->l4_off;
 
-    memcpy(pkt, t->buf, t->len);
-    if(t->family == AF_INET) {
-        vg_put_be16(pkt + 4, a->ip_id);
-        memcpy(pkt + 12, a->src->a, 4);
-        memcpy(pkt + 16, a->dst->a, 4);
-        vg_put_be16(pkt + 10, vg_csum_finish(t->ip_sum + asum + a->ip_id));
-    }
-    else {
-        memcpy(pkt + 8, a->src->a, 16);
-        memcpy(pkt + 24, a->dst->a, 16);
-    }
     vg_put_be16(tcp, a->sport);
     vg_put_be16(tcp + 2, a->dport);
-    vg_put_be32(tcp + 4, a->cookie);
-    uint32_t sum = t->l4_sum + asum + a->sport + a->dport + (a->cookie >> 16) +
-                   (a->cookie & 0xffff);
+    vg_put_be32(pkt + t->cookie_off, a->cookie);
+    uint32_t sum = t->l4_sum + dsum + a->sport + a->dport + vg_csum32(a->cookie);
     vg_put_be16(pkt + t->csum_off, vg_csum_finish(sum));
     return t->len;
 }
@@ -145,26 +125,21 @@ const vg_probe_type vg_probe_tcp_syn = {
     .name = "tcp_syn",
     .help = "TCP SYN (half-open) probe: SYN-ACK open, RST closed",
     .proto = IPPROTO_TCP,
+    .variants = 1,
     .template_init = syn_template_init,
-    .build = syn_build,
+    .build = tcp_build,
     .classify = syn_classify,
 };
 
 /* The ACK probe (host discovery, to port 80): any live host answers an
  * unexpected ACK with a RST whose sequence number is our acknowledgment
  * number (RFC 9293 3.10.7.1), which carries the cookie. Stateful firewalls
- * drop it; that is why discovery sends a SYN as well. */
-static size_t ack_build(const vg_tmpl *t, const vg_probe_args *a, uint8_t *pkt)
+ * drop it; that is why discovery sends a SYN as well. The header is the
+ * SYN's with other flags, sequence number zero. */
+static bool ack_template_init(vg_tmpl *t, const vg_addr *src, uint16_t dport)
 {
-    size_t len = syn_build(t, a, pkt);
-    uint8_t *tcp = pkt + t->l4_off;
-    /* Same header, other flags and the cookie in the ack field. */
-    vg_put_be32(tcp + 4, 0);
-    vg_put_be32(tcp + 8, a->cookie);
-    tcp[13] = TCP_ACK;
-    vg_put_be16(tcp + 16, 0);
-    vg_put_be16(tcp + 16, vg_l4_csum(t->family, IPPROTO_TCP, a->src, a->dst, tcp, TCP_HDR));
-    return len;
+    (void)dport;
+    return tcp_template_init(t, src, TCP_ACK, 8);
 }
 
 static bool ack_classify(const vg_pkt *pkt, vg_probe_reply *r)
@@ -200,7 +175,8 @@ const vg_probe_type vg_probe_tcp_ack = {
     .name = "tcp_ack",
     .help = "TCP ACK probe (host discovery): RST means the host is up",
     .proto = IPPROTO_TCP,
-    .template_init = syn_template_init,
-    .build = ack_build,
+    .variants = 1,
+    .template_init = ack_template_init,
+    .build = tcp_build,
     .classify = ack_classify,
 };

@@ -111,13 +111,23 @@ static const struct udp_payload payloads[] = {
     {5353, "mdns", dns_query, sizeof(dns_query), 0, 2, 0},
 };
 
+#define N_PAYLOADS (sizeof(payloads) / sizeof(payloads[0]))
+
+/* The template variant of a port: 1 + its payload's row, 0 for the empty
+ * datagram. */
+static uint8_t udp_variant(uint16_t port)
+{
+    for(size_t i = 0; i < N_PAYLOADS; i++) {
+        if(payloads[i].port == port)
+            return (uint8_t)(i + 1);
+    }
+    return 0;
+}
+
 static const struct udp_payload *payload_for(uint16_t port)
 {
-    for(size_t i = 0; i < sizeof(payloads) / sizeof(payloads[0]); i++) {
-        if(payloads[i].port == port)
-            return &payloads[i];
-    }
-    return NULL;
+    uint8_t v = udp_variant(port);
+    return v ? &payloads[v - 1] : NULL;
 }
 
 const uint8_t *vg_udp_payload(uint16_t port, size_t *len, const char **name)
@@ -129,43 +139,49 @@ const uint8_t *vg_udp_payload(uint16_t port, size_t *len, const char **name)
     return pl ? pl->data : NULL;
 }
 
-static bool udp_template_init(vg_tmpl *t, int family, uint16_t dport)
+/* One template per payload: the datagram with the payload in place and
+ * its cookie field zero; the sum covers the payload, so a probe adds only
+ * the ports, the destination and the cookie bytes. */
+static bool udp_template_init(vg_tmpl *t, const vg_addr *src, uint16_t dport)
 {
-    (void)dport;
-    memset(t, 0, sizeof(*t));
-    t->family = (uint8_t)family;
-    t->proto = IPPROTO_UDP;
-    t->l4_off = (uint16_t)vg_ip_hdr_len(family);
+    const struct udp_payload *pl = payload_for(dport);
+    size_t plen = pl ? pl->len : 0;
+    uint16_t ulen = (uint16_t)(UDP_HDR + plen);
+    uint32_t sum = vg_tmpl_ip(t, src->family, IPPROTO_UDP, src, ulen);
+    uint8_t *udp = t->buf + t->l4_off;
+
     t->csum_off = (uint16_t)(t->l4_off + 6);
-    t->len = (uint16_t)(t->l4_off + UDP_HDR);
+    vg_put_be16(udp + 4, ulen);
+    if(plen) {
+        memcpy(udp + UDP_HDR, pl->data, plen);
+        t->cookie_off = (uint16_t)(t->l4_off + UDP_HDR + pl->cookie_off);
+        t->cookie_len = pl->cookie_len;
+        memset(t->buf + t->cookie_off, 0, pl->cookie_len);
+    }
+    t->l4_sum = vg_csum_add(sum, udp, ulen);
     return true;
 }
 
-/* The payload varies per port and is small: the datagram is written whole
- * and summed in one pass (the SYN probe is the one that needs templates). */
 static size_t udp_build(const vg_tmpl *t, const vg_probe_args *a, uint8_t *pkt)
 {
-    const struct udp_payload *pl = payload_for(a->dport);
-    size_t plen = pl ? pl->len : 0;
+    uint32_t sum = t->l4_sum + vg_tmpl_ip_put(t, pkt, a->dst, a->ip_id);
     uint8_t *udp = pkt + t->l4_off;
-    uint16_t ulen = (uint16_t)(UDP_HDR + plen);
 
-    vg_ip_write(pkt, t->family, IPPROTO_UDP, a->src, a->dst, ulen, a->ip_id);
     vg_put_be16(udp, a->sport);
     vg_put_be16(udp + 2, a->dport);
-    vg_put_be16(udp + 4, ulen);
-    vg_put_be16(udp + 6, 0);
-    if(plen) {
-        memcpy(udp + UDP_HDR, pl->data, plen);
-        if(pl->cookie_len == 2)
-            vg_put_be16(udp + UDP_HDR + pl->cookie_off, (uint16_t)a->cookie);
-        else if(pl->cookie_len == 4)
-            vg_put_be32(udp + UDP_HDR + pl->cookie_off, a->cookie);
+    sum += a->sport + a->dport;
+    if(t->cookie_len == 2) {
+        vg_put_be16(pkt + t->cookie_off, (uint16_t)a->cookie);
+        sum += a->cookie & 0xffffu;
     }
-    uint16_t sum = vg_l4_csum(t->family, IPPROTO_UDP, a->src, a->dst, udp, ulen);
+    else if(t->cookie_len == 4) {
+        vg_put_be32(pkt + t->cookie_off, a->cookie);
+        sum += vg_csum32(a->cookie);
+    }
+    uint16_t c = vg_csum_finish(sum);
     /* 0 means "no checksum" in UDP over IPv4 and is forbidden over IPv6. */
-    vg_put_be16(udp + 6, sum ? sum : 0xffff);
-    return t->l4_off + ulen;
+    vg_put_be16(pkt + t->csum_off, c ? c : 0xffff);
+    return t->len;
 }
 
 static bool udp_classify(const vg_pkt *pkt, vg_probe_reply *r)
@@ -220,6 +236,8 @@ const vg_probe_type vg_probe_udp = {
     .name = "udp",
     .help = "UDP probe with protocol payloads: reply open, port-unreach closed",
     .proto = IPPROTO_UDP,
+    .variants = 1 + N_PAYLOADS,
+    .variant = udp_variant,
     .template_init = udp_template_init,
     .build = udp_build,
     .classify = udp_classify,

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer target: the raw engines' reply parser. Arbitrary bytes go
  * through vg_pkt_parse() (IPv4/IPv6, extension headers, ICMP errors and
- * their quoted packets), then through every probe module's classify()
- * and the ARP parser, as a captured packet would. Every pointer the
+ * their quoted packets), then through the reply recognisers of every
+ * kind in the probe registry (IP packets, and link-layer payloads for ARP),
+ * as a captured packet would. Every pointer the
  * parser hands out must lie inside the input, and every verdict must be
  * a state and a reason the output schema knows. */
 #include <stdint.h>
@@ -34,10 +35,6 @@ static void check_reply(const vg_probe_reply *r)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const vg_probe_type *const types[] = {
-        &vg_probe_tcp_syn, &vg_probe_udp, &vg_probe_icmp_echo, &vg_probe_tcp_ack,
-        &vg_probe_ndp,
-    };
     /* An exact-size copy, so that ASan sees any read past the end. */
     uint8_t *buf = malloc(size ? size : 1);
     vg_pkt pkt;
@@ -53,19 +50,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if(pkt.inner.family != pkt.ip.family)
                 abort();
         }
-        for(size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        for(size_t i = 0; vg_probe_at(i); i++) {
             memset(&r, 0, sizeof(r));
-            if(types[i]->classify(&pkt, &r))
+            if(vg_probe_at(i)->classify && vg_probe_at(i)->classify(&pkt, &r))
                 check_reply(&r);
         }
     }
-    /* ARP replies come from a packet socket: the same bytes as an ARP
-     * payload. */
-    memset(&r, 0, sizeof(r));
-    if(vg_probe_arp.parse(buf, size, &r)) {
-        check_reply(&r);
-        if(!r.has_mac)
-            abort();
+    /* Replies below IP (ARP) come from a packet socket: the same bytes as
+     * a link-layer payload. */
+    for(size_t i = 0; vg_probe_at(i); i++) {
+        memset(&r, 0, sizeof(r));
+        if(vg_probe_at(i)->classify_frame && vg_probe_at(i)->classify_frame(buf, size, &r)) {
+            check_reply(&r);
+            if(!r.has_mac)
+                abort();
+        }
     }
     free(buf);
     return 0;

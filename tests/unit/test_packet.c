@@ -128,11 +128,11 @@ static void check_syn(const char *src_s, const char *dst_s)
     vg_tmpl t;
     uint8_t pkt[VG_PROBE_MAX], want[VG_PROBE_MAX], tcp[24];
 
-    assert_true(vg_probe_tcp_syn.template_init(&t, src.family, 0));
+    assert_true(vg_probe_tcp_syn.template_init(&t, &src, 0));
     srand(42);
     for(int i = 0; i < 5000; i++) {
         vg_probe_args a = {
-            .src = &src, .dst = &dst,
+            .dst = &dst,
             .sport = (uint16_t)rand(), .dport = (uint16_t)(rand() | 1),
             .cookie = (uint32_t)rand() ^ (uint32_t)rand() << 16,
             .ip_id = (uint16_t)rand(),
@@ -182,8 +182,8 @@ static void check_udp(const char *src_s, const char *dst_s, uint16_t dport)
     const char *name;
     const uint8_t *payload = vg_udp_payload(dport, &plen, &name);
 
-    assert_true(vg_probe_udp.template_init(&t, src.family, dport));
-    vg_probe_args a = {.src = &src, .dst = &dst, .sport = 61234, .dport = dport,
+    assert_true(vg_probe_udp.template_init(&t, &src, dport));
+    vg_probe_args a = {.dst = &dst, .sport = 61234, .dport = dport,
                        .cookie = 0xa1b2c3d4, .ip_id = 77};
     size_t len = vg_probe_udp.build(&t, &a, pkt);
     be16(udp, a.sport);
@@ -358,8 +358,8 @@ static void test_icmp_errors_for_syn(void **state)
         uint8_t probe[VG_PROBE_MAX], pkt[1024];
         vg_pkt p;
         vg_probe_reply r;
-        vg_probe_tcp_syn.template_init(&t, us.family, 0);
-        vg_probe_args a = {.src = &us, .dst = &them, .sport = 61500, .dport = 8080,
+        vg_probe_tcp_syn.template_init(&t, &us, 0);
+        vg_probe_args a = {.dst = &them, .sport = 61500, .dport = 8080,
                            .cookie = 0xdeadbeef, .ip_id = 9};
         size_t plen = vg_probe_tcp_syn.build(&t, &a, probe);
         /* A minimal IPv4 quote (header + 8 bytes) and a full one. */
@@ -425,8 +425,8 @@ static void test_udp_replies(void **state)
     assert_false(r.has_echo);
 
     /* Port unreachable from the target: closed; from a router: filtered. */
-    vg_probe_udp.template_init(&t, AF_INET, 0);
-    vg_probe_args a = {.src = &us, .dst = &them, .sport = 61400, .dport = 7,
+    vg_probe_udp.template_init(&t, &us, 0);
+    vg_probe_args a = {.dst = &them, .sport = 61400, .dport = 7,
                        .cookie = 1, .ip_id = 2};
     size_t plen = vg_probe_udp.build(&t, &a, probe);
     n = icmp_error(pkt, &them, &us, 3, 3, probe, plen);
@@ -497,12 +497,11 @@ static void test_truncations_and_garbage(void **state)
 
     lens[0] = tcp_reply(pkts[0], &them, &us, 80, 61003, 1, 2, 0x12);
     lens[1] = tcp_reply(pkts[1], &them6, &us6, 80, 61003, 1, 2, 0x14);
-    vg_probe_tcp_syn.template_init(&t, AF_INET6, 0);
-    vg_probe_args a = {.src = &us6, .dst = &them6, .sport = 61500, .dport = 80, .cookie = 5};
+    vg_probe_tcp_syn.template_init(&t, &us6, 0);
+    vg_probe_args a = {.dst = &them6, .sport = 61500, .dport = 80, .cookie = 5};
     size_t plen = vg_probe_tcp_syn.build(&t, &a, probe);
     lens[2] = icmp_error(pkts[2], &them6, &us6, 1, 1, probe, plen);
-    vg_probe_tcp_syn.template_init(&t, AF_INET, 0);
-    a.src = &us;
+    vg_probe_tcp_syn.template_init(&t, &us, 0);
     a.dst = &them;
     plen = vg_probe_tcp_syn.build(&t, &a, probe);
     lens[3] = icmp_error(pkts[3], &them, &us, 3, 13, probe, plen);

@@ -69,8 +69,8 @@ static void test_echo_request_and_reply(void **state)
         uint8_t pkt[VG_PROBE_MAX];
         vg_pkt p;
         vg_probe_reply r;
-        assert_true(vg_probe_icmp_echo.template_init(&t, us.family, 0));
-        vg_probe_args a = {.src = &us, .dst = &them, .sport = 61234, .cookie = 0x11223344};
+        assert_true(vg_probe_icmp_echo.template_init(&t, &us, 0));
+        vg_probe_args a = {.dst = &them, .sport = 61234, .cookie = 0x11223344};
         size_t n = vg_probe_icmp_echo.build(&t, &a, pkt);
         size_t ip = f ? 40 : 20;
         assert_int_equal(n, ip + 16);
@@ -115,8 +115,8 @@ static void test_ack_probe_and_rst(void **state)
     vg_pkt p;
     vg_probe_reply r;
     (void)state;
-    vg_probe_tcp_ack.template_init(&t, AF_INET, 0);
-    vg_probe_args a = {.src = &us, .dst = &them, .sport = 61000, .dport = 80,
+    vg_probe_tcp_ack.template_init(&t, &us, 0);
+    vg_probe_args a = {.dst = &them, .sport = 61000, .dport = 80,
                        .cookie = 0xcafef00d, .ip_id = 5};
     size_t n = vg_probe_tcp_ack.build(&t, &a, pkt);
     assert_int_equal(n, 44);
@@ -167,9 +167,10 @@ static void test_neighbour_solicitation(void **state)
     (void)state;
     vg_ndp_solicited_node(&them, &group);
     assert_int_equal(vg_addr_cmp(&group, &want), 0);
-    assert_false(vg_probe_ndp.template_init(&t, AF_INET, 0));
-    assert_true(vg_probe_ndp.template_init(&t, AF_INET6, 0));
-    vg_probe_args a = {.src = &us, .dst = &them, .src_mac = mac};
+    vg_addr us4 = addr("198.18.0.1");
+    assert_false(vg_probe_ndp.template_init(&t, &us4, 0));
+    assert_true(vg_probe_ndp.template_init(&t, &us, 0));
+    vg_probe_args a = {.dst = &them, .src_mac = mac};
     size_t n = vg_probe_ndp.build(&t, &a, pkt);
     assert_int_equal(n, 72);
     assert_int_equal(pkt[6], 58);   /* ICMPv6 */
@@ -244,14 +245,17 @@ static void test_arp(void **state)
     uint8_t req[64], rep[64];
     vg_probe_reply r;
     (void)state;
-    size_t n = vg_probe_arp.build(req, our_mac, &us, &them);
+    vg_tmpl t;
+    assert_true(vg_probe_arp.template_init(&t, &us, 0));
+    vg_probe_args a = {.dst = &them, .src_mac = our_mac};
+    size_t n = vg_probe_arp.build(&t, &a, req);
     static const uint8_t want[28] = {0, 1, 8, 0, 6, 4, 0, 1, 0x02, 0, 0, 0, 0, 1, 198, 18, 0, 1,
                                      0, 0, 0, 0, 0, 0, 198, 18, 0, 2};
     assert_int_equal(n, 28);
     assert_memory_equal(req, want, 28);
     assert_int_equal(vg_probe_arp.ethertype, 0x0806);
     /* Our own request is not a reply. */
-    assert_false(vg_probe_arp.parse(req, n, &r));
+    assert_false(vg_probe_arp.classify_frame(req, n, &r));
     /* The reply. */
     memcpy(rep, want, 28);
     rep[7] = 2;
@@ -259,15 +263,15 @@ static void test_arp(void **state)
     memcpy(rep + 14, them.a, 4);
     memcpy(rep + 18, our_mac, 6);
     memcpy(rep + 24, us.a, 4);
-    assert_true(vg_probe_arp.parse(rep, 28, &r));
+    assert_true(vg_probe_arp.classify_frame(rep, 28, &r));
     assert_int_equal(r.reason, VG_REASON_ARP_RESPONSE);
     assert_memory_equal(r.mac, their_mac, 6);
     assert_int_equal(vg_addr_cmp(&r.target, &them), 0);
     assert_int_equal(vg_addr_cmp(&r.local, &us), 0);
     for(size_t k = 0; k < 28; k++)
-        assert_false(vg_probe_arp.parse(rep, k, &r)); /* every truncation */
+        assert_false(vg_probe_arp.classify_frame(rep, k, &r)); /* every truncation */
     rep[4] = 8; /* not ethernet/IPv4 sizes */
-    assert_false(vg_probe_arp.parse(rep, 28, &r));
+    assert_false(vg_probe_arp.classify_frame(rep, 28, &r));
 }
 
 int main(void)
