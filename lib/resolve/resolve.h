@@ -6,7 +6,7 @@
  * loopback, names under .invalid fail (RFC 6761), and with
  * VG_RESOLVER_HOSTS_ONLY every name is looked up in /etc/hosts only, with
  * no c-ares channel at all. Other names go through c-ares, /etc/hosts
- * first, then DNS. The scan's targets (lib/target/resolve.c, which drives
+ * first, then DNS. The scan's targets (lib/targetspec/resolve.c, which drives
  * a loop of its own until its batch is done) and the checker
  * (lib/check/checker.c, on its run loop) both resolve through it. */
 #ifndef VIGIA_RESOLVE_H

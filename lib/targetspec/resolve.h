@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Internal to lib/target: resolves a batch of host names concurrently
+/* Internal to lib/targetspec: resolves a batch of host names concurrently
  * through the one resolver (lib/resolve) and reports, per name, its
  * addresses or why it failed. */
 #ifndef VIGIA_TARGET_RESOLVE_H

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "vigia/target.h"
-#include "target/resolve.h"
+#include "targetspec/resolve.h"
 #include "util/alloc.h"
 
 typedef unsigned __int128 u128;

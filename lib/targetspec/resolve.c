@@ -11,7 +11,7 @@
 #include <sys/resource.h>
 
 #include "resolve/resolve.h"
-#include "target/resolve.h"
+#include "targetspec/resolve.h"
 #include "util/alloc.h"
 
 #define RESOLVE_DEFAULT_TIMEOUT_MS 5000
