@@ -21,10 +21,16 @@
 #include "util/alloc.h"
 #include "vigia_config.h"
 
+/* Easy handles kept for the next checks: curl_easy_reset() clears every
+ * option, and a kept handle saves its allocation and setup. */
+#define HTTP_SPARE_EASY 64
+
 struct http_multi {
     CURLM *multi;
     vg_loop *loop;
     vg_timer timer;
+    CURL *spare[HTTP_SPARE_EASY];
+    unsigned nspare;
 };
 
 struct http_ctx {
@@ -139,6 +145,8 @@ void http_multi_free(http_multi *m)
     if(!m)
         return;
     vg_timer_disarm(m->loop, &m->timer);
+    while(m->nspare)
+        curl_easy_cleanup(m->spare[--m->nspare]);
     curl_multi_cleanup(m->multi);
     free(m);
 }
@@ -551,7 +559,12 @@ static void http_release(vg_check *ck)
     if(h->easy) {
         if(h->added)
             curl_multi_remove_handle(h->m->multi, h->easy);
-        curl_easy_cleanup(h->easy);
+        if(h->m && h->m->nspare < HTTP_SPARE_EASY) {
+            curl_easy_reset(h->easy);
+            h->m->spare[h->m->nspare++] = h->easy;
+        }
+        else
+            curl_easy_cleanup(h->easy);
     }
     curl_slist_free_all(h->headers);
     curl_slist_free_all(h->resolve);
@@ -588,7 +601,7 @@ static int http_start(vg_check *ck)
     h->m = check_http_multi(ck, &merr);
     if(!h->m)
         return http_fail_start(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, merr.msg);
-    h->easy = e = curl_easy_init();
+    h->easy = e = h->m->nspare ? h->m->spare[--h->m->nspare] : curl_easy_init();
     if(!e)
         return http_fail_start(ck, VG_CHECK_UNKNOWN, VG_CR_INTERNAL, "cannot create a curl handle");
 
