@@ -11,6 +11,7 @@
 #include "engine/loop.h"
 #include "resolve/resolve.h"
 #include "vigia/check.h"
+#include "vigia/options.h"
 
 typedef struct vg_check vg_check;
 typedef struct vg_stream vg_stream;
@@ -27,10 +28,18 @@ typedef struct check_runner_ops {
     void (*fd_shortage)(vg_check *ck);
 } check_runner_ops;
 
+/* File descriptors one check of a kind holds at most at once (its
+ * vg_check_type.fds), as the scan engine budgets them (lib/engine/scan.c). */
+#define CHECK_FDS_STREAM 1      /* tcp, tls, ssh, mysql, smtp, ...: one socket; udp, icmp too */
+#define CHECK_FDS_HTTP 4        /* curl: IPv4 and IPv6 connects racing, a resolver pipe pair */
+#define CHECK_FDS_DNS 2         /* dns://: a c-ares channel of its own, UDP and TCP */
+
 /* One kind of check. Kinds are stateless consts; an attempt's state lives
  * at vg_check.kctx. The runner calls start() for every attempt; the kind
  * ends the attempt by calling check_attempt_done() (never from inside a
- * libcurl callback) and must not touch the check after that call. */
+ * libcurl callback) and must not touch the check after that call.
+ * What the runner must know of a kind is data here: the runner reaches
+ * kinds only through their registry and these fields, never by name. */
 typedef struct vg_check_type {
     const char *name;           /* the scheme: "tcp" */
     const char *label;          /* for text output: "TCP" */
@@ -38,6 +47,12 @@ typedef struct vg_check_type {
     uint16_t default_port;      /* 0: the spec must give one */
     bool tls;                   /* the stream is wrapped in TLS */
     bool starttls;              /* TLS is negotiated inside the protocol */
+    unsigned kind;              /* its VG_KIND_* bit: the option rows whose .kinds
+                                   hold it apply (vigia/options.h) */
+    unsigned fds;               /* descriptors one check holds at most (CHECK_FDS_*) */
+    bool curl;                  /* runs in libcurl on the runner's multi handle: a
+                                   --proxy resolves the name, the multi's own
+                                   descriptors are budgeted */
     /* Rejects option combinations that cannot work for this kind. */
     int (*validate)(const vg_check_opts *opts, vg_error *err);
     /* Starts an attempt; a non-zero return means it could not start and

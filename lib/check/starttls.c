@@ -415,15 +415,18 @@ static void st_release(vg_check *ck)
 
 const vg_check_type vg_check_smtp = {
     .name = "smtp", .label = "SMTP", .default_port = 25, .starttls = true,
+    .kind = VG_KIND_STARTTLS, .fds = CHECK_FDS_STREAM,
     .validate = st_validate, .start = smtp_start, .on_timeout = st_timeout, .release = st_release,
 };
 
 const vg_check_type vg_check_imap = {
     .name = "imap", .label = "IMAP", .default_port = 143, .starttls = true,
+    .kind = VG_KIND_STARTTLS, .fds = CHECK_FDS_STREAM,
     .validate = st_validate, .start = imap_start, .on_timeout = st_timeout, .release = st_release,
 };
 
 const vg_check_type vg_check_postgres = {
     .name = "postgres", .label = "POSTGRES", .default_port = 5432, .starttls = true,
+    .kind = VG_KIND_STARTTLS, .fds = CHECK_FDS_STREAM,
     .validate = st_validate, .start = pg_start, .on_timeout = st_timeout, .release = st_release,
 };
