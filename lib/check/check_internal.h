@@ -34,6 +34,14 @@ typedef struct check_runner_ops {
 #define CHECK_FDS_HTTP 4        /* curl: IPv4 and IPv6 connects racing, a resolver pipe pair */
 #define CHECK_FDS_DNS 2         /* dns://: a c-ares channel of its own, UDP and TCP */
 
+/* A kind's own message for an option of other kinds (see check_opts_fit):
+ * it replaces the row's wrong_kind, or makes the option an error for this
+ * kind where the row would let other kinds ignore it. */
+typedef struct check_wrong_kind {
+    const char *opt;            /* the row's long name: "send" */
+    const char *msg;
+} check_wrong_kind;
+
 /* One kind of check. Kinds are stateless consts; an attempt's state lives
  * at vg_check.kctx. The runner calls start() for every attempt; the kind
  * ends the attempt by calling check_attempt_done() (never from inside a
@@ -53,7 +61,9 @@ typedef struct vg_check_type {
     bool curl;                  /* runs in libcurl on the runner's multi handle: a
                                    --proxy resolves the name, the multi's own
                                    descriptors are budgeted */
-    /* Rejects option combinations that cannot work for this kind. */
+    const check_wrong_kind *wrong_kind; /* NULL, or ended by {NULL, NULL} */
+    /* Rejects option combinations that cannot work for this kind (values
+     * of its own options; options of other kinds are check_opts_fit's). */
     int (*validate)(const vg_check_opts *opts, vg_error *err);
     /* Starts an attempt; a non-zero return means it could not start and
      * check_attempt_done() has already been called. */
@@ -153,6 +163,14 @@ struct vg_check {
     bool fdwait_alone;          /* no other check held descriptors to free */
     bool no_retry;              /* a retry cannot change the verdict (a .invalid name) */
 };
+
+/* --- options and kinds (lib/check/optfit.c) ----------------------------------- */
+
+/* Fails (VG_EINVAL) when opts set an option (a row of vg_check_options()
+ * whose field differs from vg_check_opts_default()) that does not apply to
+ * type's kind and is an error there: the kind's own message for the row,
+ * else the row's wrong_kind. The first such row in table order wins. */
+int check_opts_fit(const vg_check_type *type, const vg_check_opts *opts, vg_error *err);
 
 /* --- the attempt layer (lib/check/attempt.c) ------------------------------------ */
 /* Whether e says that this process ran out of descriptors (EMFILE, ENFILE):
@@ -300,8 +318,8 @@ struct sendexpect_state {
 /* --- multi-step send/expect (lib/check/steps.c) ------------------------------ */
 
 typedef struct steps_run steps_run;
-/* Checks opts->steps: syntax, escapes, regexes, and that kind runs them. */
-int steps_validate(const char *kind, const vg_check_opts *opts, vg_error *err);
+/* Checks opts->steps: syntax, escapes, regexes. */
+int steps_validate(const vg_check_opts *opts, vg_error *err);
 /* Compiles the script for one attempt; NULL when out of memory. */
 steps_run *steps_new(const vg_check_opts *opts);
 void steps_free(steps_run *r);

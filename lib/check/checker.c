@@ -87,22 +87,6 @@ static const vg_check_type *const check_types[] = {
     NULL,
 };
 
-void vg_check_opts_default(vg_check_opts *o)
-{
-    memset(o, 0, sizeof(*o));
-    o->timeout_ms = 10000;
-    o->retry_delay_ms = 1000;
-    o->on_timeout = -1;
-    o->on_refused = -1;
-    o->max_redirects = 10;
-    o->max_body = 1 << 20;
-    o->max_read = 64 << 10;
-    o->icmp_count = 5;
-    o->icmp_interval_ms = 200;
-    o->warn_loss_pct = -1;
-    o->crit_loss_pct = -1;
-}
-
 static vg_loop *runner_loop(vg_checker *c)
 {
     return c->loop;
@@ -281,25 +265,18 @@ int vg_checker_add_named(vg_checker *c, const char *name, const char *spec, cons
         rc = vg_error_set(err, VG_EINVAL, "target '%s': unsupported scheme", spec);
         goto fail;
     }
-    if(ck->type->validate) {
+    rc = check_opts_fit(ck->type, opts, err);
+    if(!rc && ck->type->validate)
         rc = ck->type->validate(opts, err);
-        if(!rc && opts->steps) /* --step: tcp, tls, udp */
-            rc = steps_validate(ck->type->name, opts, err);
-        if(!rc && ck->type != &vg_check_dns &&
-           (opts->expect_answer || opts->expect_all || opts->expect_rcodes || opts->expect_authoritative))
-            rc = vg_error_set(err, VG_EINVAL, "DNS options (--expect-answer, --expect-rcode, ...) need a dns:// target");
-        if(!rc && ck->type != &vg_check_icmp && (opts->warn_loss_pct >= 0 || opts->crit_loss_pct >= 0))
-            rc = vg_error_set(err, VG_EINVAL, "--warn-loss/--crit-loss need an icmp:// target");
-        if(!rc && opts->all_addresses && ck->type->curl)
-            rc = vg_error_set(err, VG_EINVAL, "--all-addresses does not apply to http(s):// (libcurl picks the address)");
-        if(rc) {
-            char msg[sizeof(err->msg)];
-            if(err) {
-                if(snprintf(msg, sizeof(msg), "%s (for %s)", err->msg, spec) > 0)
-                    memcpy(err->msg, msg, sizeof(msg));
-            }
-            goto fail;
+    if(!rc && opts->steps)
+        rc = steps_validate(opts, err);
+    if(rc) {
+        char msg[sizeof(err->msg)];
+        if(err) {
+            if(snprintf(msg, sizeof(msg), "%s (for %s)", err->msg, spec) > 0)
+                memcpy(err->msg, msg, sizeof(msg));
         }
+        goto fail;
     }
     ck->spec = vg_strdup(spec);
     if(!ck->spec || (name && !(ck->name = vg_strdup(name)))) {

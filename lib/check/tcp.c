@@ -9,10 +9,6 @@
 
 static int tcp_validate(const vg_check_opts *o, vg_error *err)
 {
-    if(o->expect_body || o->expect_status.n || o->method || o->data || o->headers || o->follow)
-        return vg_error_set(err, VG_EINVAL, "HTTP options need an http:// or https:// target");
-    if(o->expect_version || o->expect_hostkey)
-        return vg_error_set(err, VG_EINVAL, "SSH options need an ssh:// target");
     if(o->expect) {
         regex_t re;
         int rc = sendexpect_compile(&re, o->expect, "--expect", err);
