@@ -48,7 +48,10 @@ enum {
     VG_OPTF_NOARG = 1u << 5,  /* CALLBACK: takes no value */
 };
 
-/* Check kinds a row means something for (documentation and --help). */
+/* Check kinds a row means something for: --help and the man page say so,
+ * and a check of another kind that is given the option fails to be added
+ * when the row has a wrong_kind message (or the kind its own message for
+ * the row); otherwise the option is ignored there. */
 enum {
     VG_KIND_TCP = 1u << 0, VG_KIND_HTTP = 1u << 1, VG_KIND_TLS = 1u << 2, VG_KIND_SSH = 1u << 3,
     VG_KIND_DNS = 1u << 4, VG_KIND_MYSQL = 1u << 5, VG_KIND_ICMP = 1u << 6, VG_KIND_UDP = 1u << 7,
@@ -84,6 +87,8 @@ typedef struct vg_opt {
     vg_opt_type type;
     unsigned flags;             /* VG_OPTF_* */
     unsigned kinds;             /* VG_KIND_* for check options; 0: not kind-specific */
+    const char *wrong_kind;     /* check options: the error when given to a check of a
+                                   kind outside kinds; NULL: ignored there */
     size_t offset, size;        /* the field filled, in the table's struct */
     uint64_t min, max;          /* UINT, DURATION (ms), SIZE (bytes), LIST (items), CONST */
     double dmin, dmax;          /* DOUBLE */

@@ -11,6 +11,7 @@
 #include "engine/loop.h"
 #include "resolve/resolve.h"
 #include "vigia/check.h"
+#include "vigia/options.h"
 
 typedef struct vg_check vg_check;
 typedef struct vg_stream vg_stream;
@@ -27,10 +28,26 @@ typedef struct check_runner_ops {
     void (*fd_shortage)(vg_check *ck);
 } check_runner_ops;
 
+/* File descriptors one check of a kind holds at most at once (its
+ * vg_check_type.fds), as the scan engine budgets them (lib/engine/scan.c). */
+#define CHECK_FDS_STREAM 1      /* tcp, tls, ssh, mysql, smtp, ...: one socket; udp, icmp too */
+#define CHECK_FDS_HTTP 4        /* curl: IPv4 and IPv6 connects racing, a resolver pipe pair */
+#define CHECK_FDS_DNS 2         /* dns://: a c-ares channel of its own, UDP and TCP */
+
+/* A kind's own message for an option of other kinds (see check_opts_fit):
+ * it replaces the row's wrong_kind, or makes the option an error for this
+ * kind where the row would let other kinds ignore it. */
+typedef struct check_wrong_kind {
+    const char *opt;            /* the row's long name: "send" */
+    const char *msg;
+} check_wrong_kind;
+
 /* One kind of check. Kinds are stateless consts; an attempt's state lives
  * at vg_check.kctx. The runner calls start() for every attempt; the kind
  * ends the attempt by calling check_attempt_done() (never from inside a
- * libcurl callback) and must not touch the check after that call. */
+ * libcurl callback) and must not touch the check after that call.
+ * What the runner must know of a kind is data here: the runner reaches
+ * kinds only through their registry and these fields, never by name. */
 typedef struct vg_check_type {
     const char *name;           /* the scheme: "tcp" */
     const char *label;          /* for text output: "TCP" */
@@ -38,7 +55,15 @@ typedef struct vg_check_type {
     uint16_t default_port;      /* 0: the spec must give one */
     bool tls;                   /* the stream is wrapped in TLS */
     bool starttls;              /* TLS is negotiated inside the protocol */
-    /* Rejects option combinations that cannot work for this kind. */
+    unsigned kind;              /* its VG_KIND_* bit: the option rows whose .kinds
+                                   hold it apply (vigia/options.h) */
+    unsigned fds;               /* descriptors one check holds at most (CHECK_FDS_*) */
+    bool curl;                  /* runs in libcurl on the runner's multi handle: a
+                                   --proxy resolves the name, the multi's own
+                                   descriptors are budgeted */
+    const check_wrong_kind *wrong_kind; /* NULL, or ended by {NULL, NULL} */
+    /* Rejects option combinations that cannot work for this kind (values
+     * of its own options; options of other kinds are check_opts_fit's). */
     int (*validate)(const vg_check_opts *opts, vg_error *err);
     /* Starts an attempt; a non-zero return means it could not start and
      * check_attempt_done() has already been called. */
@@ -138,6 +163,14 @@ struct vg_check {
     bool fdwait_alone;          /* no other check held descriptors to free */
     bool no_retry;              /* a retry cannot change the verdict (a .invalid name) */
 };
+
+/* --- options and kinds (lib/check/optfit.c) ----------------------------------- */
+
+/* Fails (VG_EINVAL) when opts set an option (a row of vg_check_options()
+ * whose field differs from vg_check_opts_default()) that does not apply to
+ * type's kind and is an error there: the kind's own message for the row,
+ * else the row's wrong_kind. The first such row in table order wins. */
+int check_opts_fit(const vg_check_type *type, const vg_check_opts *opts, vg_error *err);
 
 /* --- the attempt layer (lib/check/attempt.c) ------------------------------------ */
 /* Whether e says that this process ran out of descriptors (EMFILE, ENFILE):
@@ -285,8 +318,8 @@ struct sendexpect_state {
 /* --- multi-step send/expect (lib/check/steps.c) ------------------------------ */
 
 typedef struct steps_run steps_run;
-/* Checks opts->steps: syntax, escapes, regexes, and that kind runs them. */
-int steps_validate(const char *kind, const vg_check_opts *opts, vg_error *err);
+/* Checks opts->steps: syntax, escapes, regexes. */
+int steps_validate(const vg_check_opts *opts, vg_error *err);
 /* Compiles the script for one attempt; NULL when out of memory. */
 steps_run *steps_new(const vg_check_opts *opts);
 void steps_free(steps_run *r);

@@ -24,12 +24,9 @@
 #define CHECKER_DEFAULT_CONCURRENCY 256
 
 /* File descriptors, as the scan engine budgets them (lib/engine/scan.c):
- * what a check of each kind holds at most at once, what the runner itself
- * holds, and room for short-lived files (/etc/hosts and resolv.conf reads,
- * the CA bundle, outputs the caller rewrites). */
-#define CHECK_FDS_STREAM 1      /* tcp, tls, ssh, mysql, smtp, ...: one socket; udp, icmp too */
-#define CHECK_FDS_HTTP 4        /* curl: IPv4 and IPv6 connects racing, a resolver pipe pair */
-#define CHECK_FDS_DNS 2         /* dns://: a c-ares channel of its own, UDP and TCP */
+ * besides what a check of each kind holds (vg_check_type.fds), what the
+ * runner itself holds, and room for short-lived files (/etc/hosts and
+ * resolv.conf reads, the CA bundle, outputs the caller rewrites). */
 #define CHECKER_FDS_RESOLVER 3  /* per shared resolver: UDP and TCP sockets to its server */
 #define CHECKER_FDS_HTTP_MULTI 2 /* curl's multi handle: its wake-up pair */
 #define CHECKER_FDS_SLACK 8
@@ -75,6 +72,7 @@ struct vg_checker {
     int fd_limit;                    /* RLIMIT_NOFILE, or opts.max_fds if lower */
     int fd_base;                     /* in use when the run started */
     unsigned fd_cost;                /* the most one added check holds */
+    bool curl_added;                 /* a check of a kind that runs in libcurl was added */
     unsigned shortage_cap;           /* after EMFILE: checks that fit; 0: no cap */
     vg_check *fdwait_head, *fdwait_tail; /* waiting for descriptors */
     vg_timer fd_timer;               /* ends the pause after a shortage */
@@ -88,22 +86,6 @@ static const vg_check_type *const check_types[] = {
     &vg_check_smtp, &vg_check_imap, &vg_check_postgres,
     NULL,
 };
-
-void vg_check_opts_default(vg_check_opts *o)
-{
-    memset(o, 0, sizeof(*o));
-    o->timeout_ms = 10000;
-    o->retry_delay_ms = 1000;
-    o->on_timeout = -1;
-    o->on_refused = -1;
-    o->max_redirects = 10;
-    o->max_body = 1 << 20;
-    o->max_read = 64 << 10;
-    o->icmp_count = 5;
-    o->icmp_interval_ms = 200;
-    o->warn_loss_pct = -1;
-    o->crit_loss_pct = -1;
-}
 
 static vg_loop *runner_loop(vg_checker *c)
 {
@@ -234,15 +216,6 @@ static const vg_check_type *type_for(const char *scheme)
 
 static void on_timer(vg_loop *loop, vg_timer *t);
 
-static unsigned check_fd_cost(const vg_check_type *type)
-{
-    if(type == &vg_check_http || type == &vg_check_https)
-        return CHECK_FDS_HTTP;
-    if(type == &vg_check_dns)
-        return CHECK_FDS_DNS;
-    return CHECK_FDS_STREAM;
-}
-
 static int prepare_check(vg_checker *c, vg_check *ck, vg_error *err);
 
 /* Reserves timer slots for nchecks checks (at most the concurrency of
@@ -292,25 +265,18 @@ int vg_checker_add_named(vg_checker *c, const char *name, const char *spec, cons
         rc = vg_error_set(err, VG_EINVAL, "target '%s': unsupported scheme", spec);
         goto fail;
     }
-    if(ck->type->validate) {
+    rc = check_opts_fit(ck->type, opts, err);
+    if(!rc && ck->type->validate)
         rc = ck->type->validate(opts, err);
-        if(!rc && opts->steps) /* --step: tcp, tls, udp */
-            rc = steps_validate(ck->type->name, opts, err);
-        if(!rc && ck->type != &vg_check_dns &&
-           (opts->expect_answer || opts->expect_all || opts->expect_rcodes || opts->expect_authoritative))
-            rc = vg_error_set(err, VG_EINVAL, "DNS options (--expect-answer, --expect-rcode, ...) need a dns:// target");
-        if(!rc && ck->type != &vg_check_icmp && (opts->warn_loss_pct >= 0 || opts->crit_loss_pct >= 0))
-            rc = vg_error_set(err, VG_EINVAL, "--warn-loss/--crit-loss need an icmp:// target");
-        if(!rc && opts->all_addresses && (ck->type == &vg_check_http || ck->type == &vg_check_https))
-            rc = vg_error_set(err, VG_EINVAL, "--all-addresses does not apply to http(s):// (libcurl picks the address)");
-        if(rc) {
-            char msg[sizeof(err->msg)];
-            if(err) {
-                if(snprintf(msg, sizeof(msg), "%s (for %s)", err->msg, spec) > 0)
-                    memcpy(err->msg, msg, sizeof(msg));
-            }
-            goto fail;
+    if(!rc && opts->steps)
+        rc = steps_validate(opts, err);
+    if(rc) {
+        char msg[sizeof(err->msg)];
+        if(err) {
+            if(snprintf(msg, sizeof(msg), "%s (for %s)", err->msg, spec) > 0)
+                memcpy(err->msg, msg, sizeof(msg));
         }
+        goto fail;
     }
     ck->spec = vg_strdup(spec);
     if(!ck->spec || (name && !(ck->name = vg_strdup(name)))) {
@@ -331,8 +297,10 @@ int vg_checker_add_named(vg_checker *c, const char *name, const char *spec, cons
     ck->rt = &runner_ops;
     ck->opts = opts;
     ck->index = c->n;
-    if(check_fd_cost(ck->type) > c->fd_cost)
-        c->fd_cost = check_fd_cost(ck->type);
+    if(ck->type->fds > c->fd_cost)
+        c->fd_cost = ck->type->fds;
+    if(ck->type->curl)
+        c->curl_added = true;
     ck->dns_us = -1;
     vg_timer_init(&ck->timer, on_timer);
     if(c->started) {
@@ -444,12 +412,11 @@ static vg_resolver *checker_resolver(vg_checker *c, const char *servers, vg_erro
  * first attempt. */
 static int prepare_check(vg_checker *c, vg_check *ck, vg_error *err)
 {
-    bool http = ck->type == &vg_check_http || ck->type == &vg_check_https;
     if((ck->type->tls || ck->type->starttls) && !runner_ssl_ctx(c, ck->opts, err))
         return err ? err->code : VG_EINVAL;
     if(match_override(ck, &ck->addr) || parse_literal(ck->tgt.host, &ck->addr))
         ck->have_addr = true;
-    else if(http && ck->opts->proxy)
+    else if(ck->type->curl && ck->opts->proxy)
         ; /* the proxy resolves the target's name */
     else {
         ck->needs_dns = true;
@@ -488,7 +455,7 @@ static unsigned run_limit(const vg_checker *c)
 {
     long room = (long)c->fd_limit - c->fd_base - CHECKER_FDS_SLACK -
                 (long)c->nresolvers * CHECKER_FDS_RESOLVER -
-                (c->http || c->fd_cost >= CHECK_FDS_HTTP ? CHECKER_FDS_HTTP_MULTI : 0);
+                (c->http || c->curl_added ? CHECKER_FDS_HTTP_MULTI : 0);
     unsigned n = c->opts.concurrency;
     long fit = room / (long)c->fd_cost;
     if(fit < (long)n)

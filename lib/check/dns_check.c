@@ -31,14 +31,16 @@ struct dns_ctx {
     vg_timer done_timer;        /* ends the attempt outside c-ares callbacks */
 };
 
+static const check_wrong_kind dns_wrong_kind[] = {
+    {"expect-version", "--expect-version/--expect-hostkey do not apply to dns://"},
+    {"expect-hostkey", "--expect-version/--expect-hostkey do not apply to dns://"},
+    {"send", "--send/--expect do not apply to dns:// (use --expect-answer)"},
+    {"expect", "--send/--expect do not apply to dns:// (use --expect-answer)"},
+    {NULL, NULL},
+};
+
 static int dns_validate(const vg_check_opts *o, vg_error *err)
 {
-    if(o->expect_body || o->expect_status.n || o->method || o->data || o->headers || o->follow)
-        return vg_error_set(err, VG_EINVAL, "HTTP options need an http:// or https:// target");
-    if(o->expect_version || o->expect_hostkey)
-        return vg_error_set(err, VG_EINVAL, "--expect-version/--expect-hostkey do not apply to dns://");
-    if(o->send || o->expect)
-        return vg_error_set(err, VG_EINVAL, "--send/--expect do not apply to dns:// (use --expect-answer)");
     for(const char *const *a = o->expect_answer; a && *a; a++)
         if(!**a || strlen(*a) >= DNSMSG_TEXT)
             return vg_error_set(err, VG_EINVAL, "--expect-answer: empty or overlong value");
@@ -373,6 +375,9 @@ const vg_check_type vg_check_dns = {
     .detail = VG_REC_DETAIL_DNS,
     .default_port = 53,
     .tls = false,
+    .kind = VG_KIND_DNS,
+    .fds = CHECK_FDS_DNS,
+    .wrong_kind = dns_wrong_kind,
     .validate = dns_validate,
     .start = dns_start,
     .on_timeout = dns_timeout,

@@ -526,15 +526,17 @@ static void http_process(http_multi *m)
 
 /* --- the kind ------------------------------------------------------------------------ */
 
+/* --sni is ignored by kinds other than tls:// (a command line may give
+ * it to a mix of kinds), but on https:// it would look like it works. */
+static const check_wrong_kind http_wrong_kind[] = {
+    {"send", "--send/--expect work on tcp:// and tls://; for HTTP use --data and --expect-body"},
+    {"expect", "--send/--expect work on tcp:// and tls://; for HTTP use --data and --expect-body"},
+    {"sni", "--sni works on tls://; for https use the name in the URL and --resolve NAME:PORT:ADDR"},
+    {NULL, NULL},
+};
+
 static int http_validate(const vg_check_opts *o, vg_error *err)
 {
-    if(o->expect || o->send)
-        return vg_error_set(err, VG_EINVAL, "--send/--expect work on tcp:// and tls://; for HTTP use --data and --expect-body");
-    if(o->expect_version || o->expect_hostkey)
-        return vg_error_set(err, VG_EINVAL, "SSH options need an ssh:// target");
-    if(o->sni)
-        return vg_error_set(err, VG_EINVAL,
-                            "--sni works on tls://; for https use the name in the URL and --resolve NAME:PORT:ADDR");
     if(o->expect_body) {
         regex_t re;
         int rc = sendexpect_compile(&re, o->expect_body, "--expect-body", err);
@@ -762,6 +764,10 @@ const vg_check_type vg_check_http = {
     .detail = VG_REC_DETAIL_HTTP,
     .default_port = 80,
     .tls = false,
+    .kind = VG_KIND_HTTP,
+    .fds = CHECK_FDS_HTTP,
+    .curl = true,
+    .wrong_kind = http_wrong_kind,
     .validate = http_validate,
     .start = http_start,
     .on_timeout = http_timeout,
@@ -774,6 +780,10 @@ const vg_check_type vg_check_https = {
     .detail = VG_REC_DETAIL_HTTP,
     .default_port = 443,
     .tls = false, /* curl does the TLS */
+    .kind = VG_KIND_HTTP,
+    .fds = CHECK_FDS_HTTP,
+    .curl = true,
+    .wrong_kind = http_wrong_kind,
     .validate = http_validate,
     .start = http_start,
     .on_timeout = http_timeout,

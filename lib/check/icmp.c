@@ -40,14 +40,14 @@ struct icmp_ctx {
     bool finished;
 };
 
+static const check_wrong_kind icmp_wrong_kind[] = {
+    {"send", "--send/--expect do not apply to icmp://"},
+    {"expect", "--send/--expect do not apply to icmp://"},
+    {NULL, NULL},
+};
+
 static int icmp_validate(const vg_check_opts *o, vg_error *err)
 {
-    if(o->expect_body || o->expect_status.n || o->method || o->data || o->headers || o->follow)
-        return vg_error_set(err, VG_EINVAL, "HTTP options need an http:// or https:// target");
-    if(o->expect_version || o->expect_hostkey)
-        return vg_error_set(err, VG_EINVAL, "SSH options need an ssh:// target");
-    if(o->send || o->expect)
-        return vg_error_set(err, VG_EINVAL, "--send/--expect do not apply to icmp://");
     if(o->icmp_count < 1 || o->icmp_count > ICMP_MAX_COUNT)
         return vg_error_set(err, VG_EINVAL, "--count: expected 1 to %d", ICMP_MAX_COUNT);
     return VG_OK;
@@ -324,6 +324,9 @@ const vg_check_type vg_check_icmp = {
     .detail = VG_REC_DETAIL_ICMP,
     .default_port = 0,
     .tls = false,
+    .kind = VG_KIND_ICMP,
+    .fds = CHECK_FDS_STREAM,
+    .wrong_kind = icmp_wrong_kind,
     .validate = icmp_validate,
     .start = icmp_start,
     .on_timeout = icmp_timeout,

@@ -15,14 +15,15 @@ struct mysql_ctx {
     vg_stream stream;
 };
 
+static const check_wrong_kind mysql_wrong_kind[] = {
+    {"expect-hostkey", "--expect-hostkey needs an ssh:// target"},
+    {"send", "--send/--expect do not apply to mysql:// (use --expect-version)"},
+    {"expect", "--send/--expect do not apply to mysql:// (use --expect-version)"},
+    {NULL, NULL},
+};
+
 static int mysql_validate(const vg_check_opts *o, vg_error *err)
 {
-    if(o->expect_body || o->expect_status.n || o->method || o->data || o->headers || o->follow)
-        return vg_error_set(err, VG_EINVAL, "HTTP options need an http:// or https:// target");
-    if(o->expect_hostkey)
-        return vg_error_set(err, VG_EINVAL, "--expect-hostkey needs an ssh:// target");
-    if(o->send || o->expect)
-        return vg_error_set(err, VG_EINVAL, "--send/--expect do not apply to mysql:// (use --expect-version)");
     if(o->expect_version) {
         regex_t re;
         int rc = sendexpect_compile(&re, o->expect_version, "--expect-version", err);
@@ -153,6 +154,9 @@ const vg_check_type vg_check_mysql = {
     .detail = VG_REC_DETAIL_MYSQL,
     .default_port = 3306,
     .tls = false,
+    .kind = VG_KIND_MYSQL,
+    .fds = CHECK_FDS_STREAM,
+    .wrong_kind = mysql_wrong_kind,
     .validate = mysql_validate,
     .start = mysql_start,
     .on_timeout = mysql_timeout,

@@ -3,7 +3,9 @@
  * vg_check_opts: the CLI builds its getopt arrays and --help from this
  * table, the checks file loader accepts exactly its names as keys, and the
  * man page's list of check options is generated from it. Options whose
- * value needs more than a range check keep a callback in their row. */
+ * value needs more than a range check keep a callback in their row (and
+ * name the field it fills, so that a check can tell the option was given:
+ * lib/check/optfit.c). vg_check_opts_default() is here too. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -227,6 +229,12 @@ static int parse_loss(const vg_opt *o, void *base, const char *arg, vg_optstore 
 #define TLSK (VG_KIND_HTTP | VG_KIND_TLS | VG_KIND_STARTTLS)
 #define STREAM (VG_KIND_TCP | VG_KIND_TLS | VG_KIND_UDP)
 #define FILEOPT VG_OPTF_FILE
+/* What a check of another kind says when given the option (vg_opt.wrong_kind). */
+#define HTTP_ONLY "HTTP options need an http:// or https:// target"
+#define SSH_ONLY "SSH options need an ssh:// target"
+#define SEND_ONLY "--send/--expect work on tcp://, tls:// and udp:// only"
+#define DNS_ONLY "DNS options (--expect-answer, --expect-rcode, ...) need a dns:// target"
+#define LOSS_ONLY "--warn-loss/--crit-loss need an icmp:// target"
 #define DUR_EXPECT "expected a duration such as 500ms, 2s or 1m"
 #define PHASE_ROW(nm, arr, p) \
     {.name = nm, .type = VG_OPT_DURATION, .flags = FILEOPT | VG_OPTF_US, .kinds = VG_KIND_ALL, \
@@ -235,24 +243,28 @@ static int parse_loss(const vg_opt *o, void *base, const char *arg, vg_optstore 
 static const vg_opt check_rows[] = {
     {.type = VG_OPT_NOTE, .help = "HTTP(S):"},
     {.name = "method", .alias = "request", .letter = 'X', .type = VG_OPT_STRING, .flags = FILEOPT,
-     .kinds = HTTP, F(method), .parse = check_method, .arg = "M",
+     .kinds = HTTP, F(method), .wrong_kind = HTTP_ONLY, .parse = check_method, .arg = "M",
      .help = "GET (default), HEAD, POST, PUT, PATCH, DELETE, ...",
      .expect = "expected an upper-case HTTP method such as GET or POST"},
-    {.name = "data", .letter = 'd', .type = VG_OPT_CALLBACK, .flags = FILEOPT, .kinds = HTTP,
-     .parse = parse_data, .arg = "STRING", .help = "request body (method POST unless -X says otherwise)"},
-    {.name = "data-file", .type = VG_OPT_CALLBACK, .flags = FILEOPT, .kinds = HTTP, .parse = parse_data_file,
+    {.name = "data", .letter = 'd', .type = VG_OPT_CALLBACK, .flags = FILEOPT, .kinds = HTTP, F(data),
+     .wrong_kind = HTTP_ONLY, .parse = parse_data, .arg = "STRING", .help = "request body (method POST unless -X says otherwise)"},
+    {.name = "data-file", .type = VG_OPT_CALLBACK, .flags = FILEOPT, .kinds = HTTP, F(data),
+     .wrong_kind = HTTP_ONLY, .parse = parse_data_file,
      .arg = "FILE", .help = "request body from FILE (at most 64 MiB)"},
     {.name = "header", .letter = 'H', .type = VG_OPT_LIST, .flags = FILEOPT, .kinds = HTTP, F(headers),
+     .wrong_kind = HTTP_ONLY,
      .max = MAX_LIST, .parse = check_header, .arg = "'N: V'", .help = "extra request header (repeatable)",
      .expect = "expected 'Name: value'"},
-    {.name = "expect-status", .type = VG_OPT_CALLBACK, .flags = FILEOPT, .kinds = HTTP, .parse = parse_status,
+    {.name = "expect-status", .type = VG_OPT_CALLBACK, .flags = FILEOPT, .kinds = HTTP, F(expect_status.n),
+     .wrong_kind = HTTP_ONLY, .parse = parse_status,
      .arg = "SET", .help = "e.g. 200-299,401 (default 200-399)"},
     {.name = "expect-body", .type = VG_OPT_STRING, .flags = FILEOPT, .kinds = HTTP, F(expect_body),
+     .wrong_kind = HTTP_ONLY,
      .arg = "REGEX", .help = "the body must match (POSIX extended regex)"},
     {.name = "follow", .alias = "location", .letter = 'L', .type = VG_OPT_FLAG, .flags = FILEOPT, .kinds = HTTP,
-     F(follow), .help = "follow redirects (default: not followed)"},
-    {.name = "max-redirects", .type = VG_OPT_CALLBACK, .flags = FILEOPT, .kinds = HTTP,
-     .parse = parse_redirects, .arg = "N", .help = "implies -L (default 10)", .expect = "expected 0 to 100"},
+     F(follow), .wrong_kind = HTTP_ONLY, .help = "follow redirects (default: not followed)"},
+    {.name = "max-redirects", .type = VG_OPT_CALLBACK, .flags = FILEOPT, .kinds = HTTP, F(max_redirects),
+     .wrong_kind = HTTP_ONLY, .parse = parse_redirects, .arg = "N", .help = "implies -L (default 10)", .expect = "expected 0 to 100"},
     {.name = "max-body", .type = VG_OPT_SIZE, .flags = FILEOPT, .kinds = HTTP, F(max_body), .max = 1u << 30,
      .arg = "SIZE", .help = "bytes of body read and matched (default 1M)",
      .expect = "expected a size such as 64K or 1M (at most 1G)"},
@@ -289,37 +301,41 @@ static const vg_opt check_rows[] = {
 
     {.type = VG_OPT_NOTE, .help = "SSH (ssh://), MySQL (mysql://):"},
     {.name = "expect-version", .type = VG_OPT_STRING, .flags = FILEOPT, .kinds = VG_KIND_SSH | VG_KIND_MYSQL,
-     F(expect_version), .arg = "REGEX",
+     F(expect_version), .wrong_kind = SSH_ONLY, .arg = "REGEX",
      .help = "the version line (MySQL: the greeting's server version)\nmust match, e.g. 'OpenSSH_9'"},
     {.name = "expect-hostkey", .type = VG_OPT_LIST, .flags = FILEOPT | VG_OPTF_SPLIT, .kinds = VG_KIND_SSH,
-     F(expect_hostkey), .max = MAX_LIST, .arg = "SHA256:…",
+     F(expect_hostkey), .wrong_kind = SSH_ONLY, .max = MAX_LIST, .arg = "SHA256:…",
      .help = "the host key fingerprint (repeatable: any may match); the\n"
              "server must also prove it holds the key, else hostkey-unverified"},
 
     {.type = VG_OPT_NOTE, .help = "Generic (tcp://, tls://, udp://):"},
-    {.name = "send", .type = VG_OPT_CALLBACK, .flags = FILEOPT, .kinds = STREAM, .parse = parse_send,
+    {.name = "send", .type = VG_OPT_CALLBACK, .flags = FILEOPT, .kinds = STREAM, F(send),
+     .wrong_kind = SEND_ONLY, .parse = parse_send,
      .arg = "STRING", .help = "send once connected (escapes: \\r \\n \\t \\0 \\\\ \\xNN)",
      .expect = "bad escape (use \\r \\n \\t \\0 \\\\ \\xNN)"},
-    {.name = "expect", .type = VG_OPT_STRING, .flags = FILEOPT, .kinds = STREAM, F(expect), .arg = "REGEX",
+    {.name = "expect", .type = VG_OPT_STRING, .flags = FILEOPT, .kinds = STREAM, F(expect),
+     .wrong_kind = SEND_ONLY, .arg = "REGEX",
      .help = "the answer must match"},
     {.name = "max-read", .type = VG_OPT_SIZE, .flags = FILEOPT, .kinds = STREAM | VG_KIND_SSH, F(max_read),
      .max = 16u << 20, .arg = "SIZE", .help = "bytes read while waiting for a match (default 64K)",
      .expect = "expected a size such as 4K (at most 16M)"},
     {.name = "step", .type = VG_OPT_LIST, .flags = FILEOPT, .kinds = STREAM, F(steps), .max = MAX_LIST,
+     .wrong_kind = "--step works on tcp://, tls:// and udp:// only",
      .arg = "send:TEXT|expect:REGEX",
      .help = "instead of --send/--expect: send TEXT (escapes as --send;\n"
              "${1}..${9}: groups of the last match) or wait for REGEX;\nrepeat --step, in order"},
 
     {.type = VG_OPT_NOTE, .help = "DNS (dns://SERVER[:PORT]/NAME?type=A|AAAA|MX|TXT|CNAME|NS|SOA|PTR|SRV):"},
     {.name = "expect-answer", .type = VG_OPT_LIST, .flags = FILEOPT | VG_OPTF_SPLIT, .kinds = VG_KIND_DNS,
-     F(expect_answer), .max = MAX_LIST, .arg = "V[,V]",
+     F(expect_answer), .wrong_kind = DNS_ONLY, .max = MAX_LIST, .arg = "V[,V]",
      .help = "an answer must be V (a value, or an address/CIDR for A/AAAA)"},
     {.name = "expect-all", .type = VG_OPT_FLAG, .flags = FILEOPT, .kinds = VG_KIND_DNS, F(expect_all),
+     .wrong_kind = DNS_ONLY,
      .help = "every --expect-answer value must be in the answer"},
     {.name = "expect-rcode", .type = VG_OPT_CALLBACK, .flags = FILEOPT, .kinds = VG_KIND_DNS,
-     .parse = parse_rcodes, .arg = "R[,R]", .help = "rcodes that pass (default NOERROR), e.g. NXDOMAIN"},
+     F(expect_rcodes), .wrong_kind = DNS_ONLY, .parse = parse_rcodes, .arg = "R[,R]", .help = "rcodes that pass (default NOERROR), e.g. NXDOMAIN"},
     {.name = "expect-authoritative", .type = VG_OPT_FLAG, .flags = FILEOPT, .kinds = VG_KIND_DNS,
-     F(expect_authoritative), .help = "the answer must have the AA bit"},
+     F(expect_authoritative), .wrong_kind = DNS_ONLY, .help = "the answer must have the AA bit"},
 
     {.type = VG_OPT_NOTE, .help = "ICMP (icmp://HOST):"},
     {.name = "count", .type = VG_OPT_UINT, .flags = FILEOPT, .kinds = VG_KIND_ICMP, F(icmp_count), .min = 1,
@@ -329,15 +345,16 @@ static const vg_opt check_rows[] = {
      F(icmp_interval_ms), .min = 10, .max = 60000, .arg = "D", .help = "between requests (default 200ms)",
      .expect = "expected 10ms to 1m"},
     {.name = "warn-loss", .type = VG_OPT_CALLBACK, .flags = FILEOPT, .kinds = VG_KIND_ICMP, F(warn_loss_pct),
-     .parse = parse_loss, .arg = "P", .help = "loss above P percent is WARNING",
+     .wrong_kind = LOSS_ONLY, .parse = parse_loss, .arg = "P", .help = "loss above P percent is WARNING",
      .expect = "expected a percentage 0 to 100"},
     {.name = "crit-loss", .type = VG_OPT_CALLBACK, .flags = FILEOPT, .kinds = VG_KIND_ICMP, F(crit_loss_pct),
-     .parse = parse_loss, .arg = "P", .help = "loss above P percent is CRITICAL",
+     .wrong_kind = LOSS_ONLY, .parse = parse_loss, .arg = "P", .help = "loss above P percent is CRITICAL",
      .expect = "expected a percentage 0 to 100"},
 
     {.type = VG_OPT_NOTE, .help = "Every address (all kinds but http/https):"},
     {.name = "all-addresses", .type = VG_OPT_FLAG, .flags = FILEOPT, .kinds = VG_KIND_ALL & ~HTTP,
-     F(all_addresses), .help = "probe each address of a name (up to 8) and report each"},
+     F(all_addresses), .wrong_kind = "--all-addresses does not apply to http(s):// (libcurl picks the address)",
+     .help = "probe each address of a name (up to 8) and report each"},
     {.name = "policy", .type = VG_OPT_ENUM, .flags = FILEOPT, .kinds = VG_KIND_ALL & ~HTTP, F(policy),
      .names = policy_names, .arg = "all|any", .help = "all must pass (default) or one is enough",
      .expect = "expected any or all"},
@@ -382,6 +399,22 @@ static const vg_opt check_rows[] = {
     {.name = "dns-servers", .type = VG_OPT_STRING, .flags = FILEOPT, .kinds = VG_KIND_ALL, F(dns_servers),
      .arg = "A[:P],...", .help = "resolve with these servers, not the system's"},
 };
+
+void vg_check_opts_default(vg_check_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->timeout_ms = 10000;
+    o->retry_delay_ms = 1000;
+    o->on_timeout = -1;
+    o->on_refused = -1;
+    o->max_redirects = 10;
+    o->max_body = 1 << 20;
+    o->max_read = 64 << 10;
+    o->icmp_count = 5;
+    o->icmp_interval_ms = 200;
+    o->warn_loss_pct = -1;
+    o->crit_loss_pct = -1;
+}
 
 const vg_opt *vg_check_options(size_t *n)
 {

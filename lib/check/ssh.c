@@ -50,12 +50,14 @@ struct ssh_ctx {
 
 /* --- the kind ----------------------------------------------------------------- */
 
+static const check_wrong_kind ssh_wrong_kind[] = {
+    {"send", "--send/--expect work on tcp:// and tls://; for SSH use --expect-version"},
+    {"expect", "--send/--expect work on tcp:// and tls://; for SSH use --expect-version"},
+    {NULL, NULL},
+};
+
 static int ssh_validate(const vg_check_opts *o, vg_error *err)
 {
-    if(o->expect_body || o->expect_status.n || o->method || o->data || o->headers || o->follow)
-        return vg_error_set(err, VG_EINVAL, "HTTP options need an http:// or https:// target");
-    if(o->send || o->expect)
-        return vg_error_set(err, VG_EINVAL, "--send/--expect work on tcp:// and tls://; for SSH use --expect-version");
     if(o->expect_version) {
         regex_t re;
         int rc = sendexpect_compile(&re, o->expect_version, "--expect-version", err);
@@ -461,6 +463,9 @@ const vg_check_type vg_check_ssh = {
     .detail = VG_REC_DETAIL_SSH,
     .default_port = 22,
     .tls = false,
+    .kind = VG_KIND_SSH,
+    .fds = CHECK_FDS_STREAM,
+    .wrong_kind = ssh_wrong_kind,
     .validate = ssh_validate,
     .start = ssh_start,
     .on_timeout = ssh_timeout,

@@ -25,14 +25,14 @@ struct st_ctx {
 
 static const char *const st_names[] = {"SMTP", "IMAP", "PostgreSQL"};
 
+static const check_wrong_kind st_wrong_kind[] = {
+    {"send", "--send/--expect do not apply to STARTTLS kinds (use tls://)"},
+    {"expect", "--send/--expect do not apply to STARTTLS kinds (use tls://)"},
+    {NULL, NULL},
+};
+
 static int st_validate(const vg_check_opts *o, vg_error *err)
 {
-    if(o->expect_body || o->expect_status.n || o->method || o->data || o->headers || o->follow)
-        return vg_error_set(err, VG_EINVAL, "HTTP options need an http:// or https:// target");
-    if(o->expect_version || o->expect_hostkey)
-        return vg_error_set(err, VG_EINVAL, "SSH options need an ssh:// target");
-    if(o->send || o->expect)
-        return vg_error_set(err, VG_EINVAL, "--send/--expect do not apply to STARTTLS kinds (use tls://)");
     if(o->cacert && access(o->cacert, R_OK) != 0)
         return vg_error_set(err, VG_EINVAL, "--cacert '%s': cannot read it", o->cacert);
     return VG_OK;
@@ -415,15 +415,21 @@ static void st_release(vg_check *ck)
 
 const vg_check_type vg_check_smtp = {
     .name = "smtp", .label = "SMTP", .default_port = 25, .starttls = true,
+    .kind = VG_KIND_STARTTLS, .fds = CHECK_FDS_STREAM,
+    .wrong_kind = st_wrong_kind,
     .validate = st_validate, .start = smtp_start, .on_timeout = st_timeout, .release = st_release,
 };
 
 const vg_check_type vg_check_imap = {
     .name = "imap", .label = "IMAP", .default_port = 143, .starttls = true,
+    .kind = VG_KIND_STARTTLS, .fds = CHECK_FDS_STREAM,
+    .wrong_kind = st_wrong_kind,
     .validate = st_validate, .start = imap_start, .on_timeout = st_timeout, .release = st_release,
 };
 
 const vg_check_type vg_check_postgres = {
     .name = "postgres", .label = "POSTGRES", .default_port = 5432, .starttls = true,
+    .kind = VG_KIND_STARTTLS, .fds = CHECK_FDS_STREAM,
+    .wrong_kind = st_wrong_kind,
     .validate = st_validate, .start = pg_start, .on_timeout = st_timeout, .release = st_release,
 };

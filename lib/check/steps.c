@@ -45,13 +45,11 @@ static bool is_expect(const char *item)
     return !strncmp(item, "expect:", 7);
 }
 
-int steps_validate(const char *kind, const vg_check_opts *o, vg_error *err)
+int steps_validate(const vg_check_opts *o, vg_error *err)
 {
     unsigned n = 0;
     if(!o->steps)
         return VG_OK;
-    if(strcmp(kind, "tcp") && strcmp(kind, "tls") && strcmp(kind, "udp"))
-        return vg_error_set(err, VG_EINVAL, "--step works on tcp://, tls:// and udp:// only");
     if(o->send || o->expect)
         return vg_error_set(err, VG_EINVAL, "--step replaces --send/--expect: use one or the other");
     for(const char *const *p = o->steps; *p; p++, n++) {

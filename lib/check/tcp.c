@@ -9,10 +9,6 @@
 
 static int tcp_validate(const vg_check_opts *o, vg_error *err)
 {
-    if(o->expect_body || o->expect_status.n || o->method || o->data || o->headers || o->follow)
-        return vg_error_set(err, VG_EINVAL, "HTTP options need an http:// or https:// target");
-    if(o->expect_version || o->expect_hostkey)
-        return vg_error_set(err, VG_EINVAL, "SSH options need an ssh:// target");
     if(o->expect) {
         regex_t re;
         int rc = sendexpect_compile(&re, o->expect, "--expect", err);
@@ -49,6 +45,8 @@ const vg_check_type vg_check_tcp = {
     .label = "TCP",
     .default_port = 0,
     .tls = false,
+    .kind = VG_KIND_TCP,
+    .fds = CHECK_FDS_STREAM,
     .validate = tcp_validate,
     .start = tcp_start,
     .on_timeout = sendexpect_kind_timeout,

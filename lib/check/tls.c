@@ -18,10 +18,6 @@
 
 static int tls_validate(const vg_check_opts *o, vg_error *err)
 {
-    if(o->expect_body || o->expect_status.n || o->method || o->data || o->headers || o->follow)
-        return vg_error_set(err, VG_EINVAL, "HTTP options need an http:// or https:// target");
-    if(o->expect_version || o->expect_hostkey)
-        return vg_error_set(err, VG_EINVAL, "SSH options need an ssh:// target");
     if(o->cacert && access(o->cacert, R_OK) != 0)
         return vg_error_set(err, VG_EINVAL, "--cacert '%s': cannot read it", o->cacert);
     if(o->expect) {
@@ -68,6 +64,8 @@ const vg_check_type vg_check_tls = {
     .label = "TLS",
     .default_port = 0,
     .tls = true,
+    .kind = VG_KIND_TLS,
+    .fds = CHECK_FDS_STREAM,
     .validate = tls_validate,
     .start = tls_start,
     .on_timeout = sendexpect_kind_timeout,

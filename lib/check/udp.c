@@ -62,10 +62,6 @@ static void udp_steps_ok(struct udp_ctx *u)
 
 static int udp_validate(const vg_check_opts *o, vg_error *err)
 {
-    if(o->expect_body || o->expect_status.n || o->method || o->data || o->headers || o->follow)
-        return vg_error_set(err, VG_EINVAL, "HTTP options need an http:// or https:// target");
-    if(o->expect_version || o->expect_hostkey)
-        return vg_error_set(err, VG_EINVAL, "SSH options need an ssh:// target");
     if(o->send_len > UDP_MAX_DGRAM - 8 - 40)
         return vg_error_set(err, VG_EINVAL, "--send: too long for one UDP datagram");
     if(o->expect) {
@@ -327,6 +323,8 @@ const vg_check_type vg_check_udp = {
     .label = "UDP",
     .default_port = 0,
     .tls = false,
+    .kind = VG_KIND_UDP,
+    .fds = CHECK_FDS_STREAM,
     .validate = udp_validate,
     .start = udp_start,
     .on_timeout = udp_timeout,

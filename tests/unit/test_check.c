@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests of the pure parts of lib/check: target specs, status sets,
  * escaping of wire bytes, --send escapes, verdict order, and the SSH wire
- * helpers (packet framing, name-list negotiation, mpint, fingerprints). */
+ * helpers (packet framing, name-list negotiation, mpint, fingerprints),
+ * and which options each kind takes (the option table's kinds). */
 #include <regex.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include "check/check_internal.h"
 #include "check/ssh_wire.h"
 #include "vigia/check.h"
+#include "vigia/options.h"
 
 static void test_target_parse_ok(void **state)
 {
@@ -341,6 +343,108 @@ static void test_opts_default(void **state)
     assert_int_equal(o.max_body, 1 << 20);
 }
 
+static const vg_check_type *const all_kinds[] = {
+    &vg_check_tcp, &vg_check_tls, &vg_check_http, &vg_check_https, &vg_check_ssh, &vg_check_dns,
+    &vg_check_mysql, &vg_check_icmp, &vg_check_udp, &vg_check_smtp, &vg_check_imap, &vg_check_postgres,
+};
+
+/* The data the generic option check reads is consistent: a row that can
+ * be an error for other kinds has a field to tell whether it was given,
+ * and a kind's own message names a row that does not apply to it. */
+static void test_option_rows_and_kinds(void **state)
+{
+    size_t n;
+    const vg_opt *rows = vg_check_options(&n);
+    (void)state;
+    for(size_t i = 0; i < n; i++)
+        if(rows[i].wrong_kind) {
+            assert_true(rows[i].size > 0);
+            assert_true(rows[i].kinds != 0 && rows[i].kinds != VG_KIND_ALL);
+        }
+    for(size_t k = 0; k < sizeof(all_kinds) / sizeof(all_kinds[0]); k++) {
+        const vg_check_type *t = all_kinds[k];
+        assert_true(t->kind != 0 && (t->kind & (t->kind - 1)) == 0 && (t->kind & VG_KIND_ALL));
+        assert_true(t->fds >= 1);
+        for(const check_wrong_kind *w = t->wrong_kind; w && w->opt; w++) {
+            const vg_opt *o = vg_opt_find(rows, n, w->opt);
+            assert_non_null(o);
+            assert_true(o->size > 0);
+            assert_int_equal(o->kinds & t->kind, 0);
+        }
+    }
+}
+
+/* Adds spec with options given as the command line gives them ("NAME",
+ * value; NULL ends); NULL expect: accepted. */
+static void expect_add(const char *spec, const char *expect, ...)
+{
+    size_t n;
+    const vg_opt *rows = vg_check_options(&n);
+    vg_check_opts o;
+    vg_optstore st = {0};
+    vg_error err = {0};
+    vg_checker *c = NULL;
+    va_list ap;
+    const char *name;
+    int rc;
+
+    vg_check_opts_default(&o);
+    va_start(ap, expect);
+    while((name = va_arg(ap, const char *))) {
+        const char *value = va_arg(ap, const char *);
+        const vg_opt *row = vg_opt_find(rows, n, name);
+        assert_non_null(row);
+        assert_int_equal(vg_opt_apply(row, &o, value, &st, &err), VG_OK);
+    }
+    va_end(ap);
+    assert_int_equal(vg_checker_new(&c, NULL, &err), VG_OK);
+    rc = vg_checker_add(c, spec, &o, &err);
+    if(!expect)
+        assert_int_equal(rc, VG_OK);
+    else {
+        char want[sizeof(err.msg)];
+        snprintf(want, sizeof(want), "%s (for %s)", expect, spec);
+        assert_int_equal(rc, VG_EINVAL);
+        assert_string_equal(err.msg, want);
+    }
+    vg_checker_free(c);
+    vg_optstore_free(&st);
+}
+
+static void test_options_of_other_kinds(void **state)
+{
+    const char *http_only = "HTTP options need an http:// or https:// target";
+    (void)state;
+    /* an error where the row or the kind says what is wrong */
+    expect_add("tcp://127.0.0.1:1", http_only, "expect-body", "x", NULL);
+    expect_add("tcp://127.0.0.1:1", http_only, "max-redirects", "10", NULL); /* the default count, but follows */
+    expect_add("udp://127.0.0.1:1", "SSH options need an ssh:// target", "expect-version", "x", NULL);
+    expect_add("mysql://127.0.0.1:1", "--expect-hostkey needs an ssh:// target", "expect-hostkey",
+               "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL);
+    expect_add("dns://127.0.0.1/x", "--send/--expect do not apply to dns:// (use --expect-answer)", "expect", "x", NULL);
+    expect_add("smtp://127.0.0.1:1", "--send/--expect do not apply to STARTTLS kinds (use tls://)", "send", "x", NULL);
+    expect_add("tcp://127.0.0.1:1", "DNS options (--expect-answer, --expect-rcode, ...) need a dns:// target",
+               "expect-rcode", "NXDOMAIN", NULL);
+    expect_add("tcp://127.0.0.1:1", "--warn-loss/--crit-loss need an icmp:// target", "crit-loss", "0", NULL);
+    expect_add("http://127.0.0.1:1/", "--all-addresses does not apply to http(s):// (libcurl picks the address)",
+               "all-addresses", NULL, NULL);
+    expect_add("https://127.0.0.1:1/", "--step works on tcp://, tls:// and udp:// only", "step", "send:x", NULL);
+    expect_add("https://127.0.0.1:1/",
+               "--sni works on tls://; for https use the name in the URL and --resolve NAME:PORT:ADDR", "sni", "x",
+               NULL);
+    /* ignored where neither says so: one command line serves mixed kinds */
+    expect_add("tcp://127.0.0.1:1", NULL, "insecure", NULL, "proxy", "http://127.0.0.1:1", "count", "3", NULL);
+    expect_add("ssh://127.0.0.1:1", NULL, "sni", "x", "max-body", "4K", NULL);
+    expect_add("http://127.0.0.1:1/", NULL, "policy", "any", "max-read", "4K", NULL);
+    /* and taken where they apply */
+    expect_add("tls://127.0.0.1:1", NULL, "sni", "x", "step", "send:x", "all-addresses", NULL, NULL);
+    expect_add("icmp://127.0.0.1", NULL, "warn-loss", "5", "crit-loss", "50", NULL);
+    expect_add("dns://127.0.0.1/x", NULL, "expect-rcode", "NXDOMAIN", "expect-all", NULL, NULL);
+    /* the kind's own checks of its values still run */
+    expect_add("udp://127.0.0.1:1", "--step replaces --send/--expect: use one or the other", "step", "send:x",
+               "send", "x", NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -359,6 +463,8 @@ int main(void)
         cmocka_unit_test(test_ssh_mpint),
         cmocka_unit_test(test_ssh_fingerprint),
         cmocka_unit_test(test_opts_default),
+        cmocka_unit_test(test_option_rows_and_kinds),
+        cmocka_unit_test(test_options_of_other_kinds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
