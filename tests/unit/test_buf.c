@@ -160,7 +160,7 @@ static void test_sub_reader(void **state)
     static const uint8_t b[] = {0, 3, 'x', 'y', 'z', 0xee};
     uint8_t *p = exact(b, sizeof(b));
     vg_rd r, sub, none;
-    uint16_t n;
+    uint16_t n = 0;
     uint8_t v;
     (void)state;
 
