@@ -879,6 +879,52 @@ static void test_dns_timeout(void **state)
     dns_stop(silent);
 }
 
+/* --dns-servers: ADDR, ADDR:PORT, [ADDR6], [ADDR6]:PORT and bare IPv6,
+ * comma-separated; anything else names the bad item. */
+static void test_dns_server_lists(void **state)
+{
+    static const char *const good[] = {
+        "127.0.0.1", "127.0.0.1:5353", "[::1]", "[::1]:53", "::1", "2001:db8::1",
+        "127.0.0.1,[::1]:5353,2001:db8::53", "198.18.0.1:65535",
+    };
+    static const char *const bad[] = {
+        "", "127.0.0.1,", ",127.0.0.1", "[::1", "[]", "[::1]x", "[::1]:", "[zz]", "[::1]:0",
+        "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:5x", ":53", "300.1.2.3",
+        "::1::2", "host.example", "[127.0.0.1]",
+    };
+    vg_error err;
+    (void)state;
+    for(size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        if(vg_dns_servers_check(good[i], &err) != VG_OK)
+            fail_msg("'%s' refused: %s", good[i], err.msg);
+    }
+    for(size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        memset(&err, 0, sizeof(err));
+        if(vg_dns_servers_check(bad[i], &err) == VG_OK)
+            fail_msg("'%s' accepted", bad[i]);
+        assert_non_null(strstr(err.msg, "--dns-servers"));
+    }
+    assert_int_not_equal(vg_dns_servers_check(NULL, &err), VG_OK);
+}
+
+/* A deadline shorter than three of the shortest tries still asks once and
+ * ends in time. */
+static void test_dns_short_deadline(void **state)
+{
+    (void)state;
+    struct dns_server *silent = dns_start(true);
+    vg_resolve_opts o = { AF_INET, false, silent->servers, 150 };
+    struct timespec t0, t1;
+    double secs;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    FINALIZE_FAILS(&o, VG_ERESOLVE, "Timeout", "slow.vigia.test");
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    assert_true(secs >= 0.1 && secs < 2.0);
+    dns_stop(silent);
+}
+
 static int group_setup(void **state)
 {
     *state = dns_start(false);
@@ -954,6 +1000,8 @@ int main(void)
         cmocka_unit_test(test_hosts_only),
         cmocka_unit_test(test_dns_errors),
         cmocka_unit_test(test_dns_timeout),
+        cmocka_unit_test(test_dns_server_lists),
+        cmocka_unit_test(test_dns_short_deadline),
         cmocka_unit_test(test_special_addresses),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
