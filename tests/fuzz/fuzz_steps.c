@@ -104,7 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     items[2 * ROUNDS] = NULL;
     vg_check_opts_default(&o);
     o.steps = items;
-    if((steps_validate("udp", &o, NULL) == VG_OK) != (dl >= 0))
+    if((steps_validate(&o, NULL) == VG_OK) != (dl >= 0))
         abort(); /* validation and decoding must agree */
     if(dl < 0)
         goto out;
