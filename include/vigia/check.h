@@ -302,6 +302,10 @@ int vg_checker_new(vg_checker **out, const vg_checker_opts *opts, vg_error *err)
  * regex) are VG_EINVAL. */
 int vg_checker_add(vg_checker *c, const char *spec, const vg_check_opts *opts, vg_error *err);
 
+/* What vg_checker_add() would refuse (a bad target, options its kind does
+ * not take), said without adding a check. */
+int vg_check_validate(const char *spec, const vg_check_opts *opts, vg_error *err);
+
 /* The same with a name (copied; NULL for none) that every record of the
  * check carries; *index (if not NULL) receives the check's index. With
  * vg_checker_opts.unordered, checks may be added after start (they are

@@ -241,6 +241,37 @@ static const check_runner_ops runner_ops = {
     .fd_shortage = runner_fd_shortage,
 };
 
+/* The target parsed and the options judged for its kind: what adding a
+ * check refuses, without adding it. */
+static int check_judge(const char *spec, const vg_check_opts *opts, vg_check_target *tgt,
+                       const vg_check_type **type, vg_error *err)
+{
+    int rc = vg_check_target_parse(tgt, spec, err);
+    if(rc)
+        return rc;
+    *type = type_for(tgt->scheme);
+    if(!*type)
+        return vg_error_set(err, VG_EINVAL, "target '%s': unsupported scheme", spec);
+    rc = check_opts_fit(*type, opts, err);
+    if(!rc && (*type)->validate)
+        rc = (*type)->validate(opts, err);
+    if(!rc && opts->steps)
+        rc = steps_validate(opts, err);
+    if(rc && err) {
+        char msg[sizeof(err->msg)];
+        if(snprintf(msg, sizeof(msg), "%s (for %s)", err->msg, spec) > 0)
+            memcpy(err->msg, msg, sizeof(msg));
+    }
+    return rc;
+}
+
+int vg_check_validate(const char *spec, const vg_check_opts *opts, vg_error *err)
+{
+    vg_check_target tgt;
+    const vg_check_type *type;
+    return check_judge(spec, opts, &tgt, &type, err);
+}
+
 int vg_checker_add(vg_checker *c, const char *spec, const vg_check_opts *opts, vg_error *err)
 {
     return vg_checker_add_named(c, NULL, spec, opts, NULL, err);
@@ -257,27 +288,9 @@ int vg_checker_add_named(vg_checker *c, const char *name, const char *spec, cons
     ck = vg_calloc(1, sizeof(*ck));
     if(!ck)
         return vg_error_set(err, VG_ENOMEM, "out of memory");
-    rc = vg_check_target_parse(&ck->tgt, spec, err);
+    rc = check_judge(spec, opts, &ck->tgt, &ck->type, err);
     if(rc)
         goto fail;
-    ck->type = type_for(ck->tgt.scheme);
-    if(!ck->type) {
-        rc = vg_error_set(err, VG_EINVAL, "target '%s': unsupported scheme", spec);
-        goto fail;
-    }
-    rc = check_opts_fit(ck->type, opts, err);
-    if(!rc && ck->type->validate)
-        rc = ck->type->validate(opts, err);
-    if(!rc && opts->steps)
-        rc = steps_validate(opts, err);
-    if(rc) {
-        char msg[sizeof(err->msg)];
-        if(err) {
-            if(snprintf(msg, sizeof(msg), "%s (for %s)", err->msg, spec) > 0)
-                memcpy(err->msg, msg, sizeof(msg));
-        }
-        goto fail;
-    }
     ck->spec = vg_strdup(spec);
     if(!ck->spec || (name && !(ck->name = vg_strdup(name)))) {
         rc = vg_error_set(err, VG_ENOMEM, "out of memory");

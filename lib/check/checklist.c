@@ -36,7 +36,7 @@ static int apply_at(vg_check_list *l, vg_check_opts *opts, const vg_opt *o, cons
 }
 
 static int load_item(vg_check_list *l, vg_check_item *it, const vg_checkfile_entry *ent, const vg_opt_arg *extra,
-                     size_t nextra, vg_checker *scratch, vg_error *err)
+                     size_t nextra, vg_error *err)
 {
     size_t n;
     const vg_opt *rows = vg_check_options(&n);
@@ -67,7 +67,7 @@ static int load_item(vg_check_list *l, vg_check_item *it, const vg_checkfile_ent
         if((rc = apply_at(l, &it->opts, extra[k].opt, extra[k].value, ent->line, ent->col, err)))
             return rc;
     /* Targets and option combinations, checked now to name the line. */
-    if(vg_checker_add_named(scratch, it->name, it->target, &it->opts, NULL, &e))
+    if(vg_check_validate(it->target, &it->opts, &e))
         return vg_error_set(err, e.code ? e.code : VG_EINVAL, "%u:%u: %s", ent->line, ent->col, e.msg);
     return VG_OK;
 }
@@ -76,7 +76,6 @@ int vg_check_list_load(vg_check_list **out, const void *buf, size_t len, const v
                        size_t nextra, vg_error *err)
 {
     vg_checkfile *f = NULL;
-    vg_checker *scratch = NULL;
     vg_check_list *l;
     int rc;
 
@@ -90,12 +89,11 @@ int vg_check_list_load(vg_check_list **out, const void *buf, size_t len, const v
         vg_checkfile_free(f);
         return vg_error_set(err, VG_ENOMEM, "out of memory");
     }
-    rc = vg_checker_new(&scratch, NULL, err);
+    rc = VG_OK;
     for(size_t i = 0; !rc && i < f->n; i++) {
-        rc = load_item(l, &l->items[i], &f->checks[i], extra, nextra, scratch, err);
+        rc = load_item(l, &l->items[i], &f->checks[i], extra, nextra, err);
         l->n = i + 1;
     }
-    vg_checker_free(scratch);
     vg_checkfile_free(f);
     if(rc) {
         vg_check_list_free(l);

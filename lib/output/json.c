@@ -38,42 +38,40 @@ static size_t utf8_len(const unsigned char *s)
 void vg_json_string(FILE *fp, const char *str)
 {
     const unsigned char *s = (const unsigned char *)(str ? str : "");
+    const unsigned char *run = s; /* bytes to write as they are, not written yet */
     putc('"', fp);
     while(*s) {
         unsigned char c = *s;
+        if(c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+            s++;
+            continue;
+        }
+        if(c >= 0x80) {
+            size_t n = utf8_len(s);
+            if(n) {
+                s += n;
+                continue;
+            }
+        }
+        if(s > run)
+            fwrite(run, 1, (size_t)(s - run), fp);
         if(c == '"' || c == '\\') {
             putc('\\', fp);
             putc(c, fp);
-            s++;
         }
-        else if(c == '\n') {
+        else if(c == '\n')
             fputs("\\n", fp);
-            s++;
-        }
-        else if(c == '\r') {
+        else if(c == '\r')
             fputs("\\r", fp);
-            s++;
-        }
-        else if(c == '\t') {
+        else if(c == '\t')
             fputs("\\t", fp);
-            s++;
-        }
-        else if(c < 0x20 || c == 0x7f) {
-            fprintf(fp, "\\u%04x", c);
-            s++;
-        }
-        else {
-            size_t n = utf8_len(s);
-            if(!n) {
-                fprintf(fp, "\\u%04x", c);
-                s++;
-            }
-            else {
-                fwrite(s, 1, n, fp);
-                s += n;
-            }
-        }
+        else
+            fprintf(fp, "\\u%04x", c); /* a control byte, or a byte that is not UTF-8 */
+        s++;
+        run = s;
     }
+    if(s > run)
+        fwrite(run, 1, (size_t)(s - run), fp);
     putc('"', fp);
 }
 
