@@ -20,8 +20,14 @@
 #define ROUND_MIN_US 2000
 #define ROUND_MAX_US 200000
 #define ROUND_UNKNOWN_US 10000   /* before the first RTT sample */
-/* A round goes on until it has this many first tries (or for at most
- * ROUND_STRETCH_US); one with fewer than ROUND_JUDGE_SAMPLES is not judged. */
+/* A round goes on until it has this many first tries, or this many probes
+ * in all (at the end of a walk almost every probe is a retry), or for at
+ * most ROUND_STRETCH_US; one with fewer than ROUND_JUDGE_SAMPLES first
+ * tries is not judged. A retry that times out in a round not yet judged
+ * counts as congestion's fault when the path was congested just before
+ * the round began, and gets its try back: a round of retries left open for
+ * the whole stretch gave the silent ports of a wide scan up to eleven
+ * tries each. */
 #define ROUND_MIN_SAMPLES 256
 /* In startup a round may be smaller: doubling waits for each judged round,
  * and on a fast LAN 256 probes at the initial rate would be a slow start;
@@ -185,7 +191,8 @@ uint32_t vg_path_sent(vg_path *p, uint64_t now_us, unsigned try_no)
     if(!r || now_us - r->start_us >= round_len_us(p)) {
         /* A round too small to judge goes on for a while. */
         unsigned min = p->phase == VG_PATH_STARTUP ? ROUND_MIN_SAMPLES_STARTUP : ROUND_MIN_SAMPLES;
-        if(!r || r->sent1 >= min || now_us - r->start_us >= ROUND_STRETCH_US) {
+        if(!r || r->sent1 >= min || r->sent >= ROUND_MIN_SAMPLES ||
+           now_us - r->start_us >= ROUND_STRETCH_US) {
             round_open(p, now_us);
             r = round_get(p, p->cur);
         }

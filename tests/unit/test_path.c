@@ -248,6 +248,42 @@ static void test_local_drop_cuts_once_per_round(void **state)
     free(p);
 }
 
+/* The end of a walk is almost all retries. Their rounds must close by
+ * their size, not stay open for the whole stretch: a retry that times out
+ * in a round not yet judged, begun just after congestion, gets its try
+ * back, and a round left open for a second gave silent ports up to eleven
+ * tries. */
+static void test_retry_rounds_close(void **state)
+{
+    (void)state;
+    vg_path *p = new_path();
+    setup(p, 0);
+    uint64_t t = 1000000;
+    uint32_t first[300];
+    for(int i = 0; i < 300; i++)
+        first[i] = vg_path_sent(p, t + (uint64_t)i * 10, 1);
+    t += 3000;
+    for(int i = 0; i < 300; i++)
+        vg_path_answer(p, t, first[i], 1, 1000, true);
+    vg_path_tick(p, t + 20000);
+    p->last_congested_us = t + 20000;
+    t += 21000;
+    uint32_t last = 0, rounds = 0;
+    for(int i = 0; i < 2000; i++) {
+        uint32_t r = vg_path_sent(p, t + (uint64_t)i * 50, 2);
+        if(r != last)
+            rounds++;
+        last = r;
+    }
+    assert_true(rounds >= 4);
+    /* The last rounds began well after the congestion: once judged (they
+     * hold too few first tries to say more), their timeouts are clean. */
+    t += 2000 * 50 + 200000;
+    vg_path_tick(p, t);
+    assert_true(vg_path_timeout(p, t, last - 1));
+    free(p);
+}
+
 static void test_tries_needed(void **state)
 {
     (void)state;
@@ -284,6 +320,7 @@ int main(void)
         cmocka_unit_test(test_rate_dependent_loss),
         cmocka_unit_test(test_fixed_rate),
         cmocka_unit_test(test_local_drop_cuts_once_per_round),
+        cmocka_unit_test(test_retry_rounds_close),
         cmocka_unit_test(test_tries_needed),
         cmocka_unit_test(test_loss_estimate),
     };
