@@ -43,6 +43,7 @@ struct probe {
     uint8_t tries;  /* probes sent so far */
     uint8_t clean_losses; /* tries unanswered on a clean path */
     uint8_t path;   /* index of the worker's path controller */
+    uint16_t evidence; /* of silence so far (path.h: vg_path_timeout) */
     uint16_t port;
     uint32_t next;  /* free list / retry queue link */
     uint32_t round; /* the path controller's round of the last try */
@@ -188,6 +189,7 @@ static void park(struct cworker *cw, struct probe *p, bool no_more)
         vg_silent *e = &cw->silent.v[p->silent - 1];
         e->tries = p->tries;
         e->clean_losses = p->clean_losses;
+        e->evidence = p->evidence;
         e->no_more |= no_more;
         vg_silent_repark(&cw->silent, e);
         p->silent = 0;
@@ -196,7 +198,7 @@ static void park(struct cworker *cw, struct probe *p, bool no_more)
         vg_silent e = {
             .addr = p->addr, .target_idx = p->target_idx, .port = p->port,
             .kind = 0, .tries = p->tries, .clean_losses = p->clean_losses,
-            .path = p->path, .no_more = no_more,
+            .evidence = p->evidence, .path = p->path, .no_more = no_more,
         };
         if(vg_silent_add(&cw->silent, &e) < 0) {
             finish(cw, p, VG_STATE_FILTERED, VG_REASON_NO_RESPONSE, -1);
@@ -407,12 +409,14 @@ static void on_timeout(vg_loop *loop, vg_timer *t)
         vg_rtt_timeout(r);
     sock_reset(cw, p);
     vg_path *path = path_of(cw, p);
-    if(vg_path_timeout(path, vg_now_us(), p->round) && p->clean_losses < UINT8_MAX)
+    bool clean;
+    vg_evidence_add(&p->evidence, vg_path_timeout(path, vg_now_us(), p->round, p->sent_us, &clean));
+    if(clean && p->clean_losses < UINT8_MAX)
         p->clean_losses++;
     /* During the walk a silent port gets the tries its path's loss calls
-     * for; the sweeps at the end give it the last word. */
-    /* Only tries lost on a clean path use up the port's tries. */
-    bool want_more = p->clean_losses < scan_walk_tries(cw->w, path) &&
+     * for; the sweeps at the end give it the last word. A try lost in a
+     * congested round counts for as much as its round's loss says. */
+    bool want_more = p->evidence < scan_walk_tries(cw->w, path) * VG_EVIDENCE_TRY &&
                      p->tries < scan_max_tries(cw->w);
     bool expired = want_more && scan_host_expired(cw->w, p->target_idx, vg_now_us());
     if(!cw->sweeping && want_more && !expired) {
@@ -530,6 +534,7 @@ static struct probe *next_probe(struct cworker *cw)
         p->port = e->port;
         p->tries = e->tries;
         p->clean_losses = e->clean_losses;
+        p->evidence = e->evidence;
         p->path = e->path;
         p->silent = (uint32_t)(e - cw->silent.v) + 1;
     }
@@ -543,6 +548,7 @@ static struct probe *next_probe(struct cworker *cw)
         }
         p->tries = 0;
         p->clean_losses = 0;
+        p->evidence = 0;
         p->silent = 0;
         vg_addr any = {.family = p->addr.family};
         vg_path *path = scan_path(cw->w, &any);

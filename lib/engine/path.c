@@ -247,18 +247,47 @@ void vg_path_answer(vg_path *p, uint64_t now_us, uint32_t round, unsigned try_no
     r->rtt_sum_us += (uint64_t)rtt_us;
 }
 
-bool vg_path_timeout(vg_path *p, uint64_t now_us, uint32_t round)
+unsigned vg_path_timeout(vg_path *p, uint64_t now_us, uint32_t round, uint64_t sent_us,
+                         bool *clean)
 {
+    *clean = false;
     vg_path_round *r = round_get(p, round);
     if(r && !r->evaluated)
         judge_all(p, now_us);
     if(!r || r->id != round)
-        return false; /* fell out of the ring: no evidence either way */
-    if(r->evaluated)
-        return !r->congested;
-    /* Not judged yet (the timeout came before the round's grace ended):
-     * clean unless the path was congested around the time it was sent. */
-    return !p->last_congested_us || p->last_congested_us + 2 * grace_us(p) < r->start_us;
+        return 0; /* fell out of the ring: no evidence either way */
+    double q;
+    if(r->evaluated) {
+        if(!r->congested) {
+            *clean = true;
+            return VG_EVIDENCE_TRY;
+        }
+        q = r->loss;
+    }
+    else if(r->sent1 >= ROUND_JUDGE_SAMPLES && p->ref_ratio > 0) {
+        /* Not judged yet (the timeout came before the round's grace
+         * ended), but most of its answers are in by now: what it lost so
+         * far is an upper bound of what it will have lost. */
+        double ratio = (double)r->ans1 / r->sent1;
+        if(ratio >= p->ref_ratio * (1 - CONG_REL_DROP)) {
+            *clean = !p->last_congested_us || p->last_congested_us + 2 * grace_us(p) < r->start_us;
+            return VG_EVIDENCE_TRY;
+        }
+        q = 1 - ratio / p->ref_ratio;
+    }
+    else if(p->last_congested_us && p->last_congested_us + 2 * grace_us(p) >= sent_us) {
+        return 0; /* too little to judge, sent just after a congestion */
+    }
+    else {
+        *clean = true;
+        return VG_EVIDENCE_TRY;
+    }
+    double lp = vg_path_loss_bound(p);
+    if(lp >= 1 || q >= 1)
+        return 0;
+    if(q <= lp)
+        return VG_EVIDENCE_TRY;
+    return (unsigned)(VG_EVIDENCE_TRY * log(q) / log(lp));
 }
 
 void vg_path_port_answered(vg_path *p, unsigned clean_losses, bool limitable)
@@ -490,6 +519,7 @@ static void judge(vg_path *p, vg_path_round *r, uint64_t now_us)
         bool fell = p->limited ? queueing : ratio < ref - drop || (queueing && ratio < ref);
         if(fell && !p->frozen) {
             r->congested = true;
+            r->loss = ratio < ref ? (float)(1 - ratio / ref) : 0.0f;
             p->rounds_congested++;
             p->last_congested_us = r->end_us;
             /* A round sent before the last cut was answered by that cut

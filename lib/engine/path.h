@@ -33,6 +33,7 @@ typedef struct vg_path_round {
     uint64_t rtt_sum_us;  /* of the answered first tries */
     bool evaluated;
     bool congested;       /* the verdict, once evaluated */
+    float loss;           /* congested: the share of its first tries lost */
 } vg_path_round;
 
 typedef enum vg_path_phase {
@@ -104,9 +105,26 @@ uint32_t vg_path_sent(vg_path *p, uint64_t now_us, unsigned try_no);
 void vg_path_answer(vg_path *p, uint64_t now_us, uint32_t round, unsigned try_no,
                     int64_t rtt_us, bool rst);
 
-/* A probe stamped with round timed out. Returns true when the round was
- * clean (the loss counts as random evidence for the tries estimate). */
-bool vg_path_timeout(vg_path *p, uint64_t now_us, uint32_t round);
+/* Evidence units: a try lost in a clean round is VG_EVIDENCE_TRY. */
+#define VG_EVIDENCE_TRY 256
+
+/* A probe stamped with round timed out. Returns how much its silence says
+ * that the port does not answer, in VG_EVIDENCE_TRY units of a try lost on
+ * a clean path: a full try when the round was clean (and *clean is set:
+ * the loss counts towards the random-loss estimate); in a congested round,
+ * which lost a share q of its tries, ln q / ln p of one (p: the random
+ * loss), since the port stays silent with probability q there; nothing
+ * when the round is gone, or too small to judge and the probe was sent
+ * (at sent_us) just after a congestion. */
+unsigned vg_path_timeout(vg_path *p, uint64_t now_us, uint32_t round, uint64_t sent_us,
+                         bool *clean);
+
+/* Adds evidence w to a probe's *e, saturating. */
+static inline void vg_evidence_add(uint16_t *e, unsigned w)
+{
+    unsigned v = *e + w;
+    *e = (uint16_t)(v > UINT16_MAX ? UINT16_MAX : v);
+}
 
 /* A port that needed try_no tries was answered: clean_losses of its
  * failed tries were sent in clean rounds. Feeds the per-try loss. */

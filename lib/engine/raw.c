@@ -63,6 +63,7 @@ struct rprobe {
     uint8_t state;  /* enum pstate */
     uint8_t clean_losses; /* tries unanswered on a clean path */
     uint8_t path;   /* index of the worker's path controller */
+    uint16_t evidence; /* of silence so far (path.h: vg_path_timeout) */
     bool in_table;
     /* Host discovery: a link-layer answer (ARP, neighbour advertisement)
      * waits LL_GRACE_US for an IP-level one, which says more. */
@@ -275,6 +276,7 @@ static void park(struct rworker *rw, struct rprobe *p, bool no_more)
         vg_silent *e = &rw->silent.v[p->silent - 1];
         e->tries = p->tries;
         e->clean_losses = p->clean_losses;
+        e->evidence = p->evidence;
         e->no_more |= no_more;
         vg_silent_repark(&rw->silent, e);
         p->silent = 0;
@@ -282,7 +284,8 @@ static void park(struct rworker *rw, struct rprobe *p, bool no_more)
     else {
         vg_silent e = {
             .addr = p->addr, .target_idx = p->target_idx, .port = p->port, .kind = p->pt,
-            .tries = p->tries, .clean_losses = p->clean_losses, .path = p->path,
+            .tries = p->tries, .clean_losses = p->clean_losses, .evidence = p->evidence,
+            .path = p->path,
             .no_more = no_more,
         };
         if(vg_silent_add(&rw->silent, &e) < 0) {
@@ -321,14 +324,15 @@ static void on_timeout(vg_loop *loop, vg_timer *t)
     if(r)
         vg_rtt_timeout(r);
     vg_path *path = path_of(rw, p);
-    if(vg_path_timeout(path, now, p->round) && p->clean_losses < UINT8_MAX)
+    bool clean;
+    vg_evidence_add(&p->evidence, vg_path_timeout(path, now, p->round, p->sent_us, &clean));
+    if(clean && p->clean_losses < UINT8_MAX)
         p->clean_losses++;
     /* During the walk a silent port gets the tries its path's loss calls
-     * for; the sweeps at the end give it the last word. */
-    /* Tries lost in a congested round are the rate's fault, not evidence:
-     * only the clean ones use up the port's tries (the cap still counts
-     * them all). */
-    bool want_more = p->clean_losses < scan_walk_tries(rw->w, path) &&
+     * for; the sweeps at the end give it the last word. A try lost in a
+     * congested round is partly the rate's fault: it counts for as much
+     * as its round's loss says (the cap still counts every try). */
+    bool want_more = p->evidence < scan_walk_tries(rw->w, path) * VG_EVIDENCE_TRY &&
                      p->tries < scan_max_tries(rw->w);
     bool expired = want_more && scan_host_expired(rw->w, p->target_idx, now);
     if(!rw->sweeping && want_more && !expired) {
@@ -675,6 +679,7 @@ static struct rprobe *next_probe(struct rworker *rw)
         p->pt = e->kind;
         p->tries = e->tries;
         p->clean_losses = e->clean_losses;
+        p->evidence = e->evidence;
         p->path = e->path;
         p->silent = (uint32_t)(e - rw->silent.v) + 1;
         p->ll_seen = false;
@@ -712,6 +717,7 @@ static struct rprobe *next_probe(struct rworker *rw)
     __atomic_add_fetch(&rw->s->in_flight, 1, __ATOMIC_RELAXED);
     p->tries = 0;
     p->clean_losses = 0;
+    p->evidence = 0;
     p->silent = 0;
     p->ll_seen = false;
     p->state = P_FREE;

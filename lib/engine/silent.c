@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/path.h"
 #include "engine/silent.h"
 #include "util/alloc.h"
 
@@ -106,7 +107,7 @@ size_t vg_silent_sweep_begin(vg_silent_set *s, unsigned needed, unsigned max_tri
         vg_silent *e = &s->v[i];
         if(e->state != SILENT_PARKED || e->tries >= max_tries || e->no_more)
             continue;
-        if(all || e->clean_losses < needed) {
+        if(all || e->evidence < needed * VG_EVIDENCE_TRY) {
             e->sweep = s->sweep;
             n++;
         }

@@ -22,6 +22,7 @@ typedef struct vg_silent {
     uint8_t kind;         /* the engine's probe kind (TCP, UDP, host) */
     uint8_t tries;
     uint8_t clean_losses; /* unanswered tries sent on a clean path */
+    uint16_t evidence;    /* of silence, VG_EVIDENCE_TRY a clean try (path.h) */
     uint8_t state;
     uint8_t path;         /* index of the worker's path controller */
     bool no_more;         /* gets no more tries (--host-timeout) */
@@ -53,8 +54,8 @@ long vg_silent_add(vg_silent_set *s, const vg_silent *e);
 vg_silent *vg_silent_find(vg_silent_set *s, const vg_addr *addr, uint16_t port, uint8_t kind);
 
 /* Starts a sweep over the parked entries with fewer than max_tries tries
- * that either have fewer than needed tries lost on a clean path or, when
- * all is set, any.
+ * that either have less evidence of silence than needed tries lost on a
+ * clean path or, when all is set, any.
  * Returns how many entries it will re-probe. */
 size_t vg_silent_sweep_begin(vg_silent_set *s, unsigned needed, unsigned max_tries, bool all);
 

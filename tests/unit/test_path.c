@@ -280,7 +280,55 @@ static void test_retry_rounds_close(void **state)
      * hold too few first tries to say more), their timeouts are clean. */
     t += 2000 * 50 + 200000;
     vg_path_tick(p, t);
-    assert_true(vg_path_timeout(p, t, last - 1));
+    bool clean;
+    assert_int_equal(vg_path_timeout(p, t, last - 1, t - 200000, &clean), VG_EVIDENCE_TRY);
+    assert_true(clean);
+    free(p);
+}
+
+/* A try lost in a congested round is weaker evidence of silence than one
+ * lost on a clean path: the round lost a share q of its tries, so the port
+ * stays silent there with probability q, worth ln q / ln p clean tries. */
+static void test_timeout_evidence(void **state)
+{
+    (void)state;
+    vg_path *p = new_path();
+    setup(p, 0);
+    for(int i = 0; i < 10000; i++)
+        vg_path_port_answered(p, i % 100 == 0 ? 1 : 0, false);
+    double lp = vg_path_loss_bound(p);
+    assert_true(lp > 0.005 && lp < 0.05);
+    uint64_t t = 5000000;
+    vg_path_round *r = &p->rounds[7];
+    *r = (vg_path_round){.id = 7, .start_us = t - 100000, .end_us = t - 90000,
+                         .sent1 = 300, .evaluated = true, .congested = true, .loss = 0.1f};
+    p->cur = 8;
+    bool clean;
+    unsigned w = vg_path_timeout(p, t, 7, t - 95000, &clean);
+    assert_false(clean);
+    unsigned want = (unsigned)(VG_EVIDENCE_TRY * log(0.1f) / log(lp));
+    assert_true(w + 1 >= want && w <= want + 1);
+    assert_true(w > 0 && w < VG_EVIDENCE_TRY);
+    /* A round that lost everything says nothing of the port. */
+    r->loss = 1.0f;
+    assert_int_equal(vg_path_timeout(p, t, 7, t - 95000, &clean), 0);
+    /* A clean round: a whole try. */
+    r->congested = false;
+    assert_int_equal(vg_path_timeout(p, t, 7, t - 95000, &clean), VG_EVIDENCE_TRY);
+    assert_true(clean);
+    /* Not judged yet: what it lost so far decides. Half its first tries
+     * answered where all are expected is q = 0.5. */
+    r->evaluated = false;
+    r->end_us = t;
+    r->ans1 = 150;
+    p->ref_ratio = 1.0;
+    p->oldest = 7;
+    w = vg_path_timeout(p, t, 7, t - 95000, &clean);
+    want = (unsigned)(VG_EVIDENCE_TRY * log(0.5) / log(lp));
+    assert_false(clean);
+    assert_true(w + 1 >= want && w <= want + 1);
+    r->ans1 = 298;
+    assert_int_equal(vg_path_timeout(p, t, 7, t - 95000, &clean), VG_EVIDENCE_TRY);
     free(p);
 }
 
@@ -321,6 +369,7 @@ int main(void)
         cmocka_unit_test(test_fixed_rate),
         cmocka_unit_test(test_local_drop_cuts_once_per_round),
         cmocka_unit_test(test_retry_rounds_close),
+        cmocka_unit_test(test_timeout_evidence),
         cmocka_unit_test(test_tries_needed),
         cmocka_unit_test(test_loss_estimate),
     };
