@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "util/alloc.h"
+#include "util/fdclose.h"
 #include "vigia/pipeline.h"
 
 /* Packets discovery sends to each host: ICMP echo, SYN 443, ACK 80, and
@@ -429,14 +430,25 @@ bool vg_pipeline_check_counts(const vg_pipeline *p, uint64_t count[4])
     return true;
 }
 
+static void scan_free_cb(void *s)
+{
+    vg_scan_free(s);
+}
+
 void vg_pipeline_free(vg_pipeline *p)
 {
     if(!p)
         return;
     vg_liveness_free(p->life);
     vg_scan_checks_free(p->checks);
-    vg_scan_free(p->scan);
-    vg_scan_free(p->ping);
+    /* Both may hold packet sockets, whose close waits for the kernel. */
+    if(p->scan && p->ping) {
+        vg_run_pair(scan_free_cb, p->scan, scan_free_cb, p->ping);
+    }
+    else {
+        vg_scan_free(p->scan);
+        vg_scan_free(p->ping);
+    }
     vg_ports_free(p->ping_ports);
     free(p->live);
     free(p->macs);

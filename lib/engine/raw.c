@@ -28,6 +28,7 @@
 #include "engine/silent.h"
 #include "probe/probe.h"
 #include "util/alloc.h"
+#include "util/fdclose.h"
 
 #define RAW_BATCH 64          /* probes per sendmmsg() */
 #define RAW_BATCHES_PER_TURN 4 /* then look at replies and timers again */
@@ -1152,15 +1153,32 @@ static void raw_cleanup(vg_scan *s)
     struct raw_ctx *ctx = s->engine_ctx;
     if(!ctx)
         return;
+    /* The packet sockets (capture, ARP) each wait for the kernel on
+     * close: they go all at once. */
+    int *slow = vg_calloc(2 * (size_t)ctx->nworkers + 1, sizeof(*slow));
+    size_t nslow = 0;
     for(unsigned i = 0; i < ctx->nworkers; i++) {
         struct raw_wres *r = &ctx->res[i];
-        int fds[] = {r->fd4, r->fd6, r->rt4, r->rt6, r->arp};
+        int fds[] = {r->fd4, r->fd6, r->rt4, r->rt6};
         for(size_t j = 0; j < sizeof(fds) / sizeof(fds[0]); j++) {
             if(fds[j] >= 0)
                 close(fds[j]);
         }
-        raw_cap_close(&r->cap);
+        int cap = raw_cap_release(&r->cap);
+        if(slow) {
+            slow[nslow++] = r->arp;
+            slow[nslow++] = cap;
+        }
+        else {
+            if(r->arp >= 0)
+                close(r->arp);
+            if(cap >= 0)
+                close(cap);
+        }
     }
+    if(slow)
+        vg_close_parallel(slow, nslow);
+    free(slow);
     free(ctx->res);
     free(ctx->ifs);
     free(ctx);

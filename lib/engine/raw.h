@@ -49,6 +49,9 @@ size_t raw_cap_drain(raw_cap *c, raw_cap_fn fn, void *ud);
 /* Adds the kernel's drop counter to c->drops. */
 void raw_cap_stats(raw_cap *c);
 void raw_cap_close(raw_cap *c);
+/* Unmaps the ring and hands back the socket for the caller to close
+ * (-1: none). */
+int raw_cap_release(raw_cap *c);
 
 /* Raw send socket for family (IP_HDRINCL / IPV6_HDRINCL), bound to an
  * interface when ifname is set. Returns the fd or a vg_rc with err. */

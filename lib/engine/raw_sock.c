@@ -171,14 +171,21 @@ void raw_cap_stats(raw_cap *c)
         c->drops += st.tp_drops; /* the kernel resets its counters on read */
 }
 
-void raw_cap_close(raw_cap *c)
+int raw_cap_release(raw_cap *c)
 {
     if(c->ring)
         munmap(c->ring, c->ring_len);
     c->ring = NULL;
-    if(c->fd >= 0)
-        close(c->fd);
+    int fd = c->fd;
     c->fd = -1;
+    return fd;
+}
+
+void raw_cap_close(raw_cap *c)
+{
+    int fd = raw_cap_release(c);
+    if(fd >= 0)
+        close(fd);
 }
 
 static int bind_device(int fd, const char *ifname, vg_error *err)
