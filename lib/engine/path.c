@@ -311,11 +311,13 @@ void vg_path_sweep_rate(vg_path *p)
     clamp_rate(p);
 }
 
-bool vg_path_slow_to_limit(vg_path *p)
+bool vg_path_slow_to_limit(vg_path *p, double share)
 {
     if(!p->limited)
         return false;
-    double r = LIMIT_PACE * p->limit_pps;
+    double r = LIMIT_PACE * p->limit_pps / (share > 0 && share < 1 ? share : 1);
+    if(share < 1 && r > p->limit_cap)
+        r = p->limit_cap > LIMIT_PACE * p->limit_pps ? p->limit_cap : LIMIT_PACE * p->limit_pps;
     if(r < p->prm.min_rate)
         r = p->prm.min_rate;
     p->rate = r;

@@ -160,8 +160,11 @@ bool vg_limitdet_tick(vg_limitdet *d, uint64_t now_us, uint64_t sent, uint64_t r
                       uint64_t other, bool queueing, int64_t min_rtt_us);
 
 /* Paces the path below the target's reset limit (for the sweeps, which
- * must see every reset); false when no limit was seen. */
-bool vg_path_slow_to_limit(vg_path *p);
+ * must see every reset): when a share of the probes can answer at most
+ * (the rest are silent whatever the pace), 1/share times faster, but not
+ * past the rate the path may grow to behind the limit. False when no
+ * limit was seen. */
+bool vg_path_slow_to_limit(vg_path *p, double share);
 
 /* A sweep begins: its probes are all retries, which the rounds do not
  * judge, so the rate would stay wherever the walk left it (after a late

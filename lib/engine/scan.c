@@ -3,6 +3,7 @@
  * worker threads, keeps per-host timing, and hands results to the caller's
  * thread. The probe engines (connect.c, ...) do the network part. */
 #include <errno.h>
+#include <math.h>
 #include <stddef.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -260,6 +261,98 @@ void scan_count_answer(struct scan_worker *w, bool limitable)
                        __ATOMIC_RELAXED);
 }
 
+/* The limit is the target's, shared by the workers whose sweeps it paces:
+ * each takes an equal part of it, and a worker whose sweeps are over
+ * leaves its part to the others (a worker with a larger silent set would
+ * otherwise crawl on at half the limit after the other finished). */
+/* A paced sweep's share of answering probes, measured as it goes: over
+ * windows of SHARE_WIN_US with at least SHARE_MIN_SENT probes (or
+ * SHARE_MAX_US), an upper bound of the answered share, two binomial
+ * standard errors and three answers above it (the resets the limit let
+ * through stay under it; a sweep that sends too fast sees its share fall
+ * to the limit over its rate, and slows down). */
+#define SHARE_WIN_US 100000
+#define SHARE_MAX_US 2000000
+#define SHARE_MIN_SENT 200
+
+/* Resets arriving (from every worker's probes: the limit is the
+ * target's) at this share of the limit or more may have been held back
+ * by it: the answered share says nothing then. Below it the limit was not
+ * what held them (a token bucket lets through all it gets, up to its
+ * rate), so the share is the silent set's own. */
+#define SHARE_TRUST 0.8
+
+static bool limit_held(const struct scan_worker *w, uint64_t rst0, uint64_t t0, uint64_t now_us)
+{
+    if(now_us <= t0)
+        return true;
+    double rst = (double)(__atomic_load_n(&w->scan->rst_seen, __ATOMIC_RELAXED) - rst0);
+    double limit = (double)__atomic_load_n(&w->scan->rst_limit, __ATOMIC_RELAXED);
+    return rst / ((double)(now_us - t0) / 1e6) >= SHARE_TRUST * limit;
+}
+
+static double limit_part(const struct scan_worker *w)
+{
+    unsigned n = __atomic_load_n(&w->scan->pacers, __ATOMIC_RELAXED);
+    return (double)__atomic_load_n(&w->scan->rst_limit, __ATOMIC_RELAXED) / (n ? n : 1);
+}
+
+static double share_bound(double answered, double sent)
+{
+    double q = answered < sent ? answered / sent : 1;
+    double b = (answered + 2 * sqrt(answered * (1 - q)) + 3) / sent;
+    return b > 1 ? 1 : b;
+}
+
+static void share_observe(struct scan_worker *w, uint64_t now_us)
+{
+    uint64_t sent = 0, ans = 0;
+    for(unsigned i = 0; i < w->npaths; i++) {
+        sent += w->paths[i].sent_total;
+        ans += w->paths[i].answered_total;
+    }
+    uint64_t rst = __atomic_load_n(&w->scan->rst_seen, __ATOMIC_RELAXED);
+    if(!w->share_t0 || sent < w->share_sent0) {
+        w->share_t0 = now_us;
+        w->share_sent0 = sent;
+        w->share_ans0 = ans;
+        w->share_rst0 = rst;
+        return;
+    }
+    uint64_t ds = sent - w->share_sent0;
+    uint64_t dt = now_us - w->share_t0;
+    if(dt < SHARE_WIN_US || (ds < SHARE_MIN_SENT && dt < SHARE_MAX_US) || !ds)
+        return;
+    bool held = limit_held(w, w->share_rst0, w->share_t0, now_us);
+    w->sweep_share = held ? 1 : share_bound((double)(ans - w->share_ans0), (double)ds);
+    w->share_t0 = now_us;
+    w->share_sent0 = sent;
+    w->share_ans0 = ans;
+    w->share_rst0 = rst;
+}
+
+static void pace_share(struct scan_worker *w)
+{
+    double each = limit_part(w);
+    for(unsigned i = 0; i < w->npaths; i++) {
+        vg_path *p = &w->paths[i];
+        if(p->limited && (fabs(p->limit_pps - each) > 0.02 * each ||
+                          fabs(w->share_applied - w->sweep_share) > 0.02 * w->sweep_share)) {
+            p->limit_pps = each;
+            vg_path_slow_to_limit(p, w->sweep_share);
+        }
+    }
+    w->share_applied = w->sweep_share;
+}
+
+static void pacing_end(struct scan_worker *w)
+{
+    if(w->pacing) {
+        __atomic_sub_fetch(&w->scan->pacers, 1, __ATOMIC_RELAXED);
+        w->pacing = false;
+    }
+}
+
 void scan_limit_tick(struct scan_worker *w, uint64_t now_us)
 {
     vg_scan *s = w->scan;
@@ -283,6 +376,10 @@ void scan_limit_tick(struct scan_worker *w, uint64_t now_us)
             uint64_t l = (uint64_t)w->limitdet.limit_pps;
             __atomic_store_n(&s->rst_limit, l ? l : 1, __ATOMIC_RELAXED);
         }
+    }
+    if(w->pacing) {
+        share_observe(w, now_us);
+        pace_share(w);
     }
     uint64_t limit = __atomic_load_n(&s->rst_limit, __ATOMIC_RELAXED);
     if(limit && !w->limit_applied && !__atomic_load_n(&s->rst_limit_refuted, __ATOMIC_RELAXED)) {
@@ -716,6 +813,7 @@ const char *vg_scan_tries_policy(const vg_scan *s)
 
 bool scan_sweep_begin(struct scan_worker *w, vg_silent_set *set, uint64_t *answered_at)
 {
+    pacing_end(w);
     if(!scan_adaptive_tries(w) || scan_stopping(w->scan) || !set->parked)
         return false;
     uint64_t added = w->ports_answered - *answered_at;
@@ -748,16 +846,37 @@ bool scan_sweep_begin(struct scan_worker *w, vg_silent_set *set, uint64_t *answe
             return false;
         return vg_silent_sweep_begin(set, needed, scan_max_tries(w) + 1, true) > 0;
     }
+    /* Behind a reset limit only the ports that answer spend the limit: a
+     * sweep may go as much faster than the limit as the share of silent
+     * ports that answered the last paced sweep is small (an upper bound
+     * of it, so that the resets stay within the limit). After the first
+     * paced sweep that share is mostly the dropped ports' silence. */
+    /* The last paced sweep's yield, unless the limit held its answers. */
+    double share = 1;
+    uint64_t now_us = vg_now_us();
+    if(w->paced_sweeps > 0 && w->last_sweep_n > 0 &&
+       !limit_held(w, w->sweep_rst0, w->sweep_t0, now_us))
+        share = share_bound((double)added, (double)w->last_sweep_n);
+    w->sweep_t0 = now_us;
+    w->sweep_rst0 = __atomic_load_n(&w->scan->rst_seen, __ATOMIC_RELAXED);
     for(unsigned i = 0; i < w->npaths; i++) {
         vg_path_sweep_rate(&w->paths[i]);
-        w->paced_sweep |= vg_path_slow_to_limit(&w->paths[i]);
+        w->paced_sweep |= vg_path_slow_to_limit(&w->paths[i], share);
     }
     if(w->paced_sweep)
         w->paced_sweeps++;
     /* Behind a reset limit the paced sweeps are tries of their own kind:
      * two more than the cap. */
     unsigned max = scan_max_tries(w) + (limited ? 2 : 0);
-    return vg_silent_sweep_begin(set, needed, max, all) > 0;
+    w->last_sweep_n = vg_silent_sweep_begin(set, needed, max, all);
+    if(w->paced_sweep && w->last_sweep_n) {
+        __atomic_add_fetch(&w->scan->pacers, 1, __ATOMIC_RELAXED);
+        w->pacing = true;
+        w->sweep_share = share;
+        w->share_t0 = 0;
+        pace_share(w);
+    }
+    return w->last_sweep_n > 0;
 }
 
 void scan_report_silent(struct scan_worker *w, vg_silent_set *set,

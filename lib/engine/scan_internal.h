@@ -58,6 +58,12 @@ struct scan_worker {
     uint64_t queueing_seen; /* the paths' queueing rounds at the last look */
     bool paced_sweep;      /* the last sweep went at a reset limit's pace */
     unsigned paced_sweeps; /* sweeps so far at that pace */
+    size_t last_sweep_n;   /* ports the last sweep re-probed */
+    bool pacing;           /* counted in the scan's pacers */
+    double sweep_share;    /* of the paced sweep's probes that may answer */
+    uint64_t share_t0, share_sent0, share_ans0, share_rst0; /* its window of evidence */
+    double share_applied;  /* the share the paths were last paced for */
+    uint64_t sweep_t0, sweep_rst0; /* when the last sweep began; the scan's resets then */
     vg_result *batch;
     size_t batch_len, batch_cap;
     bool lost;          /* a result could not be kept (out of memory) */
@@ -121,6 +127,7 @@ struct vg_scan {
     uint64_t other_seen; /* the other answers (SYN-ACKs, UDP replies) */
     uint64_t rst_limit;  /* the target's reset limit, pps; 0: none seen */
     int rst_limit_refuted; /* a paced sweep found nothing held back */
+    unsigned pacers;     /* workers in a sweep paced to the limit */
 };
 
 /* Takes the next (target, port) of this worker's slice; false when done. */

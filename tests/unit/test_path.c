@@ -332,6 +332,26 @@ static void test_timeout_evidence(void **state)
     free(p);
 }
 
+/* Behind a reset limit the sweeps go at the limit's pace, faster by as
+ * much as the share of probes that can answer is small, within the cap
+ * the limit sets on the rate. */
+static void test_slow_to_limit_share(void **state)
+{
+    (void)state;
+    vg_path *p = new_path();
+    setup(p, 0);
+    assert_false(vg_path_slow_to_limit(p, 1));
+    vg_path_set_limit(p, 1000, 2000000);
+    assert_true(vg_path_slow_to_limit(p, 1));
+    assert_true(fabs(p->rate - 980) < 1e-6);
+    assert_true(vg_path_slow_to_limit(p, 0.1));
+    assert_true(fabs(p->rate - 9800) < 1e-6);
+    assert_true(vg_path_slow_to_limit(p, 0.001));
+    assert_true(fabs(p->rate - p->limit_cap) < 1e-6);
+    assert_true(p->limit_cap >= 20000 - 1e-6);
+    free(p);
+}
+
 static void test_tries_needed(void **state)
 {
     (void)state;
@@ -370,6 +390,7 @@ int main(void)
         cmocka_unit_test(test_local_drop_cuts_once_per_round),
         cmocka_unit_test(test_retry_rounds_close),
         cmocka_unit_test(test_timeout_evidence),
+        cmocka_unit_test(test_slow_to_limit_share),
         cmocka_unit_test(test_tries_needed),
         cmocka_unit_test(test_loss_estimate),
     };
