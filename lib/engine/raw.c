@@ -1096,6 +1096,9 @@ static int raw_worker_run(struct scan_worker *w)
     }
     rw->q[0].fd = rw->res->fd4;
     rw->q[1].fd = rw->res->fd6;
+    /* What the ring caught while discovery ran is not this scan's: it would
+     * count as capture drops, which lower the rate. */
+    raw_cap_flush(&rw->res->cap);
     rw->stats_at = vg_now_us();
 
     int wrc = vg_loop_watch(w->loop, rw->res->cap.fd, EPOLLIN, on_capture, rw);

@@ -46,6 +46,10 @@ int raw_cap_open(raw_cap *c, int ifindex, const char *expr, vg_error *err);
 /* Delivers the packets of every block the kernel has handed over; returns
  * how many. Never blocks. */
 size_t raw_cap_drain(raw_cap *c, raw_cap_fn fn, void *ud);
+/* Throws away what the ring caught before this scan began (the sockets
+ * are opened before host discovery runs, and catch its answers) and the
+ * kernel's counters of it; returns how many packets. */
+size_t raw_cap_flush(raw_cap *c);
 /* Adds the kernel's drop counter to c->drops. */
 void raw_cap_stats(raw_cap *c);
 void raw_cap_close(raw_cap *c);

@@ -163,6 +163,25 @@ size_t raw_cap_drain(raw_cap *c, raw_cap_fn fn, void *ud)
     return n;
 }
 
+static void discard(const uint8_t *pkt, size_t len, const uint8_t *mac, void *ud)
+{
+    (void)pkt;
+    (void)len;
+    (void)mac;
+    (void)ud;
+}
+
+size_t raw_cap_flush(raw_cap *c)
+{
+    size_t n = raw_cap_drain(c, discard, NULL);
+    c->packets -= n;
+    struct tpacket_stats_v3 st;
+    socklen_t len = sizeof(st);
+    if(c->fd >= 0)
+        (void)getsockopt(c->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len);
+    return n;
+}
+
 void raw_cap_stats(raw_cap *c)
 {
     struct tpacket_stats_v3 st;
