@@ -12,8 +12,9 @@
 #   RUNS=3 TOOLS="vigia-syn nmap-syn" bench/scan_wan.sh loss5
 #
 # Environment: VIGIA (binary, default build/vigia), RUNS (default 1),
-# TOOLS (subset of: vigia-syn vigia-connect nmap-syn nmap-connect masscan
-# zmap), PORTS (default 1-65535), N_OPEN / N_FILTERED (default 300 / 3000),
+# TOOLS (subset of: vigia-syn vigia-connect vigia-syn-pn vigia-syn-disc
+# nmap-syn nmap-connect masscan zmap; the -pn and -disc variants and zmap
+# run on the wide scenarios only), PORTS (default 1-65535), N_OPEN / N_FILTERED (default 300 / 3000),
 # SEED (default 1), NMAP_LIMIT (s per nmap run, default 600), TOOL_LIMIT
 # (s per other run, default 900), MASSCAN_RATE (default 100000).
 #
@@ -24,7 +25,7 @@ cd "$(dirname "$0")/.."
 VIGIA=${VIGIA:-./build/vigia}
 VIGIA=$(realpath "$VIGIA")
 RUNS=${RUNS:-1}
-TOOLS=${TOOLS:-vigia-syn vigia-connect nmap-syn nmap-connect masscan zmap}
+TOOLS=${TOOLS:-vigia-syn vigia-connect vigia-syn-pn vigia-syn-disc nmap-syn nmap-connect masscan zmap}
 PORTS=${PORTS:-1-65535}
 N_OPEN=${N_OPEN:-300}
 N_FILTERED=${N_FILTERED:-3000}
@@ -99,6 +100,15 @@ for sc in "${scenarios[@]}"; do
       "$VIGIA" scan -q --syn -p "$tports" "$tgt" -o ndjson="$o.vs"
     has_tool vigia-connect && run_tool "vigia --connect$sfx" vigia "$TOOL_LIMIT" "$o.vc" \
       "$VIGIA" scan -q --connect -p "$tports" "$tgt" -o ndjson="$o.vc"
+    # The wide scenarios: by default port answers are proof of life (no
+    # discovery first); also with -Pn, and with discovery first (five
+    # ports per host make discovery the cheaper way; only port 80 counts).
+    if [ "$WL_WIDE" = 1 ]; then
+      has_tool vigia-syn-pn && run_tool "vigia --syn -Pn$sfx" vigia "$TOOL_LIMIT" "$o.vp" \
+        "$VIGIA" scan -q --syn -Pn -p "$tports" "$tgt" -o ndjson="$o.vp"
+      has_tool vigia-syn-disc && run_tool "vigia --syn -p 80-84 (discovery first)$sfx" vigia \
+        "$TOOL_LIMIT" "$o.vd" "$VIGIA" scan -q --syn -p 80-84 "$tgt" -o ndjson="$o.vd"
+    fi
     has_tool nmap-syn && run_tool "nmap -sS$sfx" nmap "$NMAP_LIMIT" "$o.ns" \
       nmap -sS -n -Pn -p "$tports" "$tgt" -oX "$o.ns" -oG "$o.ns.gnmap"
     has_tool nmap-connect && run_tool "nmap -sT$sfx" nmap "$NMAP_LIMIT" "$o.nt" \

@@ -45,6 +45,8 @@ def parse_vigia(path, wide):
         except ValueError:
             continue
         if r.get("type") == "port" and r.get("proto") == "tcp":
+            if wide and r["port"] != 80:
+                continue  # a wide scan's other ports only make discovery run first
             key = r["ip"] if wide else r["port"]
             if r["state"] == "open":
                 open_.add(key)
