@@ -1096,9 +1096,6 @@ static int raw_worker_run(struct scan_worker *w)
     }
     rw->q[0].fd = rw->res->fd4;
     rw->q[1].fd = rw->res->fd6;
-    /* What the ring caught while discovery ran is not this scan's: it would
-     * count as capture drops, which lower the rate. */
-    raw_cap_flush(&rw->res->cap);
     rw->stats_at = vg_now_us();
 
     int wrc = vg_loop_watch(w->loop, rw->res->cap.fd, EPOLLIN, on_capture, rw);
@@ -1150,6 +1147,16 @@ out:
 }
 
 /* --- prepare / cleanup ---------------------------------------------------------- */
+
+/* What the rings caught while discovery ran is not this scan's: it would
+ * count as capture drops, which lower the rate. Every ring is emptied
+ * before any worker sends: a reply may reach any worker's ring. */
+static void raw_begin(vg_scan *s)
+{
+    struct raw_ctx *ctx = s->engine_ctx;
+    for(unsigned i = 0; ctx && i < ctx->nworkers; i++)
+        raw_cap_flush(&ctx->res[i].cap);
+}
 
 static void raw_cleanup(vg_scan *s)
 {
@@ -1347,6 +1354,7 @@ fail:
 const struct scan_engine scan_engine_raw = {
     .name = "raw",
     .prepare = raw_prepare,
+    .begin = raw_begin,
     .worker_run = raw_worker_run,
     .cleanup = raw_cleanup,
 };

@@ -689,6 +689,8 @@ int vg_scan_start(vg_scan *s, vg_error *err)
         s->workers_done = s->nthreads;
         return prc;
     }
+    if(s->engine->begin)
+        s->engine->begin(s);
     s->start_us = vg_now_us();
     /* Workers inherit a full signal mask, so signals reach the caller. */
     sigfillset(&all);

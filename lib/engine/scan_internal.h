@@ -80,6 +80,9 @@ struct scan_engine {
     /* Called once before the workers start (open shared sockets, capture
      * handles, ...); may set scan->engine_ctx. NULL when not needed. */
     int (*prepare)(vg_scan *scan, vg_error *err);
+    /* Called once just before the workers start, after prepare and
+     * whatever ran between (host discovery). NULL when not needed. */
+    void (*begin)(vg_scan *scan);
     /* The body of each worker thread; returns a vg_rc and fills w->err. */
     int (*worker_run)(struct scan_worker *w);
     /* Called once after all workers ended. NULL when not needed. */

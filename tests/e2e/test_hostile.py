@@ -38,6 +38,10 @@ DROP = {2105, 2122, 2138}
 # for a minute: so it gets a lab of its own, away from the counters of the
 # other tests).
 HALF_OPEN = {2111}
+# A port that drops everything: with a long timeout it holds the scan open
+# long enough for the target's first SYN-ACK retransmission (1 s after the
+# first) to arrive, wherever the half-open port falls in the walk.
+HOLD = 3200
 # Ports the storm helper answers with many valid resets (the kernel's own
 # answer is dropped by nftables so that only the storm answers).
 STORM = {2125, 2126, 2127}
@@ -56,6 +60,7 @@ table inet vigia_hostile_half {{
   chain input {{
     type filter hook input priority 0; policy accept;
     tcp dport {min(HALF_OPEN)} tcp flags & rst == rst drop
+    tcp dport {HOLD} drop
   }}
 }}
 """
@@ -308,22 +313,26 @@ def test_rst_storm_is_one_closed_record_per_port(lab, vigia):
 
 def test_syn_ack_then_nothing_is_open_once(vigia):
     """Our RST is dropped, so the target retransmits its SYN-ACK: the port
-    is open, reported once; the scan lasts long enough (a slow rate over
-    more ports) to see a retransmission, which counts as late."""
+    is open, reported once; the scan lasts long enough to see a
+    retransmission, which counts as late: the 202 probes take 1.7 s at 120
+    per second, and the dropped port HOLD waits 4 s for an answer wherever
+    it falls, so the scan lasts at least 4 s, more than 1.7 + 1."""
     port = min(HALF_OPEN)
     lab = rawlab.RawLab("o")
     try:
         lab.listen([(T4, port)])
         lab.nft(HALF_OPEN_RULES)
         lab.warm((T4,))
-        _, ports, summary = scan(lab, vigia, "-sS", "-p", f"{port},3000-3199", T4,
-                                 "--rate", "120", "--retries", "0")
+        _, ports, summary = scan(lab, vigia, "-sS", "-p", f"{port},3000-{HOLD}", T4,
+                                 "--rate", "120", "--retries", "0",
+                                 "--min-rtt-timeout", "4s", "--max-rtt-timeout", "5s")
     finally:
         lab.close()
     assert not {lab.scanner, lab.target} & rawlab.netns.list_netns()
     mine = [r for r in ports if r["port"] == port]
     assert [(r["state"], r["reason"]) for r in mine] == [("open", "syn-ack")], mine
-    assert {r["state"] for r in ports if r["port"] != port} == {"closed"}
+    assert {r["state"] for r in ports if r["port"] not in (port, HOLD)} == {"closed"}
+    assert [r["state"] for r in ports if r["port"] == HOLD] == ["filtered"]
     assert summary["replies_late"] >= 1, summary
 
 

@@ -25,8 +25,8 @@ import pytest
 import rawlab
 from conftest import is_root, states
 from rawlab import TARGET_V6 as T6, SCANNER_V6 as S6, vigia_scan
-from test_hostile import (DROP, FAST, HALF_OPEN, HALF_OPEN_RULES, OPEN, RANGE, RULES, SPORT_HI,
-                          SPORT_LO, STORM, expected, scan, spec)
+from test_hostile import (DROP, FAST, HALF_OPEN, HALF_OPEN_RULES, HOLD, OPEN, RANGE, RULES,
+                          SPORT_HI, SPORT_LO, STORM, expected, scan, spec)
 
 pytestmark = pytest.mark.skipif(not is_root(),
                                 reason="needs root: creates network namespaces, raw sockets")
@@ -278,21 +278,24 @@ def test_rst_storm_is_one_closed_record_per_port(lab, vigia):
 
 def test_syn_ack_then_nothing_is_open_once(vigia):
     """Our RST is dropped, so the target retransmits its SYN-ACK: the port
-    is open, reported once, and the retransmission counts as late."""
+    is open, reported once, and the retransmission counts as late (the
+    dropped port HOLD keeps the scan open for it, as in test_hostile)."""
     port = min(HALF_OPEN)
     lab = rawlab.RawLab("o6")
     try:
         lab.listen([(T6, port)])
         lab.nft(HALF_OPEN_RULES)
         lab.warm((T6,))
-        _, ports, summary = scan(lab, vigia, "-sS", "-p", f"{port},3000-3199", T6,
-                                 "--rate", "120", "--retries", "0")
+        _, ports, summary = scan(lab, vigia, "-sS", "-p", f"{port},3000-{HOLD}", T6,
+                                 "--rate", "120", "--retries", "0",
+                                 "--min-rtt-timeout", "4s", "--max-rtt-timeout", "5s")
     finally:
         lab.close()
     assert not {lab.scanner, lab.target} & rawlab.netns.list_netns()
     mine = [r for r in ports if r["port"] == port]
     assert [(r["state"], r["reason"]) for r in mine] == [("open", "syn-ack")], mine
-    assert {r["state"] for r in ports if r["port"] != port} == {"closed"}
+    assert {r["state"] for r in ports if r["port"] not in (port, HOLD)} == {"closed"}
+    assert [r["state"] for r in ports if r["port"] == HOLD] == ["filtered"]
     assert summary["replies_late"] >= 1, summary
 
 
