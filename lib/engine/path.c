@@ -26,8 +26,8 @@
  * tries is not judged. A retry that times out in a round not yet judged
  * counts as congestion's fault when the path was congested just before
  * the round began, and gets its try back: a round of retries left open for
- * the whole stretch gave the silent ports of a wide scan up to eleven
- * tries each. */
+ * the whole stretch would hand that verdict to every retry in it, and the
+ * silent ports would be retried up to the cap. */
 #define ROUND_MIN_SAMPLES 256
 /* In startup a round may be smaller: doubling waits for each judged round,
  * and on a fast LAN 256 probes at the initial rate would be a slow start;

@@ -2,7 +2,7 @@
 /* Closing descriptors whose close waits: the kernel releases an AF_PACKET
  * socket only after an RCU grace period (synchronize_net), 10-30 ms on a
  * virtual machine, so closing a scan's capture and ARP sockets one after
- * another took 60-80 ms at the end of every raw scan. */
+ * another costs that much each at the end of every raw scan. */
 #ifndef VIGIA_UTIL_FDCLOSE_H
 #define VIGIA_UTIL_FDCLOSE_H
 
