@@ -11,7 +11,7 @@ import subprocess
 import threading
 import time
 
-from conftest import free_port
+from conftest import free_port, udp_tcp_pair
 
 DNSMASQ = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
 
@@ -84,12 +84,7 @@ class FakeDns:
 
     def __init__(self, slow=3.0):
         self.slow = slow
-        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.udp.bind(("127.0.0.1", 0))
-        self.port = self.udp.getsockname()[1]
-        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.tcp.bind(("127.0.0.1", self.port))
+        self.udp, self.tcp, self.port = udp_tcp_pair(reuse=True)
         self.tcp.listen(16)
         self.stop = threading.Event()
         self.tcp_queries = 0

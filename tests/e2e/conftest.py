@@ -31,6 +31,28 @@ def free_port(family=socket.AF_INET, host="127.0.0.1"):
     return port
 
 
+def udp_tcp_pair(host="127.0.0.1", reuse=False):
+    """A UDP socket and a TCP socket bound to one free port of host, for a
+    DNS server. The UDP port the kernel picks may be taken for TCP (by any
+    other test's connection or listener): then another is tried, at most
+    100 times. Returns (udp, tcp, port); tcp is not listening yet."""
+    for _ in range(100):
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        udp.bind((host, 0))
+        port = udp.getsockname()[1]
+        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if reuse:
+            tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            tcp.bind((host, port))
+        except OSError:
+            tcp.close()
+            udp.close()
+            continue
+        return udp, tcp, port
+    raise OSError("no port free for both UDP and TCP on " + host)
+
+
 class Listeners:
     """TCP listeners on loopback, closed at teardown."""
 

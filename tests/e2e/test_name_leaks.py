@@ -13,7 +13,7 @@ import threading
 import pytest
 
 from check_servers import run_check
-from conftest import parse_ndjson, run
+from conftest import parse_ndjson, run, udp_tcp_pair
 
 
 class RecordingDns:
@@ -24,11 +24,7 @@ class RecordingDns:
 
     def __init__(self, records):
         self.records = {k.lower(): v for k, v in records.items()}
-        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.udp.bind(("127.0.0.1", 0))
-        self.port = self.udp.getsockname()[1]
-        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.tcp.bind(("127.0.0.1", self.port))
+        self.udp, self.tcp, self.port = udp_tcp_pair()
         self.tcp.listen(16)
         self.datagrams = []
         self.names = []
