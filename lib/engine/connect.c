@@ -321,26 +321,54 @@ static bool classify_error(int fd, int err, int *state, int *reason)
     }
 }
 
-/* True when the kernel connected the socket to itself: connecting to a free
- * loopback port inside the ephemeral range can pick that very port as the
- * source (a TCP simultaneous open). Nothing listens there. */
-static bool self_connected(int fd)
+enum conn_status { CONN_UP, CONN_SELF, CONN_NOT_UP };
+
+/* Whether the handshake really completed. A socket whose connect failed
+ * polls writable too (a closed TCP socket does), and its error may already
+ * be gone: reading the error queue clears it. Only a connected socket has a
+ * peer. CONN_SELF: the kernel connected the socket to itself (connecting to
+ * a free loopback port inside the ephemeral range can pick that very port
+ * as the source, a TCP simultaneous open); nothing listens there. */
+static enum conn_status conn_status(int fd)
 {
     struct sockaddr_storage a, b;
     socklen_t la = sizeof(a), lb = sizeof(b);
-    if(getsockname(fd, (struct sockaddr *)&a, &la) < 0 ||
-       getpeername(fd, (struct sockaddr *)&b, &lb) < 0)
+    if(getpeername(fd, (struct sockaddr *)&b, &lb) < 0)
+        return CONN_NOT_UP;
+    if(getsockname(fd, (struct sockaddr *)&a, &la) < 0)
+        return CONN_UP;
+    return la == lb && memcmp(&a, &b, la) == 0 ? CONN_SELF : CONN_UP;
+}
+
+/* An ICMP error for this connection, read from the error queue while the
+ * socket reports no error: the kernel queues the message before it fails
+ * the connect, so a reader on another CPU can see the entry first (and
+ * reading it clears the error the kernel sets just after). The message
+ * quotes our SYN, so it is the answer. */
+static bool icmp_answer(struct cworker *cw, struct probe *p, uint64_t now)
+{
+    int icmp = icmp_reason(p->fd);
+    if(icmp == VG_REASON_NONE)
         return false;
-    return la == lb && memcmp(&a, &b, la) == 0;
+    finish(cw, p, VG_STATE_FILTERED, icmp, (int64_t)(now - p->sent_us));
+    return true;
 }
 
 static void connected(struct cworker *cw, struct probe *p, uint64_t now)
 {
-    if(self_connected(p->fd)) {
+    switch(conn_status(p->fd)) {
+    case CONN_SELF:
         /* Not evidence of anything: try again from another source port. */
         p->tries--;
         defer(cw, p);
         return;
+    case CONN_NOT_UP:
+        /* Still connecting, or failed with its error already read: an
+         * ICMP message may still be queued; otherwise the timer decides. */
+        icmp_answer(cw, p, now);
+        return;
+    case CONN_UP:
+        break;
     }
     finish(cw, p, VG_STATE_OPEN, VG_REASON_SYN_ACK, (int64_t)(now - p->sent_us));
 }
@@ -367,8 +395,9 @@ static void on_io(vg_loop *loop, int fd, uint32_t events, void *ud)
         return;
     }
     if(!err) {
-        /* A stray error-queue entry while the handshake goes on. */
-        icmp_reason(fd);
+        /* An error-queue entry, with the socket's error not (or no
+         * longer) set. */
+        icmp_answer(cw, p, now);
         return;
     }
     if(classify_error(fd, err, &state, &reason))

@@ -285,3 +285,41 @@ def test_over_tun_device(vigia):
         assert states(cports) == got
     finally:
         lab.close()
+
+
+ICMP_RACE_PORTS = "1000-4999"
+ICMP_RACE_RULES = """
+table inet vigia_icmp_race {
+  chain input {
+    type filter hook input priority 0; policy accept;
+    meta nfproto ipv4 tcp dport 1000-4999 reject with icmp type admin-prohibited
+    meta nfproto ipv6 tcp dport 1000-4999 reject with icmpv6 type admin-prohibited
+  }
+}
+"""
+
+
+def test_connect_reads_icmp_errors_racing_the_handshake(vigia):
+    """Over the tun link the relay delivers replies on another CPU, so the
+    kernel queues an ICMP error for a connect() while the scanner reads the
+    socket: the error queue then holds the message and the socket's error is
+    not set yet, or was cleared by reading the queue. Every port must still
+    be filtered with the exact message: neither open (the failed socket polls
+    writable) nor host-unreach (the message lost)."""
+    lab = rawlab.RawLab("i")
+    try:
+        lab.tun_link()
+        t4, t6 = "198.19.0.2", "2001:db8:1::2"
+        lab.nft(ICMP_RACE_RULES)
+        lab.warm((t4, t6))
+        lo, hi = map(int, ICMP_RACE_PORTS.split("-"))
+        want = {(a, p): ("filtered", "admin-prohibited") for a in (t4, t6)
+                for p in range(lo, hi + 1)}
+        for _ in range(3):
+            _, ports, _ = ndjson(vigia_scan(lab, vigia, "-sT", "-o", "ndjson", "-p",
+                                            ICMP_RACE_PORTS, t4, t6, timeout=120))
+            got = states(ports)
+            wrong = {k: v for k, v in got.items() if v != want.get(k)}
+            assert not wrong and len(got) == len(want), sorted(wrong.items())[:10]
+    finally:
+        lab.close()
