@@ -959,11 +959,15 @@ static void on_ping_packet(struct rworker *rw, const vg_pkt *pkt, const uint8_t 
     }
 }
 
-static void on_packet(const uint8_t *data, size_t len, const uint8_t *mac, void *ud)
+static void on_packet(const uint8_t *data, size_t len, const uint8_t *mac, uint64_t at_us,
+                      void *ud)
 {
     struct rworker *rw = ud;
     vg_pkt pkt;
     vg_probe_reply r;
+
+    /* The answer's time is its arrival, not the drain's. */
+    rw->now = at_us;
 
     if(!vg_pkt_parse(data, len, &pkt))
         return;
@@ -1003,8 +1007,8 @@ static void drain_arp(struct rworker *rw)
 
 static void drain(struct rworker *rw)
 {
-    rw->now = vg_now_us();
     raw_cap_drain(&rw->res->cap, on_packet, rw);
+    rw->now = vg_now_us();
     if(rw->res->arp >= 0)
         drain_arp(rw);
     if(rw->now - rw->stats_at >= STATS_EVERY_US) {

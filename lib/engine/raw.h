@@ -37,8 +37,12 @@ typedef struct raw_cap {
 } raw_cap;
 
 /* Called for each captured packet; data is the network-layer packet. mac
- * is the sender's link-layer address (NULL when the link has none). */
-typedef void (*raw_cap_fn)(const uint8_t *data, size_t len, const uint8_t *mac, void *ud);
+ * is the sender's link-layer address (NULL when the link has none). at_us:
+ * when the kernel captured it, on vg_now_us()'s clock. A drain can take
+ * milliseconds, and packets keep arriving while it runs: the time it began
+ * would make their round trips look that much shorter. */
+typedef void (*raw_cap_fn)(const uint8_t *data, size_t len, const uint8_t *mac, uint64_t at_us,
+                           void *ud);
 
 /* Opens the ring bound to ifindex (0: every interface) with a BPF filter
  * compiled from expr (libpcap syntax over raw IP packets). */

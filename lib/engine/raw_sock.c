@@ -16,10 +16,12 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vigia/scan.h"
 
+#include "engine/loop.h"
 #include "engine/raw.h"
 #include "util/alloc.h"
 
@@ -121,12 +123,25 @@ fail:
     return rc;
 }
 
+/* A frame's capture time (the ring stamps CLOCK_REALTIME) on the
+ * monotonic clock of vg_now_us(); never later than now. */
+static uint64_t frame_time_us(const struct tpacket3_hdr *ph, int64_t real_minus_mono_us)
+{
+    int64_t real_us = (int64_t)ph->tp_sec * 1000000 + (int64_t)(ph->tp_nsec / 1000);
+    int64_t at = real_us - real_minus_mono_us;
+    uint64_t now = vg_now_us();
+    return at <= 0 || (uint64_t)at > now ? now : (uint64_t)at;
+}
+
 size_t raw_cap_drain(raw_cap *c, raw_cap_fn fn, void *ud)
 {
     size_t n = 0;
 
     if(!c->ring)
         return 0;
+    struct timespec real;
+    clock_gettime(CLOCK_REALTIME, &real);
+    int64_t offset = (int64_t)real.tv_sec * 1000000 + real.tv_nsec / 1000 - (int64_t)vg_now_us();
     for(unsigned b = 0; b < c->block_nr; b++) {
         struct tpacket_block_desc *bd =
             (struct tpacket_block_desc *)(c->ring + (size_t)c->cur * c->block_size);
@@ -150,7 +165,7 @@ size_t raw_cap_drain(raw_cap *c, raw_cap_fn fn, void *ud)
                     mac = sll->sll_addr;
             }
             if(off + net + len <= c->block_size)
-                fn((uint8_t *)bd + off + net, len, mac, ud);
+                fn((uint8_t *)bd + off + net, len, mac, frame_time_us(ph, offset), ud);
             n++;
             if(!ph->tp_next_offset)
                 break;
@@ -163,11 +178,12 @@ size_t raw_cap_drain(raw_cap *c, raw_cap_fn fn, void *ud)
     return n;
 }
 
-static void discard(const uint8_t *pkt, size_t len, const uint8_t *mac, void *ud)
+static void discard(const uint8_t *pkt, size_t len, const uint8_t *mac, uint64_t at_us, void *ud)
 {
     (void)pkt;
     (void)len;
     (void)mac;
+    (void)at_us;
     (void)ud;
 }
 

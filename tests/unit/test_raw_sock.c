@@ -29,6 +29,7 @@
 
 #include <cmocka.h>
 
+#include "engine/loop.h"
 #include "engine/raw.h"
 #include "vigia/scan.h"
 #include "vigia/target.h"
@@ -114,14 +115,17 @@ struct captured {
     size_t len[8];
     bool mac;
     uint8_t mac_bytes[6];
+    uint64_t at_us[8];
 };
 
-static void on_packet(const uint8_t *data, size_t len, const uint8_t *mac, void *ud)
+static void on_packet(const uint8_t *data, size_t len, const uint8_t *mac, uint64_t at_us,
+                      void *ud)
 {
     struct captured *c = ud;
     /* IPv4 + UDP: the destination port behind a 20-byte header. */
     if(len >= 28 && (data[0] >> 4) == 4 && data[9] == IPPROTO_UDP && c->n < 8) {
         c->dport = (uint16_t)(data[22] << 8 | data[23]);
+        c->at_us[c->n] = at_us;
         c->len[c->n++] = len;
         c->mac = mac != NULL;
         if(mac)
@@ -150,6 +154,7 @@ static void test_capture_sees_loopback_datagrams(void **state)
     /* Three datagrams at once, so a block usually holds more than one. */
     int tx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     assert_true(tx >= 0);
+    uint64_t sent_us = vg_now_us();
     for(int i = 1; i <= 3; i++)
         assert_int_equal(sendto(tx, "vigia", (size_t)i, 0, (struct sockaddr *)&sin, sizeof(sin)), i);
     struct captured got = {0};
@@ -158,12 +163,22 @@ static void test_capture_sees_loopback_datagrams(void **state)
         poll(&p, 1, 10);
         raw_cap_drain(&c, on_packet, &got);
     }
+    uint64_t drained_us = vg_now_us();
     /* Each seen once (our own outgoing copies are ignored), whole and in
      * order, with the port the filter asked for and loopback's all-zero
      * link-layer address. */
     assert_int_equal(got.n, 3);
     for(int i = 0; i < 3; i++)
         assert_int_equal(got.len[i], 20 + 8 + (size_t)i + 1);
+    /* Each carries its capture time on the monotonic clock: after the send
+     * began (within the clocks' conversion, a few microseconds), before the
+     * drain ended, in order. */
+    for(int i = 0; i < 3; i++) {
+        assert_true(got.at_us[i] + 100 >= sent_us);
+        assert_true(got.at_us[i] <= drained_us);
+        if(i)
+            assert_true(got.at_us[i] >= got.at_us[i - 1]);
+    }
     assert_int_equal(got.dport, ntohs(sin.sin_port));
     assert_true(got.mac);
     assert_memory_equal(got.mac_bytes, "\0\0\0\0\0\0", 6);
