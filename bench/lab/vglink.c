@@ -16,8 +16,12 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <linux/filter.h>
 #include <linux/if.h>
+#include <linux/if_packet.h>
 #include <linux/if_tun.h>
+#include <arpa/inet.h>
+#include <net/ethernet.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -51,6 +55,7 @@ struct dir {
     const char *name;
     char spec[160];
     int in_fd, out_fd, ep, tfd, stop_fd;
+    int timed_fd; /* packet socket on the input tap (shaped directions), or -1 */
     struct vgl_path path;
     struct vgl_line line;
     uint64_t armed_ns;
@@ -125,8 +130,88 @@ static void release_due(struct dir *d, uint64_t now)
     }
 }
 
+/* The frame's time, from the packet socket's timestamp (CLOCK_REALTIME) on
+ * the monotonic clock; now when it has none or it lies ahead. */
+static uint64_t frame_time_ns(struct msghdr *mh, int64_t real_minus_mono, uint64_t now)
+{
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS)
+            continue;
+        struct timespec ts;
+        memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+        int64_t at = (int64_t)ts.tv_sec * (int64_t)VGL_NS_PER_SEC + ts.tv_nsec - real_minus_mono;
+        return at <= 0 || (uint64_t)at > now ? now : (uint64_t)at;
+    }
+    return now;
+}
+
+static void admit(struct dir *d, struct vgl_slot *s, uint64_t at_ns, uint32_t len)
+{
+    uint64_t release;
+    switch (vgl_path_admit(&d->path, at_ns, &release)) {
+    case VGL_PASS:
+        vgl_line_commit(&d->line, s, release, len);
+        break;
+    case VGL_DROP_LOSS:
+        BUMP(d, drop_loss);
+        break;
+    case VGL_DROP_QUEUE:
+        BUMP(d, drop_queue);
+        break;
+    }
+}
+
+/* A shaped direction reads its frames from a packet socket on the input tap,
+ * which stamps each frame when the kernel hands it to the tap. A link's
+ * queue fills by arrival time; the time this thread gets to read a frame is
+ * later, by as long as the scheduler held the thread back, and a
+ * millisecond's frames read at once would overflow a 64-frame queue below
+ * the cap. The tap's own copies are read and thrown away. */
+static void read_timed(struct dir *d)
+{
+    struct timespec real;
+    clock_gettime(CLOCK_REALTIME, &real);
+    uint64_t now = mono_ns();
+    int64_t offset = (int64_t)real.tv_sec * (int64_t)VGL_NS_PER_SEC + real.tv_nsec - (int64_t)now;
+    for (int i = 0; i < READ_BATCH; i++) {
+        struct vgl_slot *s = vgl_line_reserve(&d->line);
+        unsigned char *buf = s != NULL ? s->data : d->scratch;
+        union {
+            char buf[CMSG_SPACE(sizeof(struct timespec)) + 64];
+            struct cmsghdr align;
+        } ctl;
+        struct iovec iov = {.iov_base = buf, .iov_len = FRAME_MAX};
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+                            .msg_controllen = sizeof(ctl.buf)};
+        ssize_t r = recvmsg(d->timed_fd, &mh, MSG_DONTWAIT);
+        if (r <= 0) {
+            if (r < 0 && errno != EAGAIN && errno != EINTR)
+                BUMP(d, rx_errors);
+            break;
+        }
+        BUMP(d, received);
+        if (s == NULL) {
+            BUMP(d, drop_ring);
+            continue;
+        }
+        if (mh.msg_flags & MSG_TRUNC) {
+            BUMP(d, rx_errors);
+            continue;
+        }
+        admit(d, s, frame_time_ns(&mh, offset, mono_ns()), (uint32_t)r);
+    }
+    for (int i = 0; i < 4 * READ_BATCH; i++) {
+        if (read(d->in_fd, d->scratch, FRAME_MAX) <= 0)
+            break;
+    }
+}
+
 static void read_batch(struct dir *d)
 {
+    if (d->timed_fd >= 0) {
+        read_timed(d);
+        return;
+    }
     for (int i = 0; i < READ_BATCH; i++) {
         struct vgl_slot *s = vgl_line_reserve(&d->line);
         unsigned char *buf = s != NULL ? s->data : d->scratch;
@@ -143,18 +228,7 @@ static void read_batch(struct dir *d)
             BUMP(d, drop_ring);
             continue;
         }
-        uint64_t release;
-        switch (vgl_path_admit(&d->path, mono_ns(), &release)) {
-        case VGL_PASS:
-            vgl_line_commit(&d->line, s, release, (uint32_t)r);
-            break;
-        case VGL_DROP_LOSS:
-            BUMP(d, drop_loss);
-            break;
-        case VGL_DROP_QUEUE:
-            BUMP(d, drop_queue);
-            break;
-        }
+        admit(d, s, mono_ns(), (uint32_t)r);
     }
 }
 
@@ -211,9 +285,48 @@ static void *run_dir(void *arg)
     return NULL;
 }
 
-static void setup_dir(struct dir *d, const char *name, int in_fd, int out_fd, int stop_fd,
-              const struct vgl_dir_opts *o, uint64_t seed, uint32_t ring)
+/* A packet socket that receives the frames the kernel sends out through
+ * the tap named name (in the calling thread's namespace), each with its
+ * timestamp. Only the outgoing frames pass its filter: the ones the other
+ * direction writes into the tap come in. */
+static int open_timed(const char *name)
 {
+    int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, htons(ETH_P_ALL));
+    if (fd < 0)
+        die("packet socket");
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, 0xffff),
+        BPF_STMT(BPF_RET | BPF_K, 0),
+    };
+    struct sock_fprog prog = {.len = sizeof(code) / sizeof(code[0]), .filter = code};
+    int on = 1, rcvbuf = 32 << 20;
+    if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on)) < 0)
+        die("packet socket options");
+    /* Room for a long stall: what the socket cannot hold it drops. */
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+        (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+    struct sockaddr_ll sll;
+    memset(&sll, 0, sizeof(sll));
+    sll.sll_family = AF_PACKET;
+    sll.sll_protocol = htons(ETH_P_ALL);
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof(ifr));
+    strcpy(ifr.ifr_name, name);
+    if (ioctl(fd, SIOCGIFINDEX, &ifr) < 0)
+        die("SIOCGIFINDEX");
+    sll.sll_ifindex = ifr.ifr_ifindex;
+    if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+        die("bind packet socket");
+    return fd;
+}
+
+static void setup_dir(struct dir *d, const char *name, int in_fd, int timed_fd, int out_fd,
+                      int stop_fd, const struct vgl_dir_opts *o, uint64_t seed, uint32_t ring)
+{
+    d->timed_fd = timed_fd;
     d->name = name;
     d->in_fd = in_fd;
     d->out_fd = out_fd;
@@ -233,7 +346,7 @@ static void setup_dir(struct dir *d, const char *name, int in_fd, int out_fd, in
         die("epoll/timerfd");
     struct epoll_event ev = {.events = EPOLLIN};
     ev.data.u32 = EV_IN;
-    if (epoll_ctl(d->ep, EPOLL_CTL_ADD, in_fd, &ev) < 0)
+    if (epoll_ctl(d->ep, EPOLL_CTL_ADD, timed_fd >= 0 ? timed_fd : in_fd, &ev) < 0)
         die("epoll_ctl");
     ev.data.u32 = EV_TIMER;
     if (epoll_ctl(d->ep, EPOLL_CTL_ADD, d->tfd, &ev) < 0)
@@ -385,10 +498,12 @@ int main(int argc, char **argv)
         die(nspath);
     int fd_a = open_tap(tap_a);
     set_txqlen(tap_a, txqlen);
+    int timed_a = opts[0].rate_pps != 0 ? open_timed(tap_a) : -1;
     if (setns(other, CLONE_NEWNET) < 0)
         die("setns");
     int fd_b = open_tap(tap_b);
     set_txqlen(tap_b, txqlen);
+    int timed_b = opts[1].rate_pps != 0 ? open_timed(tap_b) : -1;
     if (setns(home, CLONE_NEWNET) < 0)
         die("setns back");
     close(home);
@@ -412,8 +527,8 @@ int main(int argc, char **argv)
         die("signalfd/eventfd");
 
     static struct dir dirs[2];
-    setup_dir(&dirs[0], "a2b", fd_a, fd_b, stop_fd, &opts[0], seed * 2 + 0, ring);
-    setup_dir(&dirs[1], "b2a", fd_b, fd_a, stop_fd, &opts[1], seed * 2 + 1, ring);
+    setup_dir(&dirs[0], "a2b", fd_a, timed_a, fd_b, stop_fd, &opts[0], seed * 2 + 0, ring);
+    setup_dir(&dirs[1], "b2a", fd_b, timed_b, fd_a, stop_fd, &opts[1], seed * 2 + 1, ring);
     uint64_t start = mono_ns();
     for (int i = 0; i < 2; i++) {
         errno = pthread_create(&dirs[i].thread, NULL, run_dir, &dirs[i]);
