@@ -69,9 +69,19 @@
 #define CUT_FLOOR 0.5
 /* After congestion: 90% of what the path delivered. */
 #define CUT_FACTOR 0.9
-/* Growth per clean round: doubling in startup, 5% near the ceiling. */
+/* Growth per clean round: doubling in startup, 5% in steady state, and
+ * 1% within 10% of the rate at which the path last showed congestion: a
+ * known ceiling is approached slowly and crossed only a little, so that
+ * few answers are lost to the queue each time it is probed again. */
 #define STARTUP_GAIN 2.0
 #define STEADY_GAIN 1.05
+#define CEILING_GAIN 1.01
+#define CEILING_NEAR 0.9
+#define CEILING_FAR 1.1
+/* Growth is per round trip: a round that lasted several (a slow rate
+ * needs long rounds to gather its samples) grows by the gain once per
+ * round trip it lasted, up to this many. */
+#define GAIN_MAX_TRIPS 8.0
 /* Queueing: a round's mean RTT above 1.5 x the minimum plus 5 ms. */
 #define QUEUE_RTT_FACTOR 1.5
 #define QUEUE_RTT_SLACK_US 5000
@@ -162,6 +172,7 @@ static uint64_t grace_us(const vg_path *p)
 
 static void judge(vg_path *p, vg_path_round *r, uint64_t now_us);
 static void judge_all(vg_path *p, uint64_t now_us);
+static void undo(vg_path *p, vg_path_round *r);
 static void clamp_rate(vg_path *p);
 
 static void round_open(vg_path *p, uint64_t now_us)
@@ -239,6 +250,12 @@ void vg_path_answer(vg_path *p, uint64_t now_us, uint32_t round, unsigned try_no
     if(cur)
         cur->arrived++;
     vg_path_round *r = round_get(p, round);
+    if(r && r->evaluated && try_no <= 1) {
+        r->late1++;
+        if(r->congested && !r->undone && r->ans1 + r->late1 >= r->clean_ans1)
+            undo(p, r);
+        return;
+    }
     if(!r || r->evaluated || try_no > 1)
         return;
     r->ans1++;
@@ -455,6 +472,34 @@ static void cut_to(vg_path *p, uint64_t now_us, double rate)
         p->tokens = burst_of(p->rate);
 }
 
+/* A round judged congested whose missing answers came after all: the path
+ * held them up (a stall, a burst of delay), it did not drop them. As TCP
+ * undoes a cut that a spurious retransmission caused, the verdict is taken
+ * back, and so is its cut unless a later round that stays congested cut
+ * too: a delay spike must not halve the rate for the rest of the scan. */
+static void undo(vg_path *p, vg_path_round *r)
+{
+    r->undone = true;
+    r->congested = false;
+    p->undos++;
+    if(r->rate_before > 0)
+        p->ceiling = 0; /* the ceiling its cut measured was the delay's */
+    if(p->rounds_congested)
+        p->rounds_congested--;
+    p->rounds_clean++;
+    if(r->rate_before <= p->rate)
+        return;
+    for(uint32_t id = r->id + 1; id <= p->cur && id - r->id < VG_PATH_ROUNDS; id++) {
+        const vg_path_round *o = round_get(p, id);
+        if(o && o->congested && o->rate_before > 0)
+            return;
+    }
+    p->rate = r->rate_before;
+    clamp_rate(p);
+    if(p->cuts)
+        p->cuts--;
+}
+
 static unsigned rate_bin(double rate)
 {
     if(rate <= RATE_BIN_BASE)
@@ -522,6 +567,7 @@ static void judge(vg_path *p, vg_path_round *r, uint64_t now_us)
         if(fell && !p->frozen) {
             r->congested = true;
             r->loss = ratio < ref ? (float)(1 - ratio / ref) : 0.0f;
+            r->clean_ans1 = (uint32_t)ceil((ref - drop) * n);
             p->rounds_congested++;
             p->last_congested_us = r->end_us;
             /* A round sent before the last cut was answered by that cut
@@ -539,6 +585,9 @@ static void judge(vg_path *p, vg_path_round *r, uint64_t now_us)
                 double next = CUT_FACTOR * est;
                 if(next < p->rate * CUT_FLOOR)
                     next = p->rate * CUT_FLOOR;
+                if(next < p->rate)
+                    r->rate_before = p->rate;
+                p->ceiling = est;
                 cut_to(p, now_us, next);
                 p->phase = VG_PATH_STEADY;
             }
@@ -555,6 +604,13 @@ static void judge(vg_path *p, vg_path_round *r, uint64_t now_us)
         return;
     }
     double gain = p->phase == VG_PATH_STARTUP ? STARTUP_GAIN : STEADY_GAIN;
+    if(p->ceiling > 0 && achieved > CEILING_FAR * p->ceiling)
+        p->ceiling = 0; /* clean well above it: the path has room again */
+    if(gain == STEADY_GAIN && p->ceiling > 0 && p->rate >= CEILING_NEAR * p->ceiling)
+        gain = CEILING_GAIN;
+    double trips = dur * 1e6 / (double)round_len_us(p);
+    if(trips > 1)
+        gain = pow(gain, trips < GAIN_MAX_TRIPS ? trips : GAIN_MAX_TRIPS);
     double next = p->rate * gain;
     if(p->limited && next > p->limit_cap)
         next = p->limit_cap > p->rate ? p->limit_cap : p->rate;

@@ -33,7 +33,11 @@ typedef struct vg_path_round {
     uint64_t rtt_sum_us;  /* of the answered first tries */
     bool evaluated;
     bool congested;       /* the verdict, once evaluated */
+    bool undone;          /* congested, until its late answers showed a delay */
     float loss;           /* congested: the share of its first tries lost */
+    uint32_t late1;       /* first tries answered after evaluation */
+    uint32_t clean_ans1;  /* congested: answers that would have made it clean */
+    double rate_before;   /* congested and cut: the rate before its cut (0: no cut) */
 } vg_path_round;
 
 typedef enum vg_path_phase {
@@ -74,6 +78,8 @@ typedef struct vg_path {
     uint64_t clean_losses, answers;
     /* what the summary reports */
     uint64_t sent_total, answered_total, local_drops, cap_drops;
+    uint64_t silent_congested; /* ports left silent although tries of theirs were
+                                  lost in congested rounds */
     uint64_t first_send_us, last_send_us, last_answer_us;
     double rate_sum;          /* sum of the achieved rates of judged rounds */
     uint32_t rate_n;
@@ -85,6 +91,8 @@ typedef struct vg_path {
     bool frozen;              /* paced to the limit: the rate stays */
     double limit_cap;         /* behind a limit: the rate grows no further */
     double peak_clean;        /* the fastest round judged clean */
+    double ceiling;           /* what the path delivered at the last congestion (0: none) */
+    uint32_t undos;           /* congested verdicts taken back (a delay, not a loss) */
     double limit_pps;         /* to about this many per second */
 
 } vg_path;
