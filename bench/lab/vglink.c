@@ -44,6 +44,9 @@
 #define WRITE_BATCH 256
 #define DEFAULT_PPS 150000
 #define DEFAULT_MIN_DELAY_MS 300.0
+/* A frame stamped this soon after the other direction's write is taken for
+ * the far side's immediate answer to it (made inside the write). */
+#define ANSWER_WINDOW_NS 200000
 
 enum { EV_IN = 1, EV_TIMER, EV_STOP };
 
@@ -56,6 +59,8 @@ struct dir {
     char spec[160];
     int in_fd, out_fd, ep, tfd, stop_fd;
     int timed_fd; /* packet socket on the input tap (shaped directions), or -1 */
+    struct vgl_wlog *log;            /* this direction's writes */
+    const struct vgl_wlog *log_peer; /* the other direction's, for timed input */
     struct vgl_path path;
     struct vgl_line line;
     uint64_t armed_ns;
@@ -122,6 +127,7 @@ static void release_due(struct dir *d, uint64_t now)
         struct vgl_slot *s = vgl_line_peek(&d->line);
         if (s == NULL || s->release_ns > now)
             return;
+        vgl_wlog_add(d->log, s->release_ns, mono_ns());
         if (write(d->out_fd, s->data, s->len) < 0)
             BUMP(d, tx_errors);
         else
@@ -198,7 +204,10 @@ static void read_timed(struct dir *d)
             BUMP(d, rx_errors);
             continue;
         }
-        admit(d, s, frame_time_ns(&mh, offset, mono_ns()), (uint32_t)r);
+        uint64_t at = frame_time_ns(&mh, offset, mono_ns());
+        if (vgl_frame_is_answer(buf, (size_t)r))
+            at = vgl_wlog_adjust(d->log_peer, at, ANSWER_WINDOW_NS);
+        admit(d, s, at, (uint32_t)r);
     }
     for (int i = 0; i < 4 * READ_BATCH; i++) {
         if (read(d->in_fd, d->scratch, FRAME_MAX) <= 0)
@@ -527,6 +536,11 @@ int main(int argc, char **argv)
         die("signalfd/eventfd");
 
     static struct dir dirs[2];
+    static struct vgl_wlog logs[2];
+    for (int i = 0; i < 2; i++) {
+        dirs[i].log = &logs[i];
+        dirs[i].log_peer = &logs[1 - i];
+    }
     setup_dir(&dirs[0], "a2b", fd_a, timed_a, fd_b, stop_fd, &opts[0], seed * 2 + 0, ring);
     setup_dir(&dirs[1], "b2a", fd_b, timed_b, fd_a, stop_fd, &opts[1], seed * 2 + 1, ring);
     uint64_t start = mono_ns();

@@ -324,3 +324,66 @@ uint32_t vgl_line_size_for(double delay_ms, double jitter_ms, uint64_t pps, uint
         n = 4e6;
     return (uint32_t)n;
 }
+
+void vgl_wlog_add(struct vgl_wlog *l, uint64_t due_ns, uint64_t written_ns)
+{
+    uint64_t n = __atomic_load_n(&l->n, __ATOMIC_RELAXED);
+    uint32_t i = (uint32_t)(n % VGL_WLOG_SIZE);
+    __atomic_store_n(&l->due_ns[i], due_ns, __ATOMIC_RELAXED);
+    __atomic_store_n(&l->written_ns[i], written_ns, __ATOMIC_RELAXED);
+    __atomic_store_n(&l->n, n + 1, __ATOMIC_RELEASE);
+}
+
+uint64_t vgl_wlog_adjust(const struct vgl_wlog *l, uint64_t at_ns, uint64_t window_ns)
+{
+    uint64_t n = __atomic_load_n(&l->n, __ATOMIC_ACQUIRE);
+    for (uint64_t k = 0; k < VGL_WLOG_SCAN && k < n; k++) {
+        uint32_t i = (uint32_t)((n - 1 - k) % VGL_WLOG_SIZE);
+        uint64_t w = __atomic_load_n(&l->written_ns[i], __ATOMIC_RELAXED);
+        if (w > at_ns)
+            continue;
+        uint64_t due = __atomic_load_n(&l->due_ns[i], __ATOMIC_RELAXED);
+        if (at_ns - w > window_ns || due >= w)
+            return at_ns;
+        uint64_t late = w - due;
+        return at_ns > late ? at_ns - late : 0;
+    }
+    return at_ns;
+}
+
+static bool l4_is_answer(uint8_t proto, const unsigned char *l4, size_t len)
+{
+    if (proto == 6 && len >= 14) {
+        uint8_t flags = l4[13];
+        return (flags & 0x04) || (flags & 0x12) == 0x12; /* RST; SYN+ACK */
+    }
+    if (proto == 1 && len >= 1)
+        return l4[0] == 0 || l4[0] == 3 || l4[0] == 11; /* echo reply, errors */
+    if (proto == 58 && len >= 1)
+        return l4[0] == 1 || l4[0] == 3 || l4[0] == 129 || l4[0] == 136;
+    return false;
+}
+
+bool vgl_frame_is_answer(const unsigned char *f, size_t len)
+{
+    size_t off = 12;
+    if (len < off + 2)
+        return false;
+    unsigned type = (unsigned)f[off] << 8 | f[off + 1];
+    if (type == 0x8100 && len >= off + 6) {
+        off += 4;
+        type = (unsigned)f[off] << 8 | f[off + 1];
+    }
+    off += 2;
+    const unsigned char *ip = f + off;
+    size_t n = len - off;
+    if (type == 0x0806)
+        return n >= 8 && ip[6] == 0 && ip[7] == 2; /* ARP reply */
+    if (type == 0x0800 && n >= 20 && ip[0] >> 4 == 4) {
+        size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
+        return ihl >= 20 && n > ihl && l4_is_answer(ip[9], ip + ihl, n - ihl);
+    }
+    if (type == 0x86dd && n > 40 && ip[0] >> 4 == 6)
+        return l4_is_answer(ip[6], ip + 40, n - 40);
+    return false;
+}

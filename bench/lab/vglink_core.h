@@ -111,4 +111,32 @@ void vgl_line_pop(struct vgl_line *l);
  * hold while the delay elapses), plus the shaper queue and some slack. */
 uint32_t vgl_line_size_for(double delay_ms, double jitter_ms, uint64_t pps, uint32_t queue);
 
+/* The write log of one direction: when each frame it wrote was due and
+ * when it was really written. The far side answers many frames at once,
+ * inside the write (a SYN-ACK, a RST), and the other direction stamps the
+ * answer then. A writer the scheduler held back writes a late batch at
+ * once, and its answers would reach the other direction's queue as a burst
+ * that a real link, whose writes keep to their times, never makes. The
+ * other direction moves such an answer back by the lateness of the write
+ * it followed. One thread adds, the other reads: the entries are atomics,
+ * and a reader looks only at the newest VGL_WLOG_SCAN of VGL_WLOG_SIZE,
+ * which the writer cannot overwrite while it looks. */
+#define VGL_WLOG_SIZE 4096
+#define VGL_WLOG_SCAN 1024
+struct vgl_wlog {
+    uint64_t due_ns[VGL_WLOG_SIZE], written_ns[VGL_WLOG_SIZE];
+    uint64_t n; /* entries added so far */
+};
+void vgl_wlog_add(struct vgl_wlog *l, uint64_t due_ns, uint64_t written_ns);
+/* The time a frame stamped at_ns would have had if the writes had kept to
+ * their times: at_ns moved back by the lateness of the newest write at or
+ * before at_ns, when that write was at most window_ns earlier; else at_ns. */
+uint64_t vgl_wlog_adjust(const struct vgl_wlog *l, uint64_t at_ns, uint64_t window_ns);
+/* Whether an ethernet frame is an immediate answer, the kind a host sends
+ * while it handles the frame it answers: a TCP SYN-ACK or RST, an ICMP or
+ * ICMPv6 error or echo reply, an ARP reply or neighbour advertisement.
+ * Only these are moved back (a probe sent just after a late write is not
+ * its answer). */
+bool vgl_frame_is_answer(const unsigned char *f, size_t len);
+
 #endif

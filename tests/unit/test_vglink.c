@@ -315,6 +315,86 @@ static void test_line_heap_churn(void **state)
     vgl_line_free(&l);
 }
 
+static void test_wlog_moves_answers_of_late_writes_back(void **state)
+{
+    (void)state;
+    static struct vgl_wlog l;
+    memset(&l, 0, sizeof(l));
+    /* Nothing written yet: times stay. */
+    assert_int_equal(vgl_wlog_adjust(&l, 5000, 200), 5000);
+    /* Due at 1000, 1020, 1040 but written at 3000, 3100, 3200 (a held-back
+     * writer); then one on time. */
+    vgl_wlog_add(&l, 1000, 3000);
+    vgl_wlog_add(&l, 1020, 3100);
+    vgl_wlog_add(&l, 1040, 3200);
+    vgl_wlog_add(&l, 4000, 4000);
+    /* An answer made in a write is moved back by that write's lateness. */
+    assert_int_equal(vgl_wlog_adjust(&l, 3100 + 5, 200), 1020 + 5);
+    assert_int_equal(vgl_wlog_adjust(&l, 3200 + 7, 200), 1040 + 7);
+    /* Too long after the write to be its answer; after an on-time write;
+     * before any write. */
+    assert_int_equal(vgl_wlog_adjust(&l, 3200 + 500, 200), 3700);
+    assert_int_equal(vgl_wlog_adjust(&l, 4010, 200), 4010);
+    assert_int_equal(vgl_wlog_adjust(&l, 2000, 200), 2000);
+    /* The log wraps: only the newest entries count. */
+    for (uint64_t i = 0; i < 2 * VGL_WLOG_SIZE; i++)
+        vgl_wlog_add(&l, 10000 + i, 10000 + i);
+    assert_int_equal(vgl_wlog_adjust(&l, 3100 + 5, 200), 3105);
+    vgl_wlog_add(&l, 20000, 90000);
+    assert_int_equal(vgl_wlog_adjust(&l, 90100, 200), 20100);
+}
+
+/* An ethernet frame: 14-byte header, then the network layer. */
+static size_t frame(unsigned char *f, unsigned ethertype, const unsigned char *l3, size_t n)
+{
+    memset(f, 0, 14);
+    f[12] = (unsigned char)(ethertype >> 8);
+    f[13] = (unsigned char)ethertype;
+    memcpy(f + 14, l3, n);
+    return 14 + n;
+}
+
+static void test_frame_is_answer(void **state)
+{
+    (void)state;
+    unsigned char f[128], ip4[40], ip6[60];
+    memset(ip4, 0, sizeof(ip4));
+    ip4[0] = 0x45;
+    ip4[9] = 6;
+    ip4[20 + 13] = 0x12; /* SYN+ACK */
+    assert_true(vgl_frame_is_answer(f, frame(f, 0x0800, ip4, 40)));
+    ip4[20 + 13] = 0x14; /* RST+ACK */
+    assert_true(vgl_frame_is_answer(f, frame(f, 0x0800, ip4, 40)));
+    ip4[20 + 13] = 0x02; /* SYN: a probe */
+    assert_false(vgl_frame_is_answer(f, frame(f, 0x0800, ip4, 40)));
+    ip4[20 + 13] = 0x10; /* ACK */
+    assert_false(vgl_frame_is_answer(f, frame(f, 0x0800, ip4, 40)));
+    ip4[9] = 1;
+    ip4[20] = 3; /* ICMP unreachable */
+    assert_true(vgl_frame_is_answer(f, frame(f, 0x0800, ip4, 28)));
+    ip4[20] = 8; /* echo request */
+    assert_false(vgl_frame_is_answer(f, frame(f, 0x0800, ip4, 28)));
+    memset(ip6, 0, sizeof(ip6));
+    ip6[0] = 0x60;
+    ip6[6] = 6;
+    ip6[40 + 13] = 0x04;
+    assert_true(vgl_frame_is_answer(f, frame(f, 0x86dd, ip6, 60)));
+    ip6[6] = 58;
+    ip6[40] = 128; /* echo request */
+    assert_false(vgl_frame_is_answer(f, frame(f, 0x86dd, ip6, 48)));
+    ip6[40] = 136; /* neighbour advertisement */
+    assert_true(vgl_frame_is_answer(f, frame(f, 0x86dd, ip6, 48)));
+    unsigned char arp[28] = {0, 1, 8, 0, 6, 4, 0, 2};
+    assert_true(vgl_frame_is_answer(f, frame(f, 0x0806, arp, 28)));
+    arp[7] = 1; /* request */
+    assert_false(vgl_frame_is_answer(f, frame(f, 0x0806, arp, 28)));
+    /* Short and truncated frames are not answers. */
+    assert_false(vgl_frame_is_answer(f, 10));
+    ip4[0] = 0x45;
+    ip4[9] = 6;
+    assert_false(vgl_frame_is_answer(f, frame(f, 0x0800, ip4, 20)));
+}
+
 static void test_line_size(void **state)
 {
     (void)state;
@@ -339,6 +419,8 @@ int main(void)
         cmocka_unit_test(test_line_heap),
         cmocka_unit_test(test_line_heap_churn),
         cmocka_unit_test(test_line_size),
+        cmocka_unit_test(test_wlog_moves_answers_of_late_writes_back),
+        cmocka_unit_test(test_frame_is_answer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
