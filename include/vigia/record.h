@@ -122,6 +122,7 @@ typedef struct vg_rec_path {
     bool congestive;
     uint32_t rounds_clean, rounds_congested, cuts;
     uint64_t local_drops, cap_drops;
+    uint64_t silent_congested; /* silent ports with tries lost to congestion */
     double rst_limit_pps;       /* > 0: the target rate-limits its resets */
 } vg_rec_path;
 

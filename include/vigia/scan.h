@@ -211,6 +211,10 @@ typedef struct vg_path_report {
     uint32_t rounds_clean, rounds_congested, cuts;
     uint64_t local_drops;  /* sends the kernel had no room for */
     uint64_t cap_drops;    /* replies the capture ring dropped */
+    uint64_t silent_congested; /* ports reported silent (filtered, open|filtered)
+                              although some of their tries were lost in rounds
+                              judged congested: a fixed --retries, or the cap
+                              of --max-retries, gave them no more */
     double rst_limit_pps;  /* > 0: the target seems to rate-limit its resets
                               (or ICMP errors) to about this many per second */
 } vg_path_report;

@@ -902,6 +902,12 @@ void scan_report_silent(struct scan_worker *w, vg_silent_set *set,
             .tries = e->tries ? e->tries : 1,
             .rtt_us = -1,
         };
+        /* A silent port with less evidence than its tries were meant to
+         * give (tries lost in congested rounds count for less) may be one
+         * whose answers congestion took: the summary says how many. */
+        if(!e->no_more && e->path < w->npaths &&
+           e->evidence < scan_tries_needed(w, &w->paths[e->path]) * VG_EVIDENCE_TRY)
+            w->paths[e->path].silent_congested++;
         vg_silent_done(set, e);
         if(res.tries > w->max_tries_used)
             w->max_tries_used = res.tries;
@@ -966,6 +972,7 @@ unsigned vg_scan_get_paths(vg_scan *s, vg_path_report *out, unsigned max)
             a->r.cuts += p->cuts;
             a->r.local_drops += p->local_drops;
             a->r.cap_drops += p->cap_drops;
+            a->r.silent_congested += p->silent_congested;
             if(p->first_send_us && (!a->first_us || p->first_send_us < a->first_us))
                 a->first_us = p->first_send_us;
             if(p->last_answer_us > a->last_us)

@@ -201,6 +201,7 @@ static void ndjson_path(FILE *fp, const vg_rec_path *p, bool comma)
             ",\"rate_cuts\":%u,\"local_drops\":%" PRIu64 ",\"capture_drops\":%" PRIu64,
             p->congestive ? "congestive" : "random", p->rounds_clean, p->rounds_congested,
             p->cuts, p->local_drops, p->cap_drops);
+    fprintf(fp, ",\"silent_congested\":%" PRIu64, p->silent_congested);
     fputs(",\"rst_rate_limit_pps\":", fp);
     if(p->rst_limit_pps > 0)
         fprintf(fp, "%.0f", p->rst_limit_pps);

@@ -356,6 +356,14 @@ static void text_path(FILE *fp, const vg_rec_path *p, const vg_rec_scan_summary 
     if(p->rst_limit_pps > 0)
         fprintf(fp, "  The target rate-limits its RSTs (or ICMP errors) to about %.0f/s\n",
                 p->rst_limit_pps);
+    if(p->silent_congested)
+        fprintf(fp,
+                "  warning: %" PRIu64 " port%s reported without an answer lost tries to congestion;"
+                " %s\n",
+                p->silent_congested, p->silent_congested == 1 ? "" : "s",
+                e->tries_policy && !strcmp(e->tries_policy, "fixed")
+                    ? "without --retries the tries follow the evidence"
+                    : "a higher --max-retries or a lower --max-rate would give them more");
 }
 
 static int text_end(vg_output *o, const vg_record *rec)

@@ -72,3 +72,33 @@ def test_exact_states(lab, vigia, engine):
     assert {p for p, s in got.items() if s == "open"} == lab.open_ports
     assert {p for p, s in got.items() if s == "closed"} == lab.closed_ports
     assert {p for p, s in got.items() if s == "filtered"} == lab.filtered_ports
+
+
+def test_silent_ports_that_lost_tries_to_congestion_are_counted(vigia, tmp_path):
+    """One fixed try (--retries 0) over the 50,000 pps cap: the controller
+    finds the ceiling by overshooting it, the queue drops the answers of the
+    rounds that overshoot, and a single try cannot make them up. Closed
+    ports come back filtered, and the scan must not pass that off as an
+    exact answer: the path record counts the silent ports whose tries were
+    lost in rounds judged congested, and the text says so in words."""
+    with wanlab.WanLab("cap50k", ports="1-65535", n_open=40, n_filtered=150, seed=3) as lab:
+        text = tmp_path / "scan.txt"
+        r = lab.run(lab.scanner, [vigia, "scan", "-q", "--syn", "-Pn", "--retries", "0",
+                                  "-p-", wanlab.TARGET_V4, "-o", "ndjson=-",
+                                  "-o", f"text={text}"], timeout=150)
+        assert r.returncode == 0, r.stderr
+        recs = parse_ndjson(r.stdout)
+        ports = {x["port"]: x["state"] for x in recs if x.get("type") == "port"}
+        summary = recs[-1]
+        assert summary["type"] == "summary" and summary["tries_policy"] == "fixed"
+        expected = lab.expected()
+        wrong = [p for p, s in ports.items() if s == "filtered" and expected[p] != "filtered"]
+        assert wrong, ("the overshoot lost no answer: the test's premise failed; "
+                       f"paths {summary['paths']}")
+        counted = sum(p["silent_congested"] for p in summary["paths"])
+        assert 0 < counted <= sum(1 for s in ports.values() if s == "filtered"), summary["paths"]
+        assert any(p["rounds_congested"] > 0 for p in summary["paths"])
+        words = text.read_text()
+        assert f"warning: {counted} ports reported without an answer lost tries to congestion" \
+            in words, words[-2000:]
+        assert "without --retries the tries follow the evidence" in words
