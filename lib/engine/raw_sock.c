@@ -124,13 +124,19 @@ fail:
 }
 
 /* A frame's capture time (the ring stamps CLOCK_REALTIME) on the
- * monotonic clock of vg_now_us(); never later than now. */
-static uint64_t frame_time_us(const struct tpacket3_hdr *ph, int64_t real_minus_mono_us)
+ * monotonic clock of vg_now_us(); never later than now. *now is the latest
+ * clock reading: it is read again only for a stamp beyond it (a frame that
+ * arrived during the drain), not for every frame. */
+static uint64_t frame_time_us(const struct tpacket3_hdr *ph, int64_t real_minus_mono_us,
+                              uint64_t *now)
 {
     int64_t real_us = (int64_t)ph->tp_sec * 1000000 + (int64_t)(ph->tp_nsec / 1000);
     int64_t at = real_us - real_minus_mono_us;
-    uint64_t now = vg_now_us();
-    return at <= 0 || (uint64_t)at > now ? now : (uint64_t)at;
+    if(at <= 0)
+        return *now;
+    if((uint64_t)at > *now)
+        *now = vg_now_us();
+    return (uint64_t)at > *now ? *now : (uint64_t)at;
 }
 
 size_t raw_cap_drain(raw_cap *c, raw_cap_fn fn, void *ud)
@@ -141,7 +147,8 @@ size_t raw_cap_drain(raw_cap *c, raw_cap_fn fn, void *ud)
         return 0;
     struct timespec real;
     clock_gettime(CLOCK_REALTIME, &real);
-    int64_t offset = (int64_t)real.tv_sec * 1000000 + real.tv_nsec / 1000 - (int64_t)vg_now_us();
+    uint64_t now = vg_now_us();
+    int64_t offset = (int64_t)real.tv_sec * 1000000 + real.tv_nsec / 1000 - (int64_t)now;
     for(unsigned b = 0; b < c->block_nr; b++) {
         struct tpacket_block_desc *bd =
             (struct tpacket_block_desc *)(c->ring + (size_t)c->cur * c->block_size);
@@ -165,7 +172,7 @@ size_t raw_cap_drain(raw_cap *c, raw_cap_fn fn, void *ud)
                     mac = sll->sll_addr;
             }
             if(off + net + len <= c->block_size)
-                fn((uint8_t *)bd + off + net, len, mac, frame_time_us(ph, offset), ud);
+                fn((uint8_t *)bd + off + net, len, mac, frame_time_us(ph, offset, &now), ud);
             n++;
             if(!ph->tp_next_offset)
                 break;

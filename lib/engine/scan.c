@@ -884,6 +884,9 @@ bool scan_sweep_begin(struct scan_worker *w, vg_silent_set *set, uint64_t *answe
 void scan_report_silent(struct scan_worker *w, vg_silent_set *set,
                         const struct scan_silent_kind *kinds, unsigned nkinds)
 {
+    /* The evidence each path's ports were meant to get, in evidence units
+     * (0: not worked out yet). */
+    uint32_t needed[SCAN_MAX_PATHS] = {0};
     for(size_t i = 0; i < set->len; i++) {
         vg_silent *e = &set->v[i];
         if(e->state != SILENT_PARKED || e->kind >= nkinds)
@@ -905,9 +908,12 @@ void scan_report_silent(struct scan_worker *w, vg_silent_set *set,
         /* A silent port with less evidence than its tries were meant to
          * give (tries lost in congested rounds count for less) may be one
          * whose answers congestion took: the summary says how many. */
-        if(!e->no_more && e->path < w->npaths &&
-           e->evidence < scan_tries_needed(w, &w->paths[e->path]) * VG_EVIDENCE_TRY)
-            w->paths[e->path].silent_congested++;
+        if(!e->no_more && e->path < w->npaths) {
+            if(!needed[e->path])
+                needed[e->path] = scan_tries_needed(w, &w->paths[e->path]) * VG_EVIDENCE_TRY;
+            if(e->evidence < needed[e->path])
+                w->paths[e->path].silent_congested++;
+        }
         vg_silent_done(set, e);
         if(res.tries > w->max_tries_used)
             w->max_tries_used = res.tries;
