@@ -63,6 +63,22 @@
 #define LIMIT_OTHER_MIN 20
 #define LIMIT_OTHER_KEEP 0.7
 #define LIMIT_RATE_CAP 20.0
+/* With our rate flat (the machine sends as fast as it can from the first
+ * window on) a limit looks like a fixed share of answering ports: after
+ * LIMIT_TEST_WINS flat windows the scan slows to LIMIT_TEST_SLOW of its
+ * rate for LIMIT_TEST_LEN windows (and the RTT's lag), at most
+ * LIMIT_TESTS times. A share falls with the rate; a limit stays flat.
+ * 0.6 spreads the rate by 1.67, past LIMIT_SPREAD with room for the
+ * noise of a busy machine; one test costs 40% of the rate for 0.2 s. */
+#define LIMIT_TEST_WINS 2
+#define LIMIT_TEST_SLOW 0.6
+#define LIMIT_TEST_LEN 2
+#define LIMIT_TESTS 2
+/* Probes per second to each target host below which no host could be
+ * limiting: a /16 scanned on one port gets 4 a second each (and its flat
+ * resets are a share of hosts that answer; the test cost it 0.1-0.4 s of
+ * 0.8 s). */
+#define LIMIT_TEST_HOST_PPS 10.0
 /* Sweeps on a path that was congested: this share of the settled rate. */
 #define SWEEP_CONGESTED 0.8
 /* One cut lowers the rate to no less than half. */
@@ -335,8 +351,10 @@ bool vg_path_slow_to_limit(vg_path *p, double share)
     double r = LIMIT_PACE * p->limit_pps / (share > 0 && share < 1 ? share : 1);
     if(share < 1 && r > p->limit_cap)
         r = p->limit_cap > LIMIT_PACE * p->limit_pps ? p->limit_cap : LIMIT_PACE * p->limit_pps;
-    if(r < p->prm.min_rate)
+    if(r < p->prm.min_rate) {
         r = p->prm.min_rate;
+        p->limit_overrun = true;
+    }
     p->rate = r;
     p->phase = VG_PATH_STEADY;
     p->last_cut_us = p->refill_us; /* no growth from rounds sent before */
@@ -370,8 +388,65 @@ void vg_path_clear_limit(vg_path *p)
 {
     p->limited = false;
     p->frozen = false;
+    p->limit_overrun = false;
     p->limit_pps = 0;
     p->phase = VG_PATH_STEADY;
+}
+
+/* The last LIMIT_WINS windows (the sends lag windows before the resets
+ * they drew): our rate spread, the resets flat, well below it, and the
+ * other answers not flat with them. Sets d->limit_pps. */
+static bool limit_seen(vg_limitdet *d, unsigned lag)
+{
+    double smin = 1e18, smax = 0, rmin = 1e18, rmax = 0, rsum = 0;
+    for(unsigned i = d->n - LIMIT_WINS; i < d->n; i++) {
+        double sv = d->wins[i - lag].sent, rv = d->wins[i].rst;
+        smin = sv < smin ? sv : smin;
+        smax = sv > smax ? sv : smax;
+        rmin = rv < rmin ? rv : rmin;
+        rmax = rv > rmax ? rv : rmax;
+        rsum += rv;
+    }
+    /* The other answers tell a target's limit from a full path: behind a
+     * limit they keep their share of what we send; behind a full path
+     * they go flat with the resets. With too few of them to tell, the
+     * resets alone decide. */
+    unsigned lo = d->n - LIMIT_WINS, hi = lo;
+    for(unsigned i = d->n - LIMIT_WINS; i < d->n; i++) {
+        if(d->wins[i - lag].sent < d->wins[lo - lag].sent)
+            lo = i;
+        if(d->wins[i - lag].sent > d->wins[hi - lag].sent)
+            hi = i;
+    }
+    double secs_w = VG_PATH_WIN_US / 1e6;
+    double s_lo = d->wins[lo - lag].sent, s_hi = d->wins[hi - lag].sent;
+    bool others_flat = s_lo > 0 && s_hi > 0 && d->wins[lo].other * secs_w >= LIMIT_OTHER_MIN &&
+                       d->wins[hi].other / s_hi < LIMIT_OTHER_KEEP * d->wins[lo].other / s_lo;
+    if(rmin >= LIMIT_MIN_PPS && smax >= LIMIT_SPREAD * smin && rmax <= LIMIT_FLAT * rmin &&
+       smin >= 2 * rmax && !others_flat) {
+        d->limit_pps = rsum / LIMIT_WINS;
+        return true;
+    }
+    return false;
+}
+
+/* The last LIMIT_TEST_WINS windows look like a limit but for our rate,
+ * which stayed flat: the resets flat and so far below it that they would
+ * still be at the slowed rate. */
+static bool test_wanted(const vg_limitdet *d, unsigned lag)
+{
+    double smin = 1e18, smax = 0, rmin = 1e18, rmax = 0;
+    for(unsigned i = d->n - LIMIT_TEST_WINS; i < d->n; i++) {
+        double sv = d->wins[i - lag].sent, rv = d->wins[i].rst;
+        smin = sv < smin ? sv : smin;
+        smax = sv > smax ? sv : smax;
+        rmin = rv < rmin ? rv : rmin;
+        rmax = rv > rmax ? rv : rmax;
+    }
+    double hosts = d->hosts >= 1 ? d->hosts : 1;
+    return rmin >= LIMIT_MIN_PPS && rmax <= LIMIT_FLAT * rmin &&
+           LIMIT_TEST_SLOW * smin >= 2 * rmax && smax < LIMIT_SPREAD * smin &&
+           smin / hosts >= LIMIT_TEST_HOST_PPS;
 }
 
 bool vg_limitdet_tick(vg_limitdet *d, uint64_t now_us, uint64_t sent, uint64_t rst,
@@ -407,36 +482,15 @@ bool vg_limitdet_tick(vg_limitdet *d, uint64_t now_us, uint64_t sent, uint64_t r
         return false;
     /* Resets arrive one RTT after the probes they answer. */
     unsigned lag = (unsigned)(((uint64_t)min_rtt_us + VG_PATH_WIN_US / 2) / VG_PATH_WIN_US);
-    if(d->n < LIMIT_WINS + lag)
-        return false;
-    double smin = 1e18, smax = 0, rmin = 1e18, rmax = 0, rsum = 0;
-    for(unsigned i = d->n - LIMIT_WINS; i < d->n; i++) {
-        double sv = d->wins[i - lag].sent, rv = d->wins[i].rst;
-        smin = sv < smin ? sv : smin;
-        smax = sv > smax ? sv : smax;
-        rmin = rv < rmin ? rv : rmin;
-        rmax = rv > rmax ? rv : rmax;
-        rsum += rv;
-    }
-    /* The other answers tell a target's limit from a full path: behind a
-     * limit they keep their share of what we send; behind a full path
-     * they go flat with the resets. With too few of them to tell, the
-     * resets alone decide. */
-    unsigned lo = d->n - LIMIT_WINS, hi = lo;
-    for(unsigned i = d->n - LIMIT_WINS; i < d->n; i++) {
-        if(d->wins[i - lag].sent < d->wins[lo - lag].sent)
-            lo = i;
-        if(d->wins[i - lag].sent > d->wins[hi - lag].sent)
-            hi = i;
-    }
-    double secs_w = VG_PATH_WIN_US / 1e6;
-    double s_lo = d->wins[lo - lag].sent, s_hi = d->wins[hi - lag].sent;
-    bool others_flat = s_lo > 0 && s_hi > 0 && d->wins[lo].other * secs_w >= LIMIT_OTHER_MIN &&
-                       d->wins[hi].other / s_hi < LIMIT_OTHER_KEEP * d->wins[lo].other / s_lo;
-    if(rmin >= LIMIT_MIN_PPS && smax >= LIMIT_SPREAD * smin && rmax <= LIMIT_FLAT * rmin &&
-       smin >= 2 * rmax && !others_flat) {
-        d->limit_pps = rsum / LIMIT_WINS;
+    if(d->n >= LIMIT_WINS + lag && limit_seen(d, lag)) {
+        d->test_until_us = 0;
         return true;
+    }
+    if(d->n >= LIMIT_TEST_WINS + lag && d->tests < LIMIT_TESTS && now_us >= d->test_until_us &&
+       test_wanted(d, lag)) {
+        d->tests++;
+        d->test_pps = LIMIT_TEST_SLOW * d->wins[d->n - 1].sent;
+        d->test_until_us = now_us + (uint64_t)(LIMIT_TEST_LEN + lag) * VG_PATH_WIN_US;
     }
     return false;
 }

@@ -90,6 +90,7 @@ typedef struct vg_path {
     bool limited;
     bool frozen;              /* paced to the limit: the rate stays */
     double limit_cap;         /* behind a limit: the rate grows no further */
+    bool limit_overrun;       /* --min-rate kept a sweep above the limit's pace */
     double peak_clean;        /* the fastest round judged clean */
     double ceiling;           /* what the path delivered at the last congestion (0: none) */
     uint32_t undos;           /* congested verdicts taken back (a delay, not a loss) */
@@ -157,6 +158,13 @@ typedef struct vg_limitdet {
     struct { double sent, rst, other; } wins[VG_PATH_WINS];
     unsigned n;
     double limit_pps;         /* > 0 once detected */
+    /* A rate test: the scan sends at most test_pps until test_until_us
+     * (a limit and a share of answering ports look alike while our rate
+     * stays flat; slowed, a share falls and a limit does not). */
+    uint64_t test_until_us;
+    double test_pps;
+    unsigned tests;
+    double hosts;             /* target hosts the probes spread over (set by the caller) */
 } vg_limitdet;
 
 /* Feeds the running totals of probes sent, resets received and other
@@ -170,8 +178,10 @@ bool vg_limitdet_tick(vg_limitdet *d, uint64_t now_us, uint64_t sent, uint64_t r
 /* Paces the path below the target's reset limit (for the sweeps, which
  * must see every reset): when a share of the probes can answer at most
  * (the rest are silent whatever the pace), 1/share times faster, but not
- * past the rate the path may grow to behind the limit. False when no
- * limit was seen. */
+ * past the rate the path may grow to behind the limit, nor below the
+ * minimum rate (p->limit_overrun says when that floor was above the
+ * pace: the limit may then have held back resets). False when no limit
+ * was seen. */
 bool vg_path_slow_to_limit(vg_path *p, double share);
 
 /* A sweep begins: its probes are all retries, which the rounds do not

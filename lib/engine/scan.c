@@ -238,6 +238,36 @@ vg_path *scan_path(struct scan_worker *w, const vg_addr *src)
     return &w->paths[i];
 }
 
+/* The limit detector's rate test, if one is under way: one token of this
+ * worker's part of its rate (false and the wait when there is none). */
+static bool slow_take(struct scan_worker *w, uint64_t now_us, uint64_t *wait_us)
+{
+    uint64_t until = __atomic_load_n(&w->scan->limit_test_until, __ATOMIC_ACQUIRE);
+    if(until <= now_us)
+        return true;
+    if(w->slow.until_us != until) {
+        uint64_t pps = __atomic_load_n(&w->scan->limit_test_pps, __ATOMIC_RELAXED);
+        w->slow.until_us = until;
+        w->slow.rate = (double)(pps ? pps : 1) / w->scan->nthreads;
+        w->slow.tokens = 1;
+        w->slow.refill_us = now_us;
+    }
+    w->slow.tokens += (double)(now_us - w->slow.refill_us) * w->slow.rate / 1e6;
+    w->slow.refill_us = now_us;
+    /* A burst of a millisecond's probes at most, as the paths allow. */
+    double burst = w->slow.rate / 1000 > 1 ? w->slow.rate / 1000 : 1;
+    if(w->slow.tokens > burst)
+        w->slow.tokens = burst;
+    if(w->slow.tokens >= 1) {
+        w->slow.tokens -= 1;
+        return true;
+    }
+    *wait_us = (uint64_t)((1 - w->slow.tokens) * 1e6 / w->slow.rate) + 1;
+    if(*wait_us > until - now_us)
+        *wait_us = until - now_us;
+    return false;
+}
+
 unsigned scan_pace(struct scan_worker *w, vg_path *path, uint64_t now_us, uint64_t *wait_us)
 {
     uint64_t cap_wait = 0;
@@ -248,8 +278,12 @@ unsigned scan_pace(struct scan_worker *w, vg_path *path, uint64_t now_us, uint64
             return 0;
         }
     }
-    if(vg_path_take(path, now_us, 1, wait_us))
-        return 1;
+    if(slow_take(w, now_us, wait_us)) {
+        if(vg_path_take(path, now_us, 1, wait_us))
+            return 1;
+        if(w->slow.until_us > now_us)
+            w->slow.tokens += 1;
+    }
     if(w->cap)
         w->cap->tokens += 1; /* give the cap's token back */
     return 0;
@@ -372,9 +406,18 @@ void scan_limit_tick(struct scan_worker *w, uint64_t now_us)
          * around it say nothing about a target's limit. */
         bool queueing = q != w->queueing_seen;
         w->queueing_seen = q;
+        uint64_t test_until = w->limitdet.test_until_us;
+        uint64_t skipped = __atomic_load_n(&s->skipped, __ATOMIC_RELAXED);
+        uint64_t live = s->n_shard > skipped ? s->n_shard - skipped : 0;
+        w->limitdet.hosts = s->n_ports ? (double)live / (double)s->n_ports : 1;
         if(vg_limitdet_tick(&w->limitdet, now_us, sent, rst, other, queueing, min_rtt)) {
             uint64_t l = (uint64_t)w->limitdet.limit_pps;
             __atomic_store_n(&s->rst_limit, l ? l : 1, __ATOMIC_RELAXED);
+        }
+        if(w->limitdet.test_until_us != test_until) {
+            /* A rate test began, or ended early with the limit found. */
+            __atomic_store_n(&s->limit_test_pps, (uint64_t)w->limitdet.test_pps, __ATOMIC_RELAXED);
+            __atomic_store_n(&s->limit_test_until, w->limitdet.test_until_us, __ATOMIC_RELEASE);
         }
     }
     if(w->pacing) {
@@ -892,8 +935,12 @@ void scan_report_silent(struct scan_worker *w, vg_silent_set *set,
         if(e->state != SILENT_PARKED || e->kind >= nkinds)
             continue;
         const struct scan_silent_kind *k = &kinds[e->kind];
-        bool unconfirmed = k->tcp && w->scan->opts.defeat_rst_ratelimit &&
-                           w->paths[e->path].limited;
+        /* Behind a reset limit a silent TCP port is unconfirmed when
+         * the limit was not waited out: --defeat-rst-ratelimit, or a
+         * --min-rate above the pace the limit allows. */
+        const vg_path *pa = e->path < w->npaths ? &w->paths[e->path] : NULL;
+        bool unconfirmed = k->tcp && pa && pa->limited &&
+                           (w->scan->opts.defeat_rst_ratelimit || pa->limit_overrun);
         vg_result res = {
             .addr = e->addr,
             .port = e->port,

@@ -49,6 +49,9 @@ struct scan_worker {
     unsigned npaths;
     vg_path_params path_prm;
     vg_path *cap;         /* --max-rate over all of the worker's paths; NULL: none */
+    /* The reset-limit detector's rate test, this worker's part of it:
+     * a token bucket at test_pps / nthreads until the test ends. */
+    struct { double rate, tokens; uint64_t refill_us, until_us; } slow;
     /* ports answered / positions taken from the walk: the scan-wide count
      * of responsive ports that the tries are chosen for */
     uint64_t ports_answered, positions_taken;
@@ -131,6 +134,10 @@ struct vg_scan {
     uint64_t rst_limit;  /* the target's reset limit, pps; 0: none seen */
     int rst_limit_refuted; /* a paced sweep found nothing held back */
     unsigned pacers;     /* workers in a sweep paced to the limit */
+    /* The limit detector's rate test (worker 0 writes, every worker
+     * paces by it): until limit_test_until (monotonic us), at most
+     * limit_test_pps over the whole scan. */
+    uint64_t limit_test_until, limit_test_pps;
 };
 
 /* Takes the next (target, port) of this worker's slice; false when done. */

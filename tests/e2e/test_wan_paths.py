@@ -134,3 +134,18 @@ def test_defeat_rst_ratelimit(rstlimit, vigia):
     assert any(s == "closed|filtered" for s in ports.values())
     [path] = summary["paths"]
     assert 700 <= (path["rst_rate_limit_pps"] or 0) <= 1300, path
+
+
+def test_rst_limit_found_at_a_flat_rate(rstlimit, vigia):
+    # --min-rate far above what the limit allows: the scan sends as fast as
+    # it can from the first window on, so its own rate never varies and
+    # only the detector's rate test tells the limit from a share of ports
+    # that answer. The sweeps keep the floor asked for, so they cannot wait
+    # the limit out: the ports it kept silent are closed|filtered, never
+    # filtered, and the open ones exact.
+    _, ports, summary = scan(rstlimit, vigia, "--syn", "--min-rate", "150000", ports=RST_PORTS)
+    assert not mismatches(rstlimit, ports, allow={"closed": "closed|filtered",
+                                                  "filtered": "closed|filtered"})
+    assert any(s == "closed|filtered" for s in ports.values())
+    [path] = summary["paths"]
+    assert 700 <= (path["rst_rate_limit_pps"] or 0) <= 1300, path

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -407,6 +408,58 @@ static void test_loss_estimate(void **state)
     free(p);
 }
 
+/* The limit detector fed with windows: a sending rate (pps) that follows
+ * the detector's rate test, and resets that are either a limit (flat) or
+ * a share of what was sent. Returns the windows it took (0: never found). */
+static unsigned run_limitdet_hosts(vg_limitdet *d, double full_pps, double limit_pps,
+                                   double share, unsigned windows, double hosts)
+{
+    uint64_t now = 1000000, sent = 0, rst = 0;
+    memset(d, 0, sizeof(*d));
+    d->hosts = hosts;
+    vg_limitdet_tick(d, now, sent, rst, 0, false, 50);
+    for(unsigned i = 1; i <= windows; i++) {
+        double rate = now < d->test_until_us && d->test_pps < full_pps ? d->test_pps : full_pps;
+        double r = limit_pps > 0 ? (rate < limit_pps ? rate : limit_pps) : share * rate;
+        now += VG_PATH_WIN_US;
+        sent += (uint64_t)(rate * VG_PATH_WIN_US / 1e6);
+        rst += (uint64_t)(r * VG_PATH_WIN_US / 1e6);
+        if(vg_limitdet_tick(d, now, sent, rst, 0, false, 50))
+            return i;
+    }
+    return 0;
+}
+
+static unsigned run_limitdet(vg_limitdet *d, double full_pps, double limit_pps,
+                             double share, unsigned windows)
+{
+    return run_limitdet_hosts(d, full_pps, limit_pps, share, windows, 1);
+}
+
+static void test_limit_found_at_a_flat_rate(void **state)
+{
+    (void)state;
+    vg_limitdet d;
+    /* Our rate never varies on its own (the machine sends as fast as it
+     * can): the detector slows the scan to tell a limit from a share. */
+    unsigned w = run_limitdet(&d, 200000, 1000, 0, 20);
+    assert_true(w > 0 && w <= 6);
+    assert_int_equal(d.tests, 1);
+    assert_true(fabs(d.limit_pps - 1000) < 20);
+    assert_int_equal(d.test_until_us, 0); /* the test ended with the finding */
+    /* A share of ports that answer at the same flat rate: the resets
+     * follow the slowed rate, nothing is found, and the tests stop. */
+    assert_int_equal(run_limitdet(&d, 200000, 0, 0.005, 40), 0);
+    assert_true(d.tests >= 1 && d.tests <= 2);
+    assert_true(d.test_pps > 0.3 * 200000 && d.test_pps < 0.7 * 200000);
+    /* Resets above a share of half what we send are no limit to test. */
+    assert_int_equal(run_limitdet(&d, 200000, 0, 0.9, 20), 0);
+    assert_int_equal(d.tests, 0);
+    /* Nor are resets from 65,536 hosts probed 3 times a second each. */
+    assert_int_equal(run_limitdet_hosts(&d, 200000, 0, 0.005, 20, 65536), 0);
+    assert_int_equal(d.tests, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -424,6 +477,7 @@ int main(void)
         cmocka_unit_test(test_slow_to_limit_share),
         cmocka_unit_test(test_tries_needed),
         cmocka_unit_test(test_loss_estimate),
+        cmocka_unit_test(test_limit_found_at_a_flat_rate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
