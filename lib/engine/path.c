@@ -393,20 +393,31 @@ void vg_path_clear_limit(vg_path *p)
     p->phase = VG_PATH_STEADY;
 }
 
+/* The spans of our rate and of the resets over the last k windows (the
+ * sends lag windows before the resets they drew). */
+struct limit_span { double smin, smax, rmin, rmax, rsum; };
+
+static struct limit_span limit_span(const vg_limitdet *d, unsigned lag, unsigned k)
+{
+    struct limit_span v = {1e18, 0, 1e18, 0, 0};
+    for(unsigned i = d->n - k; i < d->n; i++) {
+        double sv = d->wins[i - lag].sent, rv = d->wins[i].rst;
+        v.smin = sv < v.smin ? sv : v.smin;
+        v.smax = sv > v.smax ? sv : v.smax;
+        v.rmin = rv < v.rmin ? rv : v.rmin;
+        v.rmax = rv > v.rmax ? rv : v.rmax;
+        v.rsum += rv;
+    }
+    return v;
+}
+
 /* The last LIMIT_WINS windows (the sends lag windows before the resets
  * they drew): our rate spread, the resets flat, well below it, and the
  * other answers not flat with them. Sets d->limit_pps. */
 static bool limit_seen(vg_limitdet *d, unsigned lag)
 {
-    double smin = 1e18, smax = 0, rmin = 1e18, rmax = 0, rsum = 0;
-    for(unsigned i = d->n - LIMIT_WINS; i < d->n; i++) {
-        double sv = d->wins[i - lag].sent, rv = d->wins[i].rst;
-        smin = sv < smin ? sv : smin;
-        smax = sv > smax ? sv : smax;
-        rmin = rv < rmin ? rv : rmin;
-        rmax = rv > rmax ? rv : rmax;
-        rsum += rv;
-    }
+    struct limit_span v = limit_span(d, lag, LIMIT_WINS);
+    double smin = v.smin, smax = v.smax, rmin = v.rmin, rmax = v.rmax, rsum = v.rsum;
     /* The other answers tell a target's limit from a full path: behind a
      * limit they keep their share of what we send; behind a full path
      * they go flat with the resets. With too few of them to tell, the
@@ -435,14 +446,8 @@ static bool limit_seen(vg_limitdet *d, unsigned lag)
  * still be at the slowed rate. */
 static bool test_wanted(const vg_limitdet *d, unsigned lag)
 {
-    double smin = 1e18, smax = 0, rmin = 1e18, rmax = 0;
-    for(unsigned i = d->n - LIMIT_TEST_WINS; i < d->n; i++) {
-        double sv = d->wins[i - lag].sent, rv = d->wins[i].rst;
-        smin = sv < smin ? sv : smin;
-        smax = sv > smax ? sv : smax;
-        rmin = rv < rmin ? rv : rmin;
-        rmax = rv > rmax ? rv : rmax;
-    }
+    struct limit_span v = limit_span(d, lag, LIMIT_TEST_WINS);
+    double smin = v.smin, smax = v.smax, rmin = v.rmin, rmax = v.rmax;
     double hosts = d->hosts >= 1 ? d->hosts : 1;
     return rmin >= LIMIT_MIN_PPS && rmax <= LIMIT_FLAT * rmin &&
            LIMIT_TEST_SLOW * smin >= 2 * rmax && smax < LIMIT_SPREAD * smin &&
