@@ -238,54 +238,39 @@ vg_path *scan_path(struct scan_worker *w, const vg_addr *src)
     return &w->paths[i];
 }
 
-/* The limit detector's rate test, if one is under way: one token of this
- * worker's part of its rate (false and the wait when there is none). */
-static bool slow_take(struct scan_worker *w, uint64_t now_us, uint64_t *wait_us)
+/* The limit detector's rate test, if one is under way: this worker's
+ * part of its rate (NULL when none runs). */
+static vg_path *slow_gate(struct scan_worker *w, uint64_t now_us)
 {
     uint64_t until = __atomic_load_n(&w->scan->limit_test_until, __ATOMIC_ACQUIRE);
     if(until <= now_us)
-        return true;
-    if(w->slow.until_us != until) {
+        return NULL;
+    if(w->slow_until != until) {
         uint64_t pps = __atomic_load_n(&w->scan->limit_test_pps, __ATOMIC_RELAXED);
-        w->slow.until_us = until;
-        w->slow.rate = (double)(pps ? pps : 1) / w->scan->nthreads;
-        w->slow.tokens = 1;
-        w->slow.refill_us = now_us;
+        double r = (double)(pps ? pps : 1) / w->scan->nthreads;
+        vg_path_params sp = {.initial_rate = r, .min_rate = r, .max_rate = r, .fixed = true};
+        vg_path_init(w->slow, &sp, now_us);
+        w->slow_until = until;
     }
-    w->slow.tokens += (double)(now_us - w->slow.refill_us) * w->slow.rate / 1e6;
-    w->slow.refill_us = now_us;
-    /* A burst of a millisecond's probes at most, as the paths allow. */
-    double burst = w->slow.rate / 1000 > 1 ? w->slow.rate / 1000 : 1;
-    if(w->slow.tokens > burst)
-        w->slow.tokens = burst;
-    if(w->slow.tokens >= 1) {
-        w->slow.tokens -= 1;
-        return true;
-    }
-    *wait_us = (uint64_t)((1 - w->slow.tokens) * 1e6 / w->slow.rate) + 1;
-    if(*wait_us > until - now_us)
-        *wait_us = until - now_us;
-    return false;
+    return w->slow;
 }
 
 unsigned scan_pace(struct scan_worker *w, vg_path *path, uint64_t now_us, uint64_t *wait_us)
 {
-    uint64_t cap_wait = 0;
-    if(w->cap) {
-        /* The cap first; its token goes back when the path says no. */
-        if(!vg_path_take(w->cap, now_us, 1, &cap_wait)) {
-            *wait_us = cap_wait;
-            return 0;
-        }
+    /* The cap and the rate test first; their tokens go back when a later
+     * gate or the path says no. */
+    vg_path *gates[2] = {w->cap, slow_gate(w, now_us)};
+    unsigned taken = 0;
+    for(; taken < 2; taken++) {
+        if(gates[taken] && !vg_path_take(gates[taken], now_us, 1, wait_us))
+            break;
     }
-    if(slow_take(w, now_us, wait_us)) {
-        if(vg_path_take(path, now_us, 1, wait_us))
-            return 1;
-        if(w->slow.until_us > now_us)
-            w->slow.tokens += 1;
+    if(taken == 2 && vg_path_take(path, now_us, 1, wait_us))
+        return 1;
+    while(taken--) {
+        if(gates[taken])
+            gates[taken]->tokens += 1;
     }
-    if(w->cap)
-        w->cap->tokens += 1; /* give the cap's token back */
     return 0;
 }
 
@@ -662,6 +647,11 @@ int vg_scan_new(vg_scan **out, const vg_targets *targets, const vg_ports *ports,
         w->path_prm.max_rate = opts->rate > 0 ? opts->rate / nthreads : 0;
         if(w->path_prm.max_rate > 0 && w->path_prm.initial_rate > w->path_prm.max_rate)
             w->path_prm.initial_rate = w->path_prm.max_rate;
+        w->slow = vg_malloc(sizeof(*w->slow));
+        if(!w->slow) {
+            vg_scan_free(s);
+            return vg_error_set(err, VG_ENOMEM, "out of memory");
+        }
         if(opts->rate > 0) {
             w->cap = vg_malloc(sizeof(*w->cap));
             if(!w->cap) {
@@ -1065,6 +1055,7 @@ void vg_scan_free(vg_scan *s)
         free(w->hosts.slots);
         free(w->paths);
         free(w->cap);
+        free(w->slow);
     }
     if(s->prepared && s->engine->cleanup)
         s->engine->cleanup(s);

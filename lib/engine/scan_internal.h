@@ -49,9 +49,11 @@ struct scan_worker {
     unsigned npaths;
     vg_path_params path_prm;
     vg_path *cap;         /* --max-rate over all of the worker's paths; NULL: none */
-    /* The reset-limit detector's rate test, this worker's part of it:
-     * a token bucket at test_pps / nthreads until the test ends. */
-    struct { double rate, tokens; uint64_t refill_us, until_us; } slow;
+    /* The reset-limit detector's rate test, this worker's part of it: a
+     * fixed rate of test_pps / nthreads, for the test that ends at
+     * slow_until (monotonic us). */
+    vg_path *slow;
+    uint64_t slow_until;
     /* ports answered / positions taken from the walk: the scan-wide count
      * of responsive ports that the tries are chosen for */
     uint64_t ports_answered, positions_taken;
