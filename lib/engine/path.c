@@ -35,6 +35,13 @@
 #define ROUND_MIN_SAMPLES_STARTUP 64
 #define ROUND_STRETCH_US 1000000
 #define ROUND_JUDGE_SAMPLES 16
+/* Once the answered share is known, a round is judged only when its first
+ * tries should have drawn this many answers: a share test on fewer cannot
+ * tell a lost round from bad luck (0 answers where 5 were expected
+ * happens once in 200 rounds), and a round passed as clean on too few
+ * would teach the reference that a congested share is normal. */
+#define ROUND_JUDGE_ANSWERS 16.0
+#define ROUND_MAX_PROBES 1024
 /* Grace after one RTT for a round's answers: half an RTT, at least 5 ms. */
 #define GRACE_MIN_US 5000
 /* Before any answer, a round is judged after this long (the initial
@@ -187,8 +194,16 @@ static uint64_t grace_us(const vg_path *p)
 }
 
 static void judge(vg_path *p, vg_path_round *r, uint64_t now_us);
+/* Whether the round has first tries enough to judge its answered share. */
+static bool judgeable(const vg_path *p, const vg_path_round *r)
+{
+    if(r->sent1 < ROUND_JUDGE_SAMPLES)
+        return false;
+    return p->ref_ratio <= 0 || r->sent1 * p->ref_ratio >= ROUND_JUDGE_ANSWERS;
+}
 static void judge_all(vg_path *p, uint64_t now_us);
 static void undo(vg_path *p, vg_path_round *r);
+static void pool_add(vg_path *p, double rate, uint32_t sent1, uint32_t ans1);
 static void clamp_rate(vg_path *p);
 
 static void round_open(vg_path *p, uint64_t now_us)
@@ -218,8 +233,9 @@ uint32_t vg_path_sent(vg_path *p, uint64_t now_us, unsigned try_no)
     if(!r || now_us - r->start_us >= round_len_us(p)) {
         /* A round too small to judge goes on for a while. */
         unsigned min = p->phase == VG_PATH_STARTUP ? ROUND_MIN_SAMPLES_STARTUP : ROUND_MIN_SAMPLES;
-        if(!r || r->sent1 >= min || r->sent >= ROUND_MIN_SAMPLES ||
-           now_us - r->start_us >= ROUND_STRETCH_US) {
+        if(!r || (r->sent1 >= min && judgeable(p, r)) ||
+           (r->sent >= ROUND_MIN_SAMPLES && (judgeable(p, r) || !r->sent1)) ||
+           r->sent >= ROUND_MAX_PROBES || now_us - r->start_us >= ROUND_STRETCH_US) {
             round_open(p, now_us);
             r = round_get(p, p->cur);
         }
@@ -280,6 +296,20 @@ void vg_path_answer(vg_path *p, uint64_t now_us, uint32_t round, unsigned try_no
     r->rtt_sum_us += (uint64_t)rtt_us;
 }
 
+/* Of a round not judged yet, the first tries whose answers are due by
+ * now (sent a minimum RTT ago or more), as the round is paced evenly. */
+static double answerable(const vg_path *p, const vg_path_round *r, uint64_t now_us)
+{
+    if(p->min_rtt_us < 0)
+        return 0;
+    uint64_t due_until = now_us - (uint64_t)p->min_rtt_us;
+    if(due_until <= r->start_us)
+        return 0;
+    if(due_until >= r->end_us)
+        return r->sent1;
+    return r->sent1 * (double)(due_until - r->start_us) / (double)(r->end_us - r->start_us);
+}
+
 unsigned vg_path_timeout(vg_path *p, uint64_t now_us, uint32_t round, uint64_t sent_us,
                          bool *clean)
 {
@@ -297,11 +327,15 @@ unsigned vg_path_timeout(vg_path *p, uint64_t now_us, uint32_t round, uint64_t s
         }
         q = r->loss;
     }
-    else if(r->sent1 >= ROUND_JUDGE_SAMPLES && p->ref_ratio > 0) {
+    else if(p->ref_ratio > 0 && answerable(p, r, now_us) >= ROUND_JUDGE_SAMPLES &&
+            answerable(p, r, now_us) * p->ref_ratio >= ROUND_JUDGE_ANSWERS) {
         /* Not judged yet (the timeout came before the round's grace
-         * ended), but most of its answers are in by now: what it lost so
-         * far is an upper bound of what it will have lost. */
-        double ratio = (double)r->ans1 / r->sent1;
+         * ended), but the answers to its first tries sent a minimum RTT
+         * ago or more are due: what those lost so far is an upper bound
+         * of what they will have lost. */
+        double ratio = (double)r->ans1 / answerable(p, r, now_us);
+        if(ratio > 1)
+            ratio = 1;
         if(ratio >= p->ref_ratio * (1 - CONG_REL_DROP)) {
             *clean = !p->last_congested_us || p->last_congested_us + 2 * grace_us(p) < r->start_us;
             return VG_EVIDENCE_TRY;
@@ -540,6 +574,7 @@ static void undo(vg_path *p, vg_path_round *r)
 {
     r->undone = true;
     r->congested = false;
+    pool_add(p, achieved_rate(r), r->sent1, r->ans1 + r->late1);
     p->undos++;
     if(r->rate_before > 0)
         p->ceiling = 0; /* the ceiling its cut measured was the delay's */
@@ -586,10 +621,17 @@ static double reference(const vg_path *p, double rate, double *n)
     return tn ? (double)ta / (double)tn : 0;
 }
 
+static void pool_add(vg_path *p, double rate, uint32_t sent1, uint32_t ans1)
+{
+    unsigned bin = rate_bin(rate);
+    p->pool[bin].n += sent1;
+    p->pool[bin].a += ans1;
+}
+
 static void judge(vg_path *p, vg_path_round *r, uint64_t now_us)
 {
     r->evaluated = true;
-    if(r->sent1 < ROUND_JUDGE_SAMPLES)
+    if(!judgeable(p, r))
         return; /* too little to say anything */
     double n = r->sent1;
     double ratio = r->ans1 / n;
@@ -609,9 +651,6 @@ static void judge(vg_path *p, vg_path_round *r, uint64_t now_us)
 
     double refn;
     double ref = reference(p, achieved, &refn);
-    unsigned bin = rate_bin(achieved);
-    p->pool[bin].n += r->sent1;
-    p->pool[bin].a += r->ans1;
     if(refn >= REF_MIN_SAMPLES && ref > 0) {
         p->ref_ratio = ref;
         /* Both the reference and this round are samples: their standard
@@ -653,6 +692,10 @@ static void judge(vg_path *p, vg_path_round *r, uint64_t now_us)
             return;
         }
     }
+    /* Only clean rounds make the reference: a congested round's share
+     * is the rate's doing, and pooled it would teach the reference that
+     * losing answers at that rate is normal. */
+    pool_add(p, achieved, r->sent1, r->ans1);
     p->rounds_clean++;
     if(achieved > p->peak_clean)
         p->peak_clean = achieved;

@@ -4,6 +4,7 @@
  * packets-per-second cap and a tail-drop queue) answers the probes the
  * controller lets out. The controller must back off only on congestion. */
 #include <math.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +24,9 @@ typedef struct sim {
     double cap_pps;       /* 0: no bottleneck */
     double queue;         /* bottleneck queue, packets */
     double answer_frac;   /* ports that answer at all */
+    int cap_all;          /* every probe passes the bottleneck, not only those
+                             that are answered (a relay in front of the
+                             target network) */
     double extra_loss_per_kpps; /* loss that grows with the send rate */
     uint64_t stall_at_us, stall_len_us, stall_delay_us; /* answers to probes sent
                                   in [at, at + len) come stall_delay_us later */
@@ -78,10 +82,13 @@ static double run(sim *s, vg_path *p, uint64_t duration_us)
             s->sent++;
             double kpps = p->rate / 1000.0;
             double l = s->loss + s->extra_loss_per_kpps * kpps;
-            if(rnd(s) < l || rnd(s) >= s->answer_frac)
+            if(rnd(s) < l)
+                continue;
+            bool answers = rnd(s) < s->answer_frac;
+            if(!answers && !s->cap_all)
                 continue;
             double dep = bottleneck(s, (double)now + s->one_way_us);
-            if(dep < 0)
+            if(dep < 0 || !answers)
                 continue;
             if(rnd(s) < s->loss)
                 continue;
@@ -234,6 +241,26 @@ static void test_deep_queue(void **state)
     free(p);
 }
 
+/* A wide scan (one port in five answers) in front of a slow relay with a
+ * deep queue: 30 kpps, 10,000 packets (a third of a second) of tail-drop
+ * queue, 25 us of base RTT. Every answer of an overrun comes late, after
+ * its round was judged; the rate must still settle near the bottleneck,
+ * not run to the queue's edge again and again. */
+static void test_sparse_deep_queue(void **state)
+{
+    (void)state;
+    sim s = {.one_way_us = 12, .cap_pps = 30000, .queue = 10000, .answer_frac = 0.18,
+             .cap_all = 1, .rng = 21};
+    vg_path *p = new_path();
+    setup(p, 0);
+    double r = run(&s, p, 5000000);
+    assert_true(p->cuts >= 1);
+    assert_true(r <= 1.3 * 30000);
+    assert_true(r >= 0.5 * 30000);
+    free(s.fifo);
+    free(p);
+}
+
 /* Loss that grows with the rate (0.1% per kpps): above about 50 kpps it
  * passes 5%; the controller must stay below where loss runs high. */
 static void test_rate_dependent_loss(void **state)
@@ -350,9 +377,10 @@ static void test_timeout_evidence(void **state)
     /* Not judged yet: what it lost so far decides. Half its first tries
      * answered where all are expected is q = 0.5. */
     r->evaluated = false;
-    r->end_us = t;
+    r->end_us = t - 10000;
     r->ans1 = 150;
     p->ref_ratio = 1.0;
+    p->min_rtt_us = 10000;
     p->oldest = 7;
     w = vg_path_timeout(p, t, 7, t - 95000, &clean);
     want = (unsigned)(VG_EVIDENCE_TRY * log(0.5) / log(lp));
@@ -360,6 +388,14 @@ static void test_timeout_evidence(void **state)
     assert_true(w + 1 >= want && w <= want + 1);
     r->ans1 = 298;
     assert_int_equal(vg_path_timeout(p, t, 7, t - 95000, &clean), VG_EVIDENCE_TRY);
+    /* Only the first tries sent a minimum RTT ago or more are due: of a
+     * round sent over the last 20 ms on a 10 ms path, half. 148 answers
+     * are all of those; counted against all 300 they would look like half
+     * the round lost. */
+    r->start_us = t - 20000;
+    r->end_us = t;
+    r->ans1 = 148;
+    assert_int_equal(vg_path_timeout(p, t, 7, t - 15000, &clean), VG_EVIDENCE_TRY);
     free(p);
 }
 
@@ -469,6 +505,7 @@ int main(void)
         cmocka_unit_test(test_cap_backs_off),
         cmocka_unit_test(test_cap_with_random_loss),
         cmocka_unit_test(test_deep_queue),
+        cmocka_unit_test(test_sparse_deep_queue),
         cmocka_unit_test(test_rate_dependent_loss),
         cmocka_unit_test(test_fixed_rate),
         cmocka_unit_test(test_local_drop_cuts_once_per_round),
