@@ -281,14 +281,12 @@ static int run(struct scan_cli *c, vg_pipeline *pipe)
     end.signal = end.interrupted ? cli_signal_name(cli_stop_signal(c->stdout_broken)) : NULL;
     vg_pipeline_get_stats(pipe, &end.stats);
     vg_path_report paths[16];
-    if(!ping) {
-        end.npaths = vg_scan_get_paths(scan, paths, 16);
-        if(end.npaths > 16)
-            end.npaths = 16;
-        end.paths = paths;
-        end.max_tries = vg_scan_max_tries(scan);
-        end.tries_policy = vg_scan_tries_policy(scan);
-    }
+    end.npaths = vg_scan_get_paths(scan, paths, 16);
+    if(end.npaths > 16)
+        end.npaths = 16;
+    end.paths = paths;
+    end.max_tries = vg_scan_max_tries(scan);
+    end.tries_policy = vg_scan_tries_policy(scan);
     if(!ping && strcmp(vg_scan_engine_name(scan), "connect")) {
         vg_raw_stats rs;
         vg_scan_get_raw_stats(scan, &rs);

@@ -565,9 +565,10 @@ static void send_frame(struct rworker *rw, struct rprobe *p, const vg_probe_type
 /* Host discovery: each of the plan's packets (by default ICMP echo, TCP
  * SYN to 443, TCP ACK to 80, and on an ethernet segment ARP for IPv4 or a
  * neighbour solicitation for IPv6). */
-static void send_ping(struct rworker *rw, struct rprobe *p, const vg_addr *src)
+static unsigned send_ping(struct rworker *rw, struct rprobe *p, const vg_addr *src)
 {
     const struct raw_iface *f = raw_iface_onlink(rw->ctx->ifs, rw->ctx->nifs, &p->addr);
+    unsigned n = 0;
 
     for(unsigned i = 0; i < rw->ctx->ndisc; i++) {
         const struct raw_kind *k = &rw->ctx->disc[i];
@@ -577,8 +578,10 @@ static void send_ping(struct rworker *rw, struct rprobe *p, const vg_addr *src)
         if(!t)
             continue; /* no such packet for this family */
         if(k->type->ethertype) {
-            if(rw->res->arp >= 0 && f)
+            if(rw->res->arp >= 0 && f) {
                 send_frame(rw, p, k->type, t, f);
+                n++;
+            }
             continue;
         }
         vg_addr to;
@@ -589,14 +592,21 @@ static void send_ping(struct rworker *rw, struct rprobe *p, const vg_addr *src)
         }
         queue_pkt(rw, p, k->type, t, src, k->port, k->onlink ? f->mac : NULL,
                   k->type->dest ? &to : NULL);
+        n++;
     }
+    return n;
 }
 
 /* Queues the probe's packet(s) from src and arms its timeout. */
 static void send_probe(struct rworker *rw, struct rprobe *p, uint64_t now, const vg_addr *src)
 {
-    if(p->pt == PT_PING)
-        send_ping(rw, p, src);
+    if(p->pt == PT_PING) {
+        /* --max-rate counts packets: the pacing let one through, the
+         * others of the host's round are owed. */
+        unsigned n = send_ping(rw, p, src);
+        if(n > 1)
+            scan_pace_owe(rw->w, n - 1);
+    }
     else {
         const struct raw_kind *k = &rw->ctx->port[p->pt];
         const vg_tmpl *t = tmpl_for(k, rw->t_port[p->pt], p->path, src, p->port);

@@ -274,6 +274,12 @@ unsigned scan_pace(struct scan_worker *w, vg_path *path, uint64_t now_us, uint64
     return 0;
 }
 
+void scan_pace_owe(struct scan_worker *w, unsigned n)
+{
+    if(w->cap)
+        w->cap->tokens -= n;
+}
+
 void scan_count_answer(struct scan_worker *w, bool limitable)
 {
     __atomic_add_fetch(limitable ? &w->scan->rst_seen : &w->scan->other_seen, 1,

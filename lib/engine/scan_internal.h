@@ -180,6 +180,9 @@ vg_path *scan_path(struct scan_worker *w, const vg_addr *src);
 /* Pacing of one probe on path: the path's controller and the worker's
  * --max-rate must both allow it. 0 and *wait_us when not yet. */
 unsigned scan_pace(struct scan_worker *w, vg_path *path, uint64_t now_us, uint64_t *wait_us);
+/* A probe that scan_pace() let through was n packets more than one (host
+ * discovery's round to a host): --max-rate takes them from later probes. */
+void scan_pace_owe(struct scan_worker *w, unsigned n);
 
 /* Once per loop turn: worker 0 looks for a target that rate-limits its
  * resets (over the whole scan's counts); every worker then tells its

@@ -291,6 +291,8 @@ static void print_host(vg_output *o, const struct host_rec *h)
 }
 
 /* -sn: one line per host, address order. */
+static void text_path(FILE *fp, const vg_rec_path *p, const vg_rec_scan_summary *e);
+
 static int text_end_ping(vg_output *o, const vg_rec_scan_summary *e)
 {
     struct text_ctx *c = o->ctx;
@@ -318,6 +320,8 @@ static int text_end_ping(vg_output *o, const vg_rec_scan_summary *e)
     fputc('\n', o->fp);
     if(c->oom)
         fputs("warning: out of memory while collecting results; the list is incomplete\n", o->fp);
+    for(unsigned i = 0; i < e->npaths; i++)
+        text_path(o->fp, &e->paths[i], e);
     fprintf(o->fp, "%s: %" PRIu64 " of %" PRIu64 " host%s up in %.2f s\n",
             e->interrupted ? "Interrupted" : "Done", c->up, c->n_targets,
             c->n_targets == 1 ? "" : "s", e->elapsed_s);

@@ -94,6 +94,38 @@ def test_ping_only_ipv4_slash24(lab, vigia):
     assert r.returncode == 0, r.stderr
     check(hosts(r.stdout), UP4, "198.18.0.1")
     assert re.search(r"^Done: 6 of 256 hosts up in [\d.]+ s$", r.stdout, re.M), r.stdout
+    # What limited discovery is said, as for a port scan.
+    assert re.search(r"^Path from 198\.18\.0\.1: held ", r.stdout, re.M), r.stdout
+
+
+def test_ping_only_summary_reports_the_path(lab, vigia):
+    r = lab.run(lab.scanner, [vigia, "scan", "-sn", "-o", "ndjson", "198.18.0.0/24"], timeout=60)
+    assert r.returncode == 0, r.stderr
+    summary = [x for x in parse_ndjson(r.stdout) if x["type"] == "summary"][0]
+    assert summary["hosts_up"] == 6
+    assert summary["tries_policy"] == "adaptive"
+    assert summary["max_tries"] >= 1
+    (path,) = summary["paths"]
+    assert path["source"] == "198.18.0.1" and path["family"] == "ipv4"
+    # one discovery round per host at least; six hosts answered
+    assert path["sent"] >= 256 and path["answered"] >= 6
+    assert path["min_rtt_us"] is not None
+
+
+def test_ping_only_keeps_to_max_rate_in_packets(lab, vigia):
+    """--max-rate caps packets: each discovery round to a host is an echo
+    request, a SYN, an ACK and an ARP request on-link, and all of them
+    count, not one per host."""
+    r = lab.run(lab.scanner, [vigia, "scan", "-sn", "--max-rate", "2000", "-o", "ndjson",
+                              "198.18.0.0/24"], timeout=60)
+    assert r.returncode == 0, r.stderr
+    summary = [x for x in parse_ndjson(r.stdout) if x["type"] == "summary"][0]
+    assert summary["hosts_up"] == 6
+    # at least one round of three packets or more to each of 256 hosts
+    assert summary["probes_sent"] >= 3 * 256
+    # the bucket's burst (a millisecond's worth, at least 8) and the
+    # owed packets of the last round allow a little over the rate
+    assert summary["probes_sent"] <= 2000 * summary["elapsed_s"] * 1.1 + 40, summary
 
 
 def test_ping_only_ipv6_slash120(lab, vigia):
