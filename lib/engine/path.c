@@ -51,6 +51,9 @@
  * errors, whichever is larger) is congestion. */
 #define CONG_REL_DROP 0.05
 #define CONG_SIGMAS 4.0
+/* A congested round's late answers undo its verdict from this many
+ * standard errors below the reference up. */
+#define UNDO_SIGMAS 2.0
 /* Reference fractions: pooled by rate in bins a factor 1.5 apart, from
  * 50 pps up; a reference needs this many first tries. */
 #define RATE_BIN_BASE 50.0
@@ -665,7 +668,16 @@ static void judge(vg_path *p, vg_path_round *r, uint64_t now_us)
         if(fell && !p->frozen) {
             r->congested = true;
             r->loss = ratio < ref ? (float)(1 - ratio / ref) : 0.0f;
-            r->clean_ans1 = (uint32_t)ceil((ref - drop) * n);
+            /* Late answers undo the verdict only when they bring the
+             * round to within two standard errors of the reference: a
+             * stall delivers all of them, a deep queue that also drops
+             * does not (a lenient bar let a full queue's late answers
+             * undo one cut after another, and the tries it lost then
+             * counted as random loss). */
+            double undo_at = ref * n - UNDO_SIGMAS * sqrt(n * ref * (1 - ref));
+            if(undo_at < (ref - drop) * n)
+                undo_at = (ref - drop) * n;
+            r->clean_ans1 = (uint32_t)ceil(undo_at);
             p->rounds_congested++;
             p->last_congested_us = r->end_us;
             /* A round sent before the last cut was answered by that cut

@@ -119,7 +119,7 @@ static double run(sim *s, vg_path *p, uint64_t duration_us)
         }
     }
     if(getenv("PATH_DEBUG"))
-        fprintf(stderr, "rate %.0f cuts %u clean %u congested %u queueing %u ref %.3f minrtt %lld\n", rate_n ? rate_sum / rate_n : cur_rate, p->cuts, p->rounds_clean, p->rounds_congested, p->queueing_rounds, p->ref_ratio, (long long)p->min_rtt_us);
+        fprintf(stderr, "rate %.0f cuts %u clean %u congested %u queueing %u undos %u ref %.3f minrtt %lld\n", rate_n ? rate_sum / rate_n : cur_rate, p->cuts, p->rounds_clean, p->rounds_congested, p->queueing_rounds, p->undos, p->ref_ratio, (long long)p->min_rtt_us);
     return rate_n ? rate_sum / rate_n : cur_rate;
 }
 
@@ -255,8 +255,12 @@ static void test_sparse_deep_queue(void **state)
     setup(p, 0);
     double r = run(&s, p, 5000000);
     assert_true(p->cuts >= 1);
-    assert_true(r <= 1.3 * 30000);
+    assert_true(r <= 1.15 * 30000);
     assert_true(r >= 0.5 * 30000);
+    /* The reference stays what the targets answer (0.18), not what a
+     * full queue lets through: late answers of a queue that also drops
+     * do not undo its congested rounds into clean ones. */
+    assert_true(p->ref_ratio >= 0.8 * 0.18);
     free(s.fifo);
     free(p);
 }
