@@ -120,7 +120,7 @@ typedef struct vg_rec_path {
     int64_t min_rtt_us, median_rtt_us; /* -1: no answer */
     double loss;
     bool congestive;
-    uint32_t rounds_clean, rounds_congested, cuts;
+    uint32_t rounds_clean, rounds_congested, cuts, local_cuts;
     uint64_t local_drops, cap_drops;
     uint64_t silent_congested; /* silent ports with tries lost to congestion */
     double rst_limit_pps;       /* > 0: the target rate-limits its resets */

@@ -209,6 +209,7 @@ typedef struct vg_path_report {
     double loss;           /* estimated per-try loss (both directions) */
     bool congestive;       /* the answered share fell as the rate rose */
     uint32_t rounds_clean, rounds_congested, cuts;
+    uint32_t local_cuts;   /* cuts for our own full send queue or capture ring */
     uint64_t local_drops;  /* sends the kernel had no room for */
     uint64_t cap_drops;    /* replies the capture ring dropped */
     uint64_t silent_congested; /* ports reported silent (filtered, open|filtered)

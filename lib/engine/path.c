@@ -41,6 +41,8 @@
  * happens once in 200 rounds), and a round passed as clean on too few
  * would teach the reference that a congested share is normal. */
 #define ROUND_JUDGE_ANSWERS 16.0
+/* A round of mostly retries with too few first tries to judge goes on to
+ * this many probes in all (or ROUND_STRETCH_US). */
 #define ROUND_MAX_PROBES 1024
 /* Grace after one RTT for a round's answers: half an RTT, at least 5 ms. */
 #define GRACE_MIN_US 5000
@@ -322,7 +324,7 @@ unsigned vg_path_timeout(vg_path *p, uint64_t now_us, uint32_t round, uint64_t s
         judge_all(p, now_us);
     if(!r || r->id != round)
         return 0; /* fell out of the ring: no evidence either way */
-    double q;
+    double q, due;
     if(r->evaluated) {
         if(!r->congested) {
             *clean = true;
@@ -330,13 +332,13 @@ unsigned vg_path_timeout(vg_path *p, uint64_t now_us, uint32_t round, uint64_t s
         }
         q = r->loss;
     }
-    else if(p->ref_ratio > 0 && answerable(p, r, now_us) >= ROUND_JUDGE_SAMPLES &&
-            answerable(p, r, now_us) * p->ref_ratio >= ROUND_JUDGE_ANSWERS) {
+    else if(p->ref_ratio > 0 && (due = answerable(p, r, now_us)) >= ROUND_JUDGE_SAMPLES &&
+            due * p->ref_ratio >= ROUND_JUDGE_ANSWERS) {
         /* Not judged yet (the timeout came before the round's grace
          * ended), but the answers to its first tries sent a minimum RTT
          * ago or more are due: what those lost so far is an upper bound
          * of what they will have lost. */
-        double ratio = (double)r->ans1 / answerable(p, r, now_us);
+        double ratio = (double)r->ans1 / due;
         if(ratio > 1)
             ratio = 1;
         if(ratio >= p->ref_ratio * (1 - CONG_REL_DROP)) {
@@ -375,7 +377,7 @@ void vg_path_sweep_rate(vg_path *p)
         return;
     double settled = p->rate_sum / p->rate_n;
     double r = settled > p->rate ? settled : p->rate;
-    if(p->cuts && r > SWEEP_CONGESTED * settled)
+    if((p->cuts || p->local_cuts) && r > SWEEP_CONGESTED * settled)
         r = SWEEP_CONGESTED * settled;
     p->rate = r;
     clamp_rate(p);
@@ -556,14 +558,19 @@ static void clamp_rate(vg_path *p)
         p->rate = p->prm.max_rate;
 }
 
-static void cut_to(vg_path *p, uint64_t now_us, double rate)
+/* A cut for the path's congestion, or (local) for our own full send
+ * queue or capture ring: the path's verdict reports only the first. */
+static void cut_to(vg_path *p, uint64_t now_us, double rate, bool local)
 {
     if(rate >= p->rate)
         return;
     p->rate = rate;
     clamp_rate(p);
     p->last_cut_us = now_us;
-    p->cuts++;
+    if(local)
+        p->local_cuts++;
+    else
+        p->cuts++;
     if(p->tokens > burst_of(p->rate))
         p->tokens = burst_of(p->rate);
 }
@@ -584,6 +591,12 @@ static void undo(vg_path *p, vg_path_round *r)
     if(p->rounds_congested)
         p->rounds_congested--;
     p->rounds_clean++;
+    if(r->rate_before <= 0)
+        return; /* it made no cut */
+    /* The cut was the delay's: it no longer counts, even when the rate has
+     * grown back or a later cut stands. */
+    if(p->cuts)
+        p->cuts--;
     if(r->rate_before <= p->rate)
         return;
     for(uint32_t id = r->id + 1; id <= p->cur && id - r->id < VG_PATH_ROUNDS; id++) {
@@ -593,8 +606,6 @@ static void undo(vg_path *p, vg_path_round *r)
     }
     p->rate = r->rate_before;
     clamp_rate(p);
-    if(p->cuts)
-        p->cuts--;
 }
 
 static unsigned rate_bin(double rate)
@@ -698,7 +709,7 @@ static void judge(vg_path *p, vg_path_round *r, uint64_t now_us)
                 if(next < p->rate)
                     r->rate_before = p->rate;
                 p->ceiling = est;
-                cut_to(p, now_us, next);
+                cut_to(p, now_us, next, false);
                 p->phase = VG_PATH_STEADY;
             }
             return;
@@ -774,7 +785,7 @@ static void local_pressure(vg_path *p, uint64_t now_us, double factor)
     p->last_local_us = now_us;
     vg_path_round *r = round_get(p, p->cur);
     double sending = r ? achieved_rate(r) : p->rate;
-    cut_to(p, now_us, factor * sending);
+    cut_to(p, now_us, factor * sending, true);
     p->phase = VG_PATH_STEADY;
 }
 

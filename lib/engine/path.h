@@ -72,7 +72,8 @@ typedef struct vg_path {
     uint64_t last_local_us;   /* when local pressure last lowered it */
     /* random versus congestive: rounds judged, and how they were judged */
     uint32_t rounds_clean, rounds_congested;
-    uint32_t cuts;
+    uint32_t cuts;            /* cuts standing that the path's rounds made */
+    uint32_t local_cuts;      /* cuts for our own full queues or capture ring */
     uint32_t queueing_rounds; /* rounds whose RTT rose well above the floor */
     /* per-try loss, counted only over tries sent in clean rounds */
     uint64_t clean_losses, answers;

@@ -113,7 +113,8 @@ void vg_scan_record_summary(vg_rec_scan_summary *out, vg_rec_path *paths, const 
             .replies_pps = p->replies_pps, .min_rtt_us = p->min_rtt_us,
             .median_rtt_us = p->median_rtt_us, .loss = p->loss, .congestive = p->congestive,
             .rounds_clean = p->rounds_clean, .rounds_congested = p->rounds_congested,
-            .cuts = p->cuts, .local_drops = p->local_drops, .cap_drops = p->cap_drops,
+            .cuts = p->cuts, .local_cuts = p->local_cuts, .local_drops = p->local_drops,
+            .cap_drops = p->cap_drops,
             .silent_congested = p->silent_congested, .rst_limit_pps = p->rst_limit_pps,
         };
     }

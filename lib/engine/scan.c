@@ -1019,6 +1019,7 @@ unsigned vg_scan_get_paths(vg_scan *s, vg_path_report *out, unsigned max)
             a->r.rounds_clean += p->rounds_clean;
             a->r.rounds_congested += p->rounds_congested;
             a->r.cuts += p->cuts;
+            a->r.local_cuts += p->local_cuts;
             a->r.local_drops += p->local_drops;
             a->r.cap_drops += p->cap_drops;
             a->r.silent_congested += p->silent_congested;

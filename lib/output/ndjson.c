@@ -198,9 +198,10 @@ static void ndjson_path(FILE *fp, const vg_rec_path *p, bool comma)
     json_rtt(fp, "median_rtt_us", p->median_rtt_us);
     json_num(fp, "loss", p->loss, 4);
     fprintf(fp, ",\"loss_kind\":\"%s\",\"rounds_clean\":%u,\"rounds_congested\":%u"
-            ",\"rate_cuts\":%u,\"local_drops\":%" PRIu64 ",\"capture_drops\":%" PRIu64,
+            ",\"rate_cuts\":%u,\"local_cuts\":%u,\"local_drops\":%" PRIu64
+            ",\"capture_drops\":%" PRIu64,
             p->congestive ? "congestive" : "random", p->rounds_clean, p->rounds_congested,
-            p->cuts, p->local_drops, p->cap_drops);
+            p->cuts, p->local_cuts, p->local_drops, p->cap_drops);
     fprintf(fp, ",\"silent_congested\":%" PRIu64, p->silent_congested);
     fputs(",\"rst_rate_limit_pps\":", fp);
     if(p->rst_limit_pps > 0)

@@ -290,9 +290,9 @@ static void print_host(vg_output *o, const struct host_rec *h)
     fputc('\n', fp);
 }
 
-/* -sn: one line per host, address order. */
 static void text_path(FILE *fp, const vg_rec_path *p, const vg_rec_scan_summary *e);
 
+/* -sn: one line per host, address order. */
 static int text_end_ping(vg_output *o, const vg_rec_scan_summary *e)
 {
     struct text_ctx *c = o->ctx;
@@ -356,6 +356,11 @@ static void text_path(FILE *fp, const vg_rec_path *p, const vg_rec_scan_summary 
         fprintf(fp, ", up to %u tr%s", e->max_tries, e->max_tries == 1 ? "y" : "ies");
     if(p->cap_drops)
         fprintf(fp, ", %" PRIu64 " replies dropped by the capture ring", p->cap_drops);
+    if(p->local_drops)
+        fprintf(fp, ", %" PRIu64 " sends refused by a full kernel queue", p->local_drops);
+    if(p->local_cuts)
+        fprintf(fp, "; the rate was lowered %u time%s for this machine's own queues",
+                p->local_cuts, p->local_cuts == 1 ? "" : "s");
     fputc('\n', fp);
     if(p->rst_limit_pps > 0)
         fprintf(fp, "  The target rate-limits its RSTs (or ICMP errors) to about %.0f/s\n",

@@ -6,6 +6,7 @@ congestion and the rate ends near it; a target that rate-limits its RSTs is
 detected, named with its rate, and either waited out (exact closed ports)
 or, with --defeat-rst-ratelimit, its silent ports are closed|filtered.
 States are asserted exactly; timings never. Needs root."""
+import json
 import os
 
 import pytest
@@ -64,10 +65,10 @@ def test_random_loss_is_named_random_and_keeps_the_rate(loss5, vigia, engine):
     assert head["tries_policy"] == "adaptive" and head["retries"] is None
     assert summary["tries_policy"] == "adaptive"
     [path] = summary["paths"]
-    assert path["loss_kind"] == "random", path
-    assert path["rate_cuts"] == 0, path
+    assert path["loss_kind"] == "random", json.dumps(path)
+    assert path["rate_cuts"] == 0, json.dumps(path)
     # 5 % each way is 9.75 % per try; the estimate is near it.
-    assert 0.04 <= path["loss"] <= 0.2, path
+    assert 0.04 <= path["loss"] <= 0.2, json.dumps(path)
     assert summary["max_tries"] >= 3, summary
 
 

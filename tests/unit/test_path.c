@@ -185,8 +185,31 @@ static void test_delay_spike_is_undone(void **state)
     if(getenv("PATH_DEBUG"))
         fprintf(stderr, "spike: watched %.0f undos %u\n", s.watched_rate, p->undos);
     assert_true(p->undos >= 1);
+    /* Taken back, the cuts no longer count: the path is not congestive. */
+    assert_int_equal(p->cuts, 0);
     assert_true(s.watched_rate >= 0.9 * 60000);
     assert_true(r >= 0.9 * 60000);
+    free(s.fifo);
+    free(p);
+}
+
+/* A longer hold-up at a capped rate (as --max-rate): the answers of 20 ms
+ * of probes come 400 ms late, when the rate has long grown back to the
+ * cap. The verdict is still taken back, and its cut no longer counts: the
+ * path is not reported congestive. */
+static void test_late_undo_after_regrowth(void **state)
+{
+    (void)state;
+    sim s = {.one_way_us = 10000, .answer_frac = 0.95, .rng = 7,
+             .stall_at_us = 2000000, .stall_len_us = 20000, .stall_delay_us = 400000};
+    vg_path *p = new_path();
+    setup(p, 60000);
+    run(&s, p, 3000000);
+    if(getenv("PATH_DEBUG"))
+        fprintf(stderr, "late undo: undos %u cuts %u rate %.0f\n", p->undos, p->cuts, p->rate);
+    assert_true(p->undos >= 1);
+    assert_int_equal(p->cuts, 0);
+    assert_true(p->rate >= 0.95 * 60000);
     free(s.fifo);
     free(p);
 }
@@ -307,6 +330,9 @@ static void test_local_drop_cuts_once_per_round(void **state)
     vg_path_local_drop(p, 2000100);
     assert_true(p->rate == after);
     assert_int_equal(p->local_drops, 2);
+    /* This machine's queue, not the path: no path cut. */
+    assert_int_equal(p->local_cuts, 1);
+    assert_int_equal(p->cuts, 0);
     free(p);
 }
 
@@ -513,6 +539,7 @@ int main(void)
         cmocka_unit_test(test_rate_dependent_loss),
         cmocka_unit_test(test_fixed_rate),
         cmocka_unit_test(test_local_drop_cuts_once_per_round),
+        cmocka_unit_test(test_late_undo_after_regrowth),
         cmocka_unit_test(test_retry_rounds_close),
         cmocka_unit_test(test_timeout_evidence),
         cmocka_unit_test(test_slow_to_limit_share),
