@@ -28,6 +28,7 @@ struct vg_loop {
     uint32_t heap_len;
     uint32_t heap_cap;
     bool no_pwait2;      /* the kernel lacks epoll_pwait2 */
+    bool backlog;        /* the last wait filled its batch: more may be ready */
 };
 
 uint64_t vg_now_us(void)
@@ -202,6 +203,11 @@ uint32_t vg_loop_timer_count(const vg_loop *loop)
     return loop->heap_len;
 }
 
+bool vg_loop_backlogged(const vg_loop *loop)
+{
+    return loop->backlog;
+}
+
 /* --- dispatch ----------------------------------------------------------- */
 
 static void run_timers(vg_loop *loop)
@@ -257,6 +263,7 @@ int vg_loop_run_once_us(vg_loop *loop, int64_t max_wait_us)
             return -errno;
         n = 0;
     }
+    loop->backlog = n == LOOP_BATCH;
     for(int i = 0; i < n; i++) {
         int fd = (int)(uint32_t)evs[i].data.u64;
         uint32_t gen = (uint32_t)(evs[i].data.u64 >> 32);

@@ -5,6 +5,7 @@
 #ifndef VIGIA_LOOP_H
 #define VIGIA_LOOP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct vg_loop vg_loop;
@@ -51,6 +52,11 @@ static inline int vg_timer_armed(const vg_timer *t) { return t->heap_pos != UINT
 int vg_loop_run_once(vg_loop *loop, int max_wait_ms);
 /* The same with a wait in microseconds (-1: until an event or a timer). */
 int vg_loop_run_once_us(vg_loop *loop, int64_t max_wait_us);
+
+/* Whether the last wait returned a full batch of events, so that more may
+ * be ready and not yet dispatched (a timer running now may be due for a
+ * socket whose event is still waiting). */
+bool vg_loop_backlogged(const vg_loop *loop);
 
 /* Number of armed timers (for tests and sanity checks). */
 uint32_t vg_loop_timer_count(const vg_loop *loop);

@@ -115,6 +115,37 @@ static void test_fd_events(void **state)
     vg_loop_free(loop);
 }
 
+/* More ready sockets than one wait returns: the loop says so, and says
+ * so no longer once the rest fits in a batch. */
+static void test_backlog(void **state)
+{
+    enum { NPIPES = 300, KEEP = 100 };
+    vg_loop *loop = vg_loop_new(1024);
+    int p[NPIPES][2];
+    struct io_hit hit = {0};
+    (void)state;
+    assert_false(vg_loop_backlogged(loop));
+    for(int i = 0; i < NPIPES; i++) {
+        assert_int_equal(pipe(p[i]), 0);
+        /* A pipe's write end is always writable: always ready. */
+        assert_int_equal(vg_loop_watch(loop, p[i][1], EPOLLOUT, on_io, &hit), 0);
+    }
+    int n = vg_loop_run_once(loop, 0);
+    assert_true(n > 0 && n < NPIPES);
+    assert_true(vg_loop_backlogged(loop));
+    for(int i = KEEP; i < NPIPES; i++)
+        vg_loop_unwatch(loop, p[i][1], 1);
+    assert_int_equal(vg_loop_run_once(loop, 0), KEEP);
+    assert_false(vg_loop_backlogged(loop));
+    for(int i = 0; i < NPIPES; i++) {
+        if(i < KEEP)
+            vg_loop_unwatch(loop, p[i][1], 1);
+        close(p[i][0]);
+        close(p[i][1]);
+    }
+    vg_loop_free(loop);
+}
+
 static void test_fd_too_big(void **state)
 {
     vg_loop *loop = vg_loop_new(4);
@@ -168,6 +199,7 @@ int main(void)
         cmocka_unit_test(test_timer_rearm),
         cmocka_unit_test(test_fd_events),
         cmocka_unit_test(test_fd_too_big),
+        cmocka_unit_test(test_backlog),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
