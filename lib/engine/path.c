@@ -558,21 +558,18 @@ static void clamp_rate(vg_path *p)
         p->rate = p->prm.max_rate;
 }
 
-/* A cut for the path's congestion, or (local) for our own full send
- * queue or capture ring: the path's verdict reports only the first. */
-static void cut_to(vg_path *p, uint64_t now_us, double rate, bool local)
+/* Lowers the rate; false when it was no higher. The caller counts the
+ * cut as the path's or as this machine's own (local_cuts). */
+static bool cut_to(vg_path *p, uint64_t now_us, double rate)
 {
     if(rate >= p->rate)
-        return;
+        return false;
     p->rate = rate;
     clamp_rate(p);
     p->last_cut_us = now_us;
-    if(local)
-        p->local_cuts++;
-    else
-        p->cuts++;
     if(p->tokens > burst_of(p->rate))
         p->tokens = burst_of(p->rate);
+    return true;
 }
 
 /* A round judged congested whose missing answers came after all: the path
@@ -709,7 +706,8 @@ static void judge(vg_path *p, vg_path_round *r, uint64_t now_us)
                 if(next < p->rate)
                     r->rate_before = p->rate;
                 p->ceiling = est;
-                cut_to(p, now_us, next, false);
+                if(cut_to(p, now_us, next))
+                    p->cuts++;
                 p->phase = VG_PATH_STEADY;
             }
             return;
@@ -785,7 +783,8 @@ static void local_pressure(vg_path *p, uint64_t now_us, double factor)
     p->last_local_us = now_us;
     vg_path_round *r = round_get(p, p->cur);
     double sending = r ? achieved_rate(r) : p->rate;
-    cut_to(p, now_us, factor * sending, true);
+    if(cut_to(p, now_us, factor * sending))
+        p->local_cuts++;
     p->phase = VG_PATH_STEADY;
 }
 
